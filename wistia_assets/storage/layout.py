@@ -1,0 +1,69 @@
+"""Where every dataset lives in the lake: the contract shared by Dagster, Spark, Glue and Athena.
+
+Keys are relative to the lake root locally and to the zone's bucket on S3. Bronze and Silver
+zones keep the same key prefix in both deployments (`bronze/...` in BRONZE_BUCKET, `silver/...`
+in SILVER_BUCKET) so one layout serves both. Files whose name starts with `_` or `.` are
+bookkeeping (manifests, staging); Spark, Hive, Athena and our DuckDB views all skip them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from wistia_assets.settings import parse_media_id
+
+BRONZE_EVENTS = "bronze/wistia/events"
+BRONZE_MEDIA_BY_DATE = "bronze/wistia/media_by_date"
+BRONZE_MEDIA_METADATA = "bronze/wistia/media_metadata"
+# Records that could not become Silver rows keep their raw payload (which may hold personal
+# data), so the quarantine lives in the Bronze zone, under Bronze's retention.
+BRONZE_QUARANTINE = "bronze/wistia/_quarantine"
+
+SILVER_FACT_EVENTS = "silver/wistia/fact_events"
+SILVER_FACT_MEDIA_BY_DATE = "silver/wistia/fact_media_by_date"
+SILVER_DIM_MEDIA = "silver/wistia/dim_media"
+
+MANIFEST_NAME = "_manifest.json"
+
+# Bronze datasets pulled per (date, media) window, by their watermark/dataset name.
+BRONZE_WINDOW_PREFIXES = {
+    "events": BRONZE_EVENTS,
+    "media_by_date": BRONZE_MEDIA_BY_DATE,
+}
+SILVER_TABLE_PREFIXES = {
+    "fact_events": SILVER_FACT_EVENTS,
+    "fact_media_by_date": SILVER_FACT_MEDIA_BY_DATE,
+    "dim_media": SILVER_DIM_MEDIA,
+}
+
+
+def _day(day: date | str) -> str:
+    return day.isoformat() if isinstance(day, date) else date.fromisoformat(day).isoformat()
+
+
+def window_partition(prefix: str, day: date | str, media_id: str) -> str:
+    """`<prefix>/dt=YYYY-MM-DD/media_id=<id>` for a (date, media) partition."""
+    return f"{prefix}/dt={_day(day)}/media_id={parse_media_id(media_id)}"
+
+
+def part_name(index: int, run_token: str, ext: str = "json") -> str:
+    # The run token makes every write's files new names: a re-run never overwrites a file a
+    # reader might be holding, and stale parts are recognisable by the manifest.
+    return f"part-{index:05d}-{run_token}.{ext}"
+
+
+def manifest_key(partition: str) -> str:
+    return f"{partition}/{MANIFEST_NAME}"
+
+
+def load_ts_token(moment: datetime) -> str:
+    # No ':' in keys: Hadoop paths reject it and S3 consoles escape it.
+    return moment.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def metadata_snapshot(media_id: str, load_ts: str) -> str:
+    return f"{BRONZE_MEDIA_METADATA}/media_id={parse_media_id(media_id)}/load_ts={load_ts}"
+
+
+def quarantine_partition(dataset: str, day: date | str, media_id: str) -> str:
+    return window_partition(f"{BRONZE_QUARANTINE}/{dataset}", day, media_id)

@@ -1,0 +1,40 @@
+"""The local Spark session: configured like Glue 5.0 where it matters to the Silver writes."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import SparkSession
+
+# Settings the transforms rely on, applied to the local session and to the Glue job alike.
+SILVER_SPARK_CONF = {
+    # Re-running a partition replaces exactly that partition, nothing else.
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # Partition values stay strings ('2026-11-20', media ids that look numeric).
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+
+
+def local_spark_session(
+    app_name: str = "wistia_assets", shuffle_partitions: int = 4
+) -> SparkSession:
+    """Build (or reuse, within this process) a loopback-only local session with no UI."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        # Small partitions of a few thousand rows: the default 200 shuffle tasks are pure overhead.
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.memory", os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"))
+    )
+    for key, value in SILVER_SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session

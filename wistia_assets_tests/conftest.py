@@ -1,0 +1,67 @@
+"""Shared fixtures: one Spark session and one moto server per test session (both cost seconds to
+start), and an environment that never reaches a real AWS account or the real Wistia API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+# Before anything imports boto3 or Spark: no real credentials, no real endpoints, loopback Spark.
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+for _name in ("WISTIA_API_TOKEN", "MEDIA_IDS", "BRONZE_BUCKET", "SILVER_BUCKET", "AWS_PROFILE"):
+    os.environ.pop(_name, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto's dummy credentials
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_REGION"] = "us-east-1"
+os.environ["DAGSTER_DEPLOYMENT"] = "local"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test session (a cold start costs ~3 s)."""
+    if shutil.which("java") is None:
+        pytest.fail(
+            "Java 17 is required for the Spark tests: apt-get install openjdk-17-jre-headless"
+        )
+    from wistia_assets.transforms.session import local_spark_session
+
+    session = local_spark_session(app_name="wistia_assets_tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server on loopback; yields its endpoint URL. State is shared: use unique names."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(moto_server, monkeypatch):
+    """The moto endpoint, also exported as AWS_ENDPOINT_URL so boto3 everywhere picks it up."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return moto_server
+
+
+def java_available() -> bool:
+    return (
+        shutil.which("java") is not None
+        and subprocess.run(["java", "-version"], capture_output=True, check=False).returncode == 0
+    )
