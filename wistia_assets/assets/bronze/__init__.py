@@ -1,0 +1,140 @@
+"""Bronze: the raw Wistia responses of one (day, media) window, as NDJSON, with a manifest.
+
+The three Bronze assets are one step (`bronze_ingest`), subsettable, so a run pulls a window with
+one client, one rate budget and one `wistia_api` pool slot, and stops at the first fatal answer: a
+rejected token ends the run after a single request instead of one per asset. The media object is
+fetched first: it is one cheap request that proves the token and the media id before paging.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    Backoff,
+    Failure,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    multi_asset,
+)
+
+from wistia_assets.ingestion import ingest_events, ingest_media_by_date, snapshot_media
+from wistia_assets.partitions import Window, window_partitions
+from wistia_assets.resources.lake import LakeResource
+from wistia_assets.resources.wistia_api import WistiaApiResource
+from wistia_assets.settings import Settings
+from wistia_assets.wistia.errors import WistiaError, WistiaUnavailableError
+
+OWNERS = ["team:data-engineering"]
+BRONZE_KINDS = {"wistia", "s3"}
+
+_DESCRIPTIONS = {
+    "bronze_events": (
+        "Raw Wistia viewing events (`/stats/events.json`) of one UTC day and one media, one API "
+        "record per NDJSON line, exactly as received — includes personal data (ip, email, "
+        "geolocation, conversion data), so it stays in the Bronze zone under its retention."
+    ),
+    "bronze_media_by_date": (
+        "Raw per-day media statistics (`/stats/medias/{id}/by_date.json`): loads, plays and hours "
+        "watched of the day window, as received."
+    ),
+    "bronze_media_metadata": (
+        "A daily snapshot of the media object (`/medias/{id}.json`): title, duration, project, "
+        "tags. One snapshot per load day; feeds dim_media."
+    ),
+}
+
+
+def _bronze_failure(exc: WistiaError, window: Window) -> Failure:
+    # Only transient trouble (throttling, 5xx, timeouts past the retry budget) is worth a step
+    # retry; a rejected token, a missing media or a bad parameter will fail the same way again.
+    metadata: dict[str, Any] = {"partition": window.key, "error": type(exc).__name__}
+    if exc.status is not None:
+        metadata["status"] = exc.status
+    if exc.request_id:
+        metadata["x-request-id"] = exc.request_id
+    return Failure(
+        description=str(exc),
+        metadata=metadata,
+        allow_retries=isinstance(exc, WistiaUnavailableError),
+    )
+
+
+def _result(asset: str, manifest: dict[str, Any], lake: LakeResource) -> MaterializeResult:
+    partition = manifest["partition"]
+    metadata: dict[str, Any] = {
+        "dagster/row_count": manifest["rows"],
+        "source": manifest["source"],
+        "pages": manifest["pages"],
+        "requests": manifest["requests"],
+        "retries": manifest["retries"],
+        "throttled": manifest["throttled"],
+        "bytes": manifest["bytes"],
+        "parts": len(manifest.get("parts", [])) or 1,
+        "location": MetadataValue.path(lake.bronze.uri(partition)),
+        "pulled_at": manifest["pulled_at"],
+        "request_ids": MetadataValue.json(manifest["request_ids"][:10]),
+    }
+    if "foreign_media_rows" in manifest:
+        metadata["foreign_media_rows"] = manifest["foreign_media_rows"]
+    return MaterializeResult(asset_key=asset, metadata=metadata)
+
+
+def build_bronze_assets(settings: Settings):
+    partitions = window_partitions(settings)
+
+    @multi_asset(
+        name="bronze_ingest",
+        specs=[
+            AssetSpec(
+                key,
+                group_name="bronze",
+                description=_DESCRIPTIONS[key],
+                owners=OWNERS,
+                kinds=BRONZE_KINDS,
+                partitions_def=partitions,
+                metadata={"layer": "bronze", "personal_data": "yes"},
+                skippable=True,
+            )
+            for key in _DESCRIPTIONS
+        ],
+        partitions_def=partitions,
+        can_subset=True,
+        # Every Wistia call of every run holds a slot of this pool: its size times the per-process
+        # rate budget stays below the account's 600 requests/minute.
+        pool="wistia_api",
+        retry_policy=RetryPolicy(
+            max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+        ),
+    )
+    def bronze_ingest(
+        context: AssetExecutionContext, wistia: WistiaApiResource, lake: LakeResource
+    ) -> Iterator[MaterializeResult]:
+        window = Window.parse(context.partition_key)
+        selected = {key.to_user_string() for key in context.selected_asset_keys}
+        steps = [
+            ("bronze_media_metadata", snapshot_media),
+            ("bronze_media_by_date", ingest_media_by_date),
+            ("bronze_events", ingest_events),
+        ]
+        with wistia.open_client(context.log) as client:
+            for asset, ingest in steps:
+                if asset not in selected:
+                    continue
+                try:
+                    manifest = ingest(
+                        client, lake.bronze, window.day, window.media_id, source=wistia.source
+                    )
+                except WistiaError as exc:
+                    raise _bronze_failure(exc, window) from None
+                context.log.info(
+                    f"{asset} {window.key}: {manifest['rows']} rows, {manifest['pages']} pages, "
+                    f"{manifest['requests']} requests ({manifest['retries']} retries) from "
+                    f"{wistia.source} -> {lake.bronze.uri(manifest['partition'])}"
+                )
+                yield _result(asset, manifest, lake)
+
+    return [bronze_ingest]

@@ -1,0 +1,70 @@
+"""Resources by deployment name, in one place (`DAGSTER_DEPLOYMENT=local|aws`).
+
+`local` is the embedded default: a lake folder, SQLite watermarks, local PySpark, DuckDB, and the
+built-in sandbox API unless a token is set. `aws` is production: S3, DynamoDB, Glue + Pipes,
+the Glue catalog and Athena. Both run the same assets; only these objects differ. Every AWS client
+honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto server in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import EnvVar
+
+from wistia_assets.resources.lake import LakeResource
+from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.resources.wistia_api import WistiaApiResource
+from wistia_assets.settings import Settings
+
+STATE_DIR = "_state"
+
+
+def wistia_resource(settings: Settings) -> WistiaApiResource:
+    import os
+
+    return WistiaApiResource(
+        base_url=settings.wistia_base_url,
+        # EnvVar: Dagster resolves it at run time and shows only the variable's name in the UI.
+        token=EnvVar("WISTIA_API_TOKEN") if settings.wistia_api_token else None,
+        sandbox=settings.uses_sandbox,
+        sandbox_faults=os.environ.get("WISTIA_SANDBOX_FAULTS", "") if settings.uses_sandbox else "",
+        timeout=settings.wistia_timeout,
+        per_page=settings.per_page,
+        first_page=settings.first_page,
+        rate_per_minute=settings.per_slot_rate_per_minute,
+        max_attempts=settings.max_attempts,
+        page_prefetch=settings.page_prefetch,
+    )
+
+
+def local_resources(settings: Settings) -> dict[str, Any]:
+    root = settings.lake_root.resolve()
+    return {
+        "wistia": wistia_resource(settings),
+        "lake": LakeResource(bronze_root=root.as_uri(), silver_root=root.as_uri()),
+        "watermarks": WatermarksResource(
+            backend="sqlite", sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")
+        ),
+    }
+
+
+def aws_resources(settings: Settings) -> dict[str, Any]:
+    return {
+        "wistia": wistia_resource(settings),
+        "lake": LakeResource(
+            bronze_root=f"s3://{settings.bronze_bucket}",
+            silver_root=f"s3://{settings.silver_bucket}",
+            endpoint_url=settings.aws_endpoint_url,
+        ),
+        "watermarks": WatermarksResource(
+            backend="dynamodb",
+            table=settings.ddb_table,
+            endpoint_url=settings.aws_endpoint_url,
+            region=settings.aws_region,
+        ),
+    }
+
+
+def resources_for(settings: Settings) -> dict[str, Any]:
+    return {"local": local_resources, "aws": aws_resources}[settings.deployment](settings)
