@@ -1,0 +1,32 @@
+"""The smoke queries analysts start from. Written in the SQL both engines accept (Athena/Trino and
+DuckDB), so `wistia-assets query --smoke` locally and deploy/athena/ in AWS ask the same things."""
+
+from __future__ import annotations
+
+SMOKE_QUERIES: dict[str, str] = {
+    "plays_per_media_per_day": """
+        SELECT f.media_id, d.title, f.dt,
+               count(*) AS plays,
+               round(avg(f.percent_viewed), 3) AS avg_percent_viewed,
+               count(DISTINCT f.visitor_hash) AS visitors
+        FROM fact_events f
+        LEFT JOIN dim_media d ON d.media_id = f.media_id
+        GROUP BY f.media_id, d.title, f.dt
+        ORDER BY f.dt, f.media_id
+    """,
+    "events_per_country": """
+        SELECT coalesce(country, '(unknown)') AS country, count(*) AS events
+        FROM fact_events
+        GROUP BY 1
+        ORDER BY events DESC, country
+        LIMIT 10
+    """,
+    "plays_by_channel": """
+        SELECT d.channel, sum(m.play_count) AS plays, sum(m.load_count) AS loads,
+               round(sum(m.hours_watched), 2) AS hours_watched
+        FROM fact_media_by_date m
+        JOIN dim_media d ON d.media_id = m.media_id
+        GROUP BY d.channel
+        ORDER BY plays DESC
+    """,
+}

@@ -1,0 +1,99 @@
+"""`wistia-assets`: the operator's command line.
+
+    wistia-assets run [--days 7]                 ingest + build the last N days for every media
+    wistia-assets rerun --date D [--media-id M]  re-materialize one day (Bronze + Silver)
+    wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
+    wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
+    wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
+    wistia-assets deploy package-glue            build (and upload) the Glue job artefacts
+
+Every failure ends in one line on stderr that says what went wrong and exits non-zero; the token
+and the hashing key never appear in any output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="ingest and build the last N complete days for every media")
+    p.add_argument("--days", type=int, default=7, help="how many days back from --end-date (7)")
+    p.add_argument("--end-date", help="last day to build, YYYY-MM-DD (default: yesterday, UTC)")
+    p.add_argument("--quiet", action="store_true", help="print the summary only")
+
+
+def _add_rerun(sub) -> None:
+    p = sub.add_parser("rerun", help="re-materialize one day (Bronze + Silver), replacing it")
+    p.add_argument("--date", required=True, help="the day to re-run, YYYY-MM-DD")
+    p.add_argument("--media-id", help="one media (default: every configured media)")
+    p.add_argument("--quiet", action="store_true", help="print the summary only")
+
+
+def _add_watermark(sub) -> None:
+    p = sub.add_parser("watermark", help="show or override the catch-up watermarks")
+    wsub = p.add_subparsers(dest="watermark_command", required=True)
+    wsub.add_parser("show", help="list every watermark")
+    s = wsub.add_parser("set", help="override one watermark (may move it backwards)")
+    s.add_argument("--dataset", required=True, choices=["events", "media_by_date"])
+    s.add_argument("--media-id", required=True)
+    s.add_argument("--date", required=True, help="YYYY-MM-DD: the last day considered done")
+    s.add_argument("--yes", action="store_true", help="confirm the override")
+
+
+def _add_query(sub) -> None:
+    p = sub.add_parser("query", help="run SQL over the local Silver tables (DuckDB)")
+    p.add_argument("sql", nargs="?", help="any SQL over fact_events, fact_media_by_date, dim_media")
+    p.add_argument("--smoke", action="store_true", help="run the smoke queries")
+
+
+def _add_sandbox(sub) -> None:
+    p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
+    ssub = p.add_subparsers(dest="sandbox_command", required=True)
+    s = ssub.add_parser("serve", help="serve the sandbox API on loopback HTTP")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--faults", default="", help="fault spec, e.g. '429=0.1,latency_ms=200'")
+    s.add_argument("--token", help="require this bearer token (default: accept any)")
+    s.add_argument("--events-per-day", type=int, help="events per media per day (default 120-420)")
+
+
+def _add_deploy(sub) -> None:
+    p = sub.add_parser("deploy", help="deployment helpers")
+    dsub = p.add_subparsers(dest="deploy_command", required=True)
+    g = dsub.add_parser("package-glue", help="build the Glue entry script and transforms wheel")
+    g.add_argument("--out", default="dist/glue", help="local output folder (dist/glue)")
+    g.add_argument("--upload", help="s3://bucket/prefix to upload to (e.g. s3://scripts/glue)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for add in (_add_run, _add_rerun, _add_watermark, _add_query, _add_sandbox, _add_deploy):
+        add(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from wistia_assets.commands import dispatch
+
+    try:
+        return dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's contract is one clear line, not a trace
+        from wistia_assets.commands.errors import describe
+
+        print(f"error: {describe(exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

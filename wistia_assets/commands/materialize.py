@@ -1,0 +1,179 @@
+"""`wistia-assets run` and `wistia-assets rerun`: materialize day windows through Dagster.
+
+Both execute the same `wistia_window` job the schedule launches, one run per (day, media) partition,
+in this process (so local Spark starts once), recorded in the Dagster instance at DAGSTER_HOME: the
+UI of `make dev` shows these runs like any other. Then dim_media is refreshed and a summary printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from wistia_assets.partitions import Window, days
+from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
+
+WINDOW_JOB = "wistia_window"
+DIM_MEDIA_JOB = "dim_media_refresh"
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class Outcome:
+    label: str
+    success: bool
+    seconds: float
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> metadata
+    checks: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def dagster_instance():
+    from dagster import DagsterInstance
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str(Path(".dagster_home").resolve())
+        os.environ["DAGSTER_HOME"] = home
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return DagsterInstance.get()
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _first_failure(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            if data.error is not None:
+                cause = data.error
+                while cause.cause is not None and cause.cls_name in (
+                    "DagsterExecutionStepExecutionError",
+                ):
+                    cause = cause.cause
+                return cause.message.strip().splitlines()[0]
+    return "the run failed (see the Dagster UI for the event log)"
+
+
+def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET_LOGS if quiet_logs else None,
+        **kwargs,
+    )
+    outcome = Outcome(label, result.success, time.monotonic() - started)
+    for event in result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        outcome.metadata[mat.asset_key.to_user_string()] = {
+            k: _plain(v) for k, v in mat.metadata.items()
+        }
+    for evaluation in result.get_asset_check_evaluations():
+        desc = ""
+        if evaluation.metadata:
+            desc = ", ".join(f"{k}={_plain(v)}" for k, v in list(evaluation.metadata.items())[:3])
+        outcome.checks.append(
+            (
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                evaluation.passed,
+                desc,
+            )
+        )
+    if not result.success:
+        outcome.error = _first_failure(result)
+    return outcome
+
+
+def windows_for(args: argparse.Namespace, settings: Settings) -> list[Window]:
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    if args.command == "rerun":
+        day = parse_date(args.date, source="--date")
+        first = last = day
+    else:
+        if not 1 <= args.days <= 730:
+            raise ConfigError(f"--days {args.days}: expected 1..730")
+        last = parse_date(args.end_date, source="--end-date") if args.end_date else yesterday
+        first = last - timedelta(days=args.days - 1)
+    _check_range(first, last, settings, yesterday)
+    media = settings.media_ids
+    if getattr(args, "media_id", None):
+        media_id = parse_media_id(args.media_id, source="--media-id")
+        if media_id not in settings.media_ids:
+            raise ConfigError(
+                f"--media-id {media_id} is not configured "
+                f"(MEDIA_IDS: {', '.join(settings.media_ids)})"
+            )
+        media = (media_id,)
+    return [Window(day, m) for day in days(first, last) for m in media]
+
+
+def _check_range(first: date, last: date, settings: Settings, yesterday: date) -> None:
+    if last > yesterday:
+        raise ConfigError(
+            f"{last} has not ended yet (UTC): the newest day that can be built is {yesterday}"
+        )
+    if first < settings.start_date:
+        raise ConfigError(
+            f"{first} is before WISTIA_START_DATE={settings.start_date}: partitions start there"
+        )
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    status = "ok  " if outcome.success else "FAIL"
+    facts = []
+    for asset, metadata in outcome.metadata.items():
+        rows = metadata.get("dagster/row_count")
+        if rows is not None:
+            facts.append(f"{asset}={rows}")
+    line = f"  {status} {outcome.label:<24} {outcome.seconds:6.1f}s  {' '.join(facts)}"
+    print(line)
+    if outcome.error:
+        print(f"       error: {outcome.error}")
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    windows = windows_for(args, settings)
+    from wistia_assets.definitions import build_defs
+
+    defs = build_defs(settings)
+    instance = dagster_instance()
+    window_job = defs.resolve_job_def(WINDOW_JOB)
+    source = "SANDBOX (simulated data)" if settings.uses_sandbox else settings.wistia_base_url
+    print(
+        f"wistia-assets {args.command}: {len(windows)} partition(s), deployment "
+        f"{settings.deployment}, source {source}, lake {_lake(settings)}"
+    )
+    started = time.monotonic()
+    outcomes = []
+    for window in windows:
+        outcome = execute(window_job, window.key, instance, True, partition_key=window.key)
+        outcomes.append(outcome)
+        if not args.quiet:
+            _print_outcome(outcome)
+    dim = execute(defs.resolve_job_def(DIM_MEDIA_JOB), "dim_media", instance, True)
+    outcomes.append(dim)
+    if not args.quiet:
+        _print_outcome(dim)
+
+    from wistia_assets.commands.summary import print_summary
+
+    print_summary(settings, outcomes, time.monotonic() - started)
+    return 0 if all(o.success for o in outcomes) else 1
+
+
+def _lake(settings: Settings) -> str:
+    if settings.deployment == "aws":
+        return f"s3://{settings.bronze_bucket} + s3://{settings.silver_bucket}"
+    return str(settings.lake_root.resolve())

@@ -1,0 +1,33 @@
+"""`wistia-assets query`: SQL over the local Silver tables with DuckDB (Athena's stand-in)."""
+
+from __future__ import annotations
+
+import argparse
+
+from wistia_assets.catalog.duckdb_catalog import format_table, run_query
+from wistia_assets.catalog.smoke import SMOKE_QUERIES
+from wistia_assets.settings import ConfigError, Settings
+
+
+def print_smoke(lake_root) -> None:
+    for name, sql in SMOKE_QUERIES.items():
+        columns, rows = run_query(lake_root, sql)
+        print(f"\n== {name} ({len(rows)} rows)")
+        print(format_table(columns, rows, max_rows=20))
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if settings.deployment != "local":
+        raise ConfigError(
+            "wistia-assets query reads the local lake; in AWS query the Glue tables with Athena "
+            "(deploy/athena/ has the same smoke queries)"
+        )
+    if args.smoke:
+        print_smoke(settings.lake_root)
+        return 0
+    if not args.sql:
+        raise ConfigError('give a SQL statement or --smoke, e.g. wistia-assets query "SELECT 1"')
+    columns, rows = run_query(settings.lake_root, args.sql)
+    print(format_table(columns, rows, max_rows=200))
+    return 0

@@ -1,0 +1,20 @@
+"""`wistia-assets sandbox serve`: the built-in Wistia API on a loopback port, for real-HTTP tests
+and for pointing `WISTIA_BASE_URL` at something Wistia-compatible without an account."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(args: argparse.Namespace) -> int:
+    from wistia_assets.sandbox import run_forever
+
+    run_forever(
+        args.host,
+        args.port,
+        seed=args.seed,
+        faults=args.faults,
+        token=args.token,
+        events_per_day=args.events_per_day,
+    )
+    return 0

@@ -1,0 +1,76 @@
+"""The end-of-run summary of `wistia-assets run|rerun`: what was written, checks, smoke queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from wistia_assets.settings import Settings
+
+
+def _bronze_totals(outcomes) -> dict[str, tuple[int, int, int]]:
+    """asset -> (partitions, rows, bytes) over the successful materializations."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for outcome in outcomes:
+        for asset, metadata in outcome.metadata.items():
+            if not asset.startswith("bronze_"):
+                continue
+            t = totals[asset]
+            t[0] += 1
+            t[1] += int(metadata.get("dagster/row_count") or 0)
+            t[2] += int(metadata.get("bytes") or 0)
+    return {k: tuple(v) for k, v in sorted(totals.items())}
+
+
+def print_summary(settings: Settings, outcomes, seconds: float) -> None:
+    failed = [o for o in outcomes if not o.success]
+    print(f"\n== summary: {len(outcomes) - len(failed)}/{len(outcomes)} runs ok in {seconds:.1f}s")
+
+    print("\nBronze written (raw NDJSON + manifests):")
+    for asset, (parts, rows, size) in _bronze_totals(outcomes).items():
+        print(f"  {asset:<24} {parts:3d} partitions  {rows:8d} records  {size / 1e6:8.2f} MB")
+
+    silver: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for outcome in outcomes:
+        for asset, metadata in outcome.metadata.items():
+            if asset.startswith("bronze_"):
+                continue
+            for key in ("duplicates_removed", "quarantined"):
+                silver[asset][key] += int(metadata.get(key) or 0)
+    if settings.deployment == "local":
+        from wistia_assets.catalog.duckdb_catalog import table_counts
+
+        counts = table_counts(settings.lake_root)
+        print("\nSilver tables (rows in the whole table, via DuckDB):")
+        for table in ("fact_events", "fact_media_by_date", "dim_media"):
+            extra = silver.get(table, {})
+            notes = ", ".join(f"{k} {v}" for k, v in extra.items() if v)
+            print(f"  {table:<24} {counts.get(table, 0):8d} rows  {notes}")
+
+    checks: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    failures = []
+    for outcome in outcomes:
+        for asset, name, passed, desc in outcome.checks:
+            checks[(asset, name)].append(passed)
+            if not passed:
+                failures.append(f"{outcome.label} {asset}.{name}: {desc}")
+    if checks:
+        print("\nAsset checks:")
+        for (asset, name), results in sorted(checks.items()):
+            ok = sum(results)
+            mark = "ok  " if ok == len(results) else "FAIL"
+            print(f"  {mark} {asset}.{name:<32} {ok}/{len(results)} passed")
+        for line in failures[:10]:
+            print(f"       {line}")
+
+    if failed:
+        print("\nFailed runs:")
+        for outcome in failed:
+            print(f"  {outcome.label}: {outcome.error}")
+
+    if settings.deployment == "local" and not failed:
+        from wistia_assets.commands.query import print_smoke
+
+        print("\nSmoke queries (wistia-assets query --smoke):")
+        print_smoke(settings.lake_root)
+    if settings.uses_sandbox:
+        print("\nNote: data came from the built-in SANDBOX API (no WISTIA_API_TOKEN set).")
