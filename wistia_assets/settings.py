@@ -169,7 +169,10 @@ class Settings:
     ddb_table: str = "WistiaWatermarks"
     lake_root: Path = Path(".lake")
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
+    # Local: WISTIA_HASH_KEY, else a random key kept in the lake's _state folder. AWS: the Glue
+    # job fetches the key itself from Secrets Manager, so it never travels as a job argument.
     hash_key: Secret | None = None
+    hash_key_secret_id: str | None = None
     channels: dict[str, str] = field(default_factory=dict)
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -228,10 +231,11 @@ class Settings:
         if start_date > date.today():
             raise ConfigError(f"WISTIA_START_DATE={start_date} is in the future")
         hash_key = get("WISTIA_HASH_KEY")
-        if deployment == "aws" and hash_key is None:
+        hash_key_secret_id = get("WISTIA_HASH_KEY_SECRET_ID")
+        if deployment == "aws" and hash_key_secret_id is None:
             raise ConfigError(
-                "WISTIA_HASH_KEY is not set: the aws deployment needs the secret key that "
-                "pseudonymises ip and visitor_key in Silver (from Secrets Manager)"
+                "WISTIA_HASH_KEY_SECRET_ID is not set: the aws deployment's Glue job reads the key "
+                "that pseudonymises ip and visitor_key from this Secrets Manager secret"
             )
         if deployment == "aws":
             for name in ("BRONZE_BUCKET", "SILVER_BUCKET"):
@@ -258,6 +262,7 @@ class Settings:
             lake_root=Path(get("WISTIA_LAKE_ROOT") or ".lake"),
             start_date=start_date,
             hash_key=Secret(hash_key) if hash_key else None,
+            hash_key_secret_id=hash_key_secret_id,
             channels=_parse_channels(get("MEDIA_CHANNELS")),
             aws_endpoint_url=get("AWS_ENDPOINT_URL"),
             aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION") or "us-east-1",
