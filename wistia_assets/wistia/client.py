@@ -1,0 +1,458 @@
+"""The Wistia Stats API v1 client: four read endpoints, one rate budget, bounded retries.
+
+Every attempt (first try or retry) takes a token from the shared `RateBudget`; transient failures
+are retried by tenacity (see `retry_policy`), anything else becomes a `WistiaError` whose message
+names the endpoint and the x-request-id. The token only ever lives in the Authorization header:
+messages and logs are built here from status codes, class names and request ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import httpx
+from tenacity import RetryCallState
+
+from wistia_assets.settings import Secret, parse_media_id
+from wistia_assets.wistia.errors import (
+    WistiaError,
+    WistiaProtocolError,
+    WistiaUnavailableError,
+)
+from wistia_assets.wistia.paging import ordered_pages
+from wistia_assets.wistia.rate_budget import RateBudget
+from wistia_assets.wistia.responses import (
+    RETRYABLE_TRANSPORT_ERRORS,
+    RequestCancelled,
+    RequestDescription,
+    TransientFailure,
+    decode_body,
+    fatal_error,
+    is_transient_status,
+    parse_retry_after,
+    wistia_error_text,
+)
+from wistia_assets.wistia.retry_policy import retrying
+
+if TYPE_CHECKING:
+    from wistia_assets.settings import Settings
+
+# Wistia silently cuts larger values to 100, which would make a full page look like the last one.
+MAX_PER_PAGE = 100
+
+# Event keys go into a URL path: nothing that could leave `/stats/events/`.
+EVENT_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+# Visible ASCII only: a token with a stray newline or quote would otherwise fail inside httpx.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+LOGGER_NAME = "wistia_assets.wistia"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of an endpoint, with what the Bronze manifest needs to know about it."""
+
+    number: int  # 1-based page number (1 for endpoints that are not paginated)
+    records: list[dict]  # the JSON records exactly as parsed from the response
+    request_id: str | None  # x-request-id
+    byte_count: int  # response body size
+    fetched_at: datetime  # UTC
+    attempts: int  # 1 + retries for this request
+
+
+@dataclass
+class RequestStats:
+    """Counters for one client, updated from every thread that uses it."""
+
+    requests: int = 0  # HTTP requests sent, retries included
+    retries: int = 0
+    throttled: int = 0  # 429 answers, and 503s (Wistia's other way of saying it)
+    bytes: int = 0  # response bodies received, failed ones included
+    request_ids: list[str] = field(default_factory=list)  # every x-request-id received
+    budget_wait_seconds: float = 0.0  # time spent waiting for the rate budget
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record_request(self, budget_wait: float, *, retry: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += int(retry)
+            self.budget_wait_seconds += budget_wait
+
+    def record_response(self, byte_count: int, request_id: str | None, status: int) -> None:
+        with self._lock:
+            self.bytes += byte_count
+            self.throttled += int(status in (429, 503))
+            if request_id:
+                self.request_ids.append(request_id)
+
+    def snapshot(self) -> dict:
+        """A consistent copy, e.g. for asset metadata."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "throttled": self.throttled,
+                "bytes": self.bytes,
+                "request_ids": list(self.request_ids),
+                "budget_wait_seconds": round(self.budget_wait_seconds, 3),
+            }
+
+
+@dataclass
+class _Call:
+    """One logical request and its attempts."""
+
+    description: RequestDescription
+    expect: type
+    cancel: threading.Event | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class _Answer:
+    data: list[dict] | dict
+    request_id: str | None
+    byte_count: int
+    attempts: int
+
+
+class WistiaClient:
+    """Reads statistics and media of one Wistia account (v1 API)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: Secret | None,
+        timeout: float = 30.0,
+        per_page: int = 100,
+        first_page: int = 1,
+        budget: RateBudget,
+        transport: httpx.BaseTransport | None = None,
+        max_attempts: int = 6,
+        max_backoff: float = 60.0,
+        page_prefetch: int = 1,
+        logger: logging.Logger | None = None,
+        backoff_base: float = 1.0,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        """`sleep` replaces the wait between retries (tests); by default it is a real wait that
+        ends early when a prefetched page stops being wanted."""
+        if token is not None and not isinstance(token, Secret):
+            raise TypeError("pass the Wistia API token as settings.Secret, never as a plain str")
+        if token is not None and not _HEADER_SAFE.fullmatch(token.reveal()):
+            raise ValueError(
+                "the Wistia API token is empty or contains spaces, line breaks or non-ASCII "
+                "characters: check WISTIA_API_TOKEN for a stray newline or quote"
+            )
+        if not base_url.startswith(("https://", "http://")):
+            raise ValueError(f"Wistia base URL must be http(s), got {base_url!r}")
+        if per_page < 1:
+            raise ValueError(f"per_page must be at least 1, got {per_page}")
+        if first_page < 1:
+            raise ValueError(
+                f"first_page must be at least 1 (Wistia pages are 1-based), got {first_page}"
+            )
+        if max_attempts < 1 or page_prefetch < 1:
+            raise ValueError("max_attempts and page_prefetch must be at least 1")
+        self._log = logger or logging.getLogger(LOGGER_NAME)
+        if per_page > MAX_PER_PAGE:
+            self._log.warning(
+                "per_page=%d is above Wistia's maximum; using %d", per_page, MAX_PER_PAGE
+            )
+        self.base_url = base_url.rstrip("/")
+        self.per_page = min(per_page, MAX_PER_PAGE)
+        self.first_page = first_page
+        self.page_prefetch = page_prefetch
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.backoff_base = backoff_base
+        self.budget = budget
+        self.stats = RequestStats()
+        self._token = token
+        self._sleep = sleep
+        headers = {"Accept": "application/json", "User-Agent": "wistia_assets"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.reveal()}"
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,  # Wistia v1 does not redirect: one means a wrong base URL
+            limits=httpx.Limits(max_connections=max(10, 2 * page_prefetch)),
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        budget: RateBudget | None = None,
+        transport: httpx.BaseTransport | None = None,
+        logger: logging.Logger | None = None,
+    ) -> WistiaClient:
+        """A client configured from the environment; the budget defaults to the shared one."""
+        return cls(
+            base_url=settings.wistia_base_url,
+            token=settings.wistia_api_token,
+            timeout=settings.wistia_timeout,
+            per_page=settings.per_page,
+            first_page=settings.first_page,
+            budget=budget or RateBudget.shared(settings.per_slot_rate_per_minute),
+            transport=transport,
+            max_attempts=settings.max_attempts,
+            page_prefetch=settings.page_prefetch,
+            logger=logger,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WistiaClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"WistiaClient(base_url={self.base_url!r}, per_page={self.per_page})"
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def iter_event_pages(self, media_id: str, start_date: date, end_date: date) -> Iterator[Page]:
+        """Pages of `/stats/events.json` for one media and an inclusive date range, in order.
+
+        Arguments are checked now; requests start when iteration does. Stops after the first
+        page shorter than `per_page` (an empty one included).
+        """
+        media_id = parse_media_id(media_id)
+        start, end = _date_range(start_date, end_date)
+
+        def fetch(number: int, cancel: threading.Event | None) -> Page:
+            params = {
+                "media_id": media_id,
+                "start_date": start,
+                "end_date": end,
+                "per_page": self.per_page,
+                "page": number,
+            }
+            description = RequestDescription(
+                "/stats/events.json", params, media_id=media_id, page=number
+            )
+            call = _Call(description, expect=list, cancel=cancel)
+            return self._page(call, number)
+
+        return ordered_pages(
+            fetch,
+            first=self.first_page,
+            is_last=lambda page: len(page.records) < self.per_page,
+            depth=self.page_prefetch,
+        )
+
+    def media_by_date(self, media_id: str, start_date: date, end_date: date) -> Page:
+        """Daily `{date, load_count, play_count, hours_watched}` rows for an inclusive range."""
+        media_id = parse_media_id(media_id)
+        start, end = _date_range(start_date, end_date)
+        description = RequestDescription(
+            f"/stats/medias/{media_id}/by_date.json",
+            {"start_date": start, "end_date": end},
+            media_id=media_id,
+        )
+        return self._page(_Call(description, expect=list), 1)
+
+    def show_media(self, media_id: str) -> Page:
+        """The media object; `records == [media]`."""
+        media_id = parse_media_id(media_id)
+        description = RequestDescription(f"/medias/{media_id}.json", {}, media_id=media_id)
+        return self._page(_Call(description, expect=dict), 1)
+
+    def show_event(self, event_key: str) -> dict:
+        """One event by its key."""
+        if not isinstance(event_key, str) or not EVENT_KEY_PATTERN.fullmatch(event_key):
+            raise ValueError(
+                f"{event_key!r} is not a Wistia event key (letters, digits, '-', '_', '.', ':')"
+            )
+        description = RequestDescription(f"/stats/events/{event_key}.json", {}, event_key=event_key)
+        return self._request(_Call(description, expect=dict)).data
+
+    # -- one request, its retries and its failure ------------------------------------------
+
+    def _page(self, call: _Call, number: int) -> Page:
+        answer = self._request(call)
+        records = answer.data if isinstance(answer.data, list) else [answer.data]
+        return Page(
+            number=number,
+            records=records,
+            request_id=answer.request_id,
+            byte_count=answer.byte_count,
+            fetched_at=datetime.now(UTC),
+            attempts=answer.attempts,
+        )
+
+    def _request(self, call: _Call) -> _Answer:
+        started = time.monotonic()
+        retry_loop = retrying(
+            max_attempts=self.max_attempts,
+            backoff_base=self.backoff_base,
+            max_backoff=self.max_backoff,
+            sleep=lambda seconds: self._pause(seconds, call.cancel),
+            before_sleep=lambda state: self._log_retry(call, state),
+        )
+        # Final failures are logged at WARNING: the exception carries the same text to whoever
+        # decides it is fatal, and a prefetched page past the end may fail without mattering.
+        try:
+            return retry_loop(self._attempt, call)
+        except TransientFailure as last:
+            error = self._gave_up(call, last, time.monotonic() - started)
+            self._log.warning("%s", error, extra=_log_fields(call, error.status, error.request_id))
+            raise error from None
+        except WistiaError as fatal:
+            self._log.warning("%s", fatal, extra=_log_fields(call, fatal.status, fatal.request_id))
+            raise
+
+    def _attempt(self, call: _Call) -> _Answer:
+        self._raise_if_cancelled(call)
+        waited = self.budget.acquire()
+        self._raise_if_cancelled(call)  # the wait for a token can be long; the page may be moot
+        call.attempts += 1
+        self.stats.record_request(waited, retry=call.attempts > 1)
+        try:
+            response = self._http.get(
+                self.base_url + call.description.url_path, params=dict(call.description.params)
+            )
+        except RETRYABLE_TRANSPORT_ERRORS as exc:
+            raise TransientFailure(cause=type(exc).__name__, detail=self._scrub(str(exc))) from None
+        except httpx.HTTPError as exc:
+            raise WistiaError(
+                f"{call.description.label} could not be sent ({type(exc).__name__}: "
+                f"{self._scrub(str(exc))}); check WISTIA_BASE_URL.",
+                url_path=call.description.url_path,
+                media_id=call.description.media_id,
+            ) from None
+
+        status = response.status_code
+        request_id = response.headers.get("x-request-id")
+        content = response.content
+        self.stats.record_response(len(content), request_id, status)
+        if 200 <= status < 300:
+            try:
+                data = decode_body(content, expect=call.expect)
+            except TransientFailure as failure:
+                failure.request_id = request_id
+                raise
+            self._log.debug(
+                "Wistia %s: HTTP %d, %d bytes, attempt %d",
+                call.description.label,
+                status,
+                len(content),
+                call.attempts,
+                extra=_log_fields(call, status, request_id),
+            )
+            return _Answer(data, request_id, len(content), call.attempts)
+        if is_transient_status(status):
+            # 429 bodies are text/plain: only the header matters.
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if status == 429 and retry_after:
+                # The limit is per account: every thread of the process should back off.
+                self.budget.hold(min(retry_after, self.max_backoff))
+            raise TransientFailure(status=status, request_id=request_id, retry_after=retry_after)
+        raise fatal_error(
+            call.description, status, request_id, wistia_error_text(content, self._scrub)
+        )
+
+    def _gave_up(self, call: _Call, last: TransientFailure, elapsed: float) -> WistiaError:
+        description = call.description
+        common = {
+            "attempts": call.attempts,
+            "elapsed": elapsed,
+            "status": last.status,
+            "request_id": last.request_id,
+            "url_path": description.url_path,
+            "media_id": description.media_id,
+        }
+        tries = f"{call.attempts} attempt{'s' if call.attempts != 1 else ''} over {elapsed:.1f} s"
+        if last.malformed:
+            return WistiaProtocolError(
+                f"Wistia answered {description.label} with {last.detail} after {tries}; that is "
+                "not what this endpoint returns (a connection cut short, or a change on "
+                "Wistia's side), try again later.",
+                **common,
+            )
+        if last.cause:
+            what = f"{last.cause}: {last.detail}" if last.detail else last.cause
+            advice = "the network, DNS or WISTIA_BASE_URL may be at fault, or Wistia is down"
+        else:
+            what = last.summary
+            advice = "Wistia is throttling this account or having trouble, try again later"
+        return WistiaUnavailableError(
+            f"Wistia did not answer {description.label} after {tries} (last: {what}); {advice}.",
+            **common,
+        )
+
+    def _log_retry(self, call: _Call, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        status = getattr(failure, "status", None)
+        request_id = getattr(failure, "request_id", None)
+        summary = (
+            failure.summary if isinstance(failure, TransientFailure) else type(failure).__name__
+        )
+        self._log.warning(
+            "Wistia %s: %s, attempt %d/%d failed; retrying in %.1f s (x-request-id: %s)",
+            call.description.label,
+            summary,
+            state.attempt_number,
+            self.max_attempts,
+            wait,
+            request_id or "none",
+            extra=_log_fields(call, status, request_id) | {"wistia_wait_seconds": wait},
+        )
+
+    @staticmethod
+    def _raise_if_cancelled(call: _Call) -> None:
+        if call.cancel is not None and call.cancel.is_set():
+            raise RequestCancelled(call.description.label)
+
+    def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif cancel is not None:
+            cancel.wait(seconds)  # a page nobody wants any more need not wait out its backoff
+        else:
+            time.sleep(seconds)
+
+    def _scrub(self, text: str) -> str:
+        if self._token is not None:
+            text = text.replace(self._token.reveal(), "********")
+        return text
+
+
+def _date_range(start_date: date, end_date: date) -> tuple[str, str]:
+    for name, value in (("start_date", start_date), ("end_date", end_date)):
+        # datetime is a date too, but its isoformat() is not the YYYY-MM-DD Wistia expects
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise TypeError(f"{name} must be a datetime.date, got {type(value).__name__}")
+    if start_date > end_date:
+        raise ValueError(f"start_date {start_date} is after end_date {end_date}")
+    return start_date.isoformat(), end_date.isoformat()
+
+
+def _log_fields(call: _Call, status: int | None, request_id: str | None) -> dict:
+    """Structured fields on every log record, for log search by request id or media."""
+    return {
+        "wistia_path": call.description.url_path,
+        "wistia_media_id": call.description.media_id,
+        "wistia_page": call.description.page,
+        "wistia_status": status,
+        "wistia_request_id": request_id,
+        "wistia_attempt": call.attempts,
+    }
