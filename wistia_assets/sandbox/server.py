@@ -1,0 +1,195 @@
+"""The sandbox on a real loopback socket (stdlib ThreadingHTTPServer in a thread).
+
+Socket-level faults only exist here: a reset closes the connection without a response (FIN, or
+RST through SO_LINGER 0), a truncated body is written short, either with a Content-Length that
+matches the cut (200 with unparseable JSON) or with the full length (the client's read ends
+early), and a slow response holds the connection past the client's read timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from wistia_assets.sandbox.faults import Faults
+from wistia_assets.sandbox.sandbox import EventsPerDay, SandboxWistia
+
+ENV_SEED = "WISTIA_SANDBOX_SEED"
+ENV_EVENTS_PER_DAY = "WISTIA_SANDBOX_EVENTS_PER_DAY"
+ENV_DAY_OFFSET_HOURS = "WISTIA_SANDBOX_DAY_OFFSET_HOURS"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once
+
+    def __init__(self, address, sandbox: SandboxWistia):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+        self.stopping = threading.Event()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections to Wistia
+    server_version = "WistiaSandbox/1.0"
+    sys_version = ""
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        pass  # the sandbox has its own request log
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        outcome = self.server.sandbox.respond(self.command, self.path, self.headers)
+        stopping = self.server.stopping
+        if outcome.latency_s and stopping.wait(outcome.latency_s):
+            self.close_connection = True
+            return
+        if outcome.fault == "reset":
+            self._reset(rst=outcome.reset_kind == "rst")
+            return
+        if outcome.fault == "timeout" and stopping.wait(outcome.slow_s):
+            self.close_connection = True
+            return
+        body, headers = outcome.body, outcome.headers
+        if outcome.fault in ("truncate", "truncate_read") and outcome.cut:
+            body = body[: outcome.cut]
+            if outcome.fault == "truncate":
+                headers = [
+                    (k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers
+                ]
+            self.close_connection = True
+        try:
+            self.send_response(outcome.status)
+            for name, value in headers:
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its read timeout fired)
+
+    def _reset(self, *, rst: bool) -> None:
+        self.close_connection = True
+        if rst:
+            # SO_LINGER 0: close() sends RST instead of FIN ("connection reset by peer").
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+
+class SandboxServer:
+    """A running sandbox server; use as a context manager or call `shutdown()`."""
+
+    def __init__(self, sandbox: SandboxWistia, host: str = "127.0.0.1", port: int = 0):
+        self.sandbox = sandbox
+        self._httpd = _Server((host, port), sandbox)
+        self.host = host
+        self.port = self._httpd.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}/v1"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"wistia-sandbox-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        if self._httpd.stopping.is_set():
+            return
+        self._httpd.stopping.set()  # wakes handlers sleeping on latency or slow responses
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.shutdown()
+
+
+def serve(sandbox: SandboxWistia, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+    """Start serving `sandbox` on host:port (0: any free port) in a background thread."""
+    return SandboxServer(sandbox, host, port)
+
+
+def sandbox_from_env(env: Mapping[str, str] | None = None, **overrides) -> SandboxWistia:
+    """A sandbox configured by WISTIA_SANDBOX_SEED / _FAULTS / _EVENTS_PER_DAY /
+    _DAY_OFFSET_HOURS (the local deployment's embedded default); keyword arguments win."""
+    env = os.environ if env is None else env
+    settings: dict = {"faults": Faults.from_env(env)}
+    if env.get(ENV_SEED, "").strip():
+        settings["seed"] = int(env[ENV_SEED])
+    if env.get(ENV_EVENTS_PER_DAY, "").strip():
+        settings["events_per_day"] = env[ENV_EVENTS_PER_DAY]
+    if env.get(ENV_DAY_OFFSET_HOURS, "").strip():
+        settings["day_offset_hours"] = int(env[ENV_DAY_OFFSET_HOURS])
+    settings.update(overrides)
+    return SandboxWistia(**settings)
+
+
+def run_forever(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    seed: int = 7,
+    faults: str | Faults | None = None,
+    token: str | None = None,
+    events_per_day: EventsPerDay | str = (120, 420),
+    day_offset_hours: int = 0,
+    late_share: float = 0.03,
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; prints the base URL first. `faults=None` reads
+    WISTIA_SANDBOX_FAULTS."""
+    if faults is None:
+        faults = Faults.from_env()
+    elif isinstance(faults, str):
+        faults = Faults.parse(faults)
+    sandbox = SandboxWistia(
+        seed=seed,
+        faults=faults,
+        token=token,
+        events_per_day=events_per_day,
+        day_offset_hours=day_offset_hours,
+        late_share=late_share,
+    )
+    server = serve(sandbox, host, port)
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    print(
+        f"Wistia sandbox API serving {', '.join(sandbox.media_ids)} at {server.url} "
+        f"(seed={seed}, faults={faults.spec() or 'none'}, auth={'token' if token else 'none'})",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        print("Wistia sandbox API stopped", file=sys.stderr, flush=True)
