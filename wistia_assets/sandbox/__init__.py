@@ -19,7 +19,7 @@ from wistia_assets.sandbox.faults import ENV_VAR as FAULTS_ENV_VAR
 from wistia_assets.sandbox.faults import REQUEST_FAULTS, Faults, FaultScript
 from wistia_assets.sandbox.media import DEFAULT_MEDIA, SandboxMedia, media_document
 from wistia_assets.sandbox.requestlog import LoggedRequest, RequestLog
-from wistia_assets.sandbox.sandbox import SandboxWistia, parse_events_per_day
+from wistia_assets.sandbox.sandbox import SandboxWistia, parse_events_per_day, shared_sandbox
 from wistia_assets.sandbox.server import SandboxServer, run_forever, sandbox_from_env, serve
 
 __all__ = [
@@ -39,4 +39,5 @@ __all__ = [
     "run_forever",
     "sandbox_from_env",
     "serve",
+    "shared_sandbox",
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +20,16 @@ class LoggedRequest:
     endpoint: str  # events | event | by_date | media | medias | unknown
     query: dict[str, str]
     status: int | None  # None: the connection was dropped without a response
-    fault: str | None  # the injected fault, if any (429, 503, timeout, reset, truncate, ...)
+    fault: str | None  # injected: 429, 503, 500, timeout, reset, truncate, rate_limit, ...
     request_id: str
 
 
 class RequestLog:
     """A thread-safe, append-only list of `LoggedRequest` with counting helpers."""
 
-    def __init__(self) -> None:
-        self._entries: list[LoggedRequest] = []
+    def __init__(self, max_entries: int = 1_000_000) -> None:
+        # A long-running `sandbox serve` must not grow forever: the oldest entries go first.
+        self._entries: deque[LoggedRequest] = deque(maxlen=max_entries)
         self._lock = threading.Lock()
 
     def append(self, entry: LoggedRequest) -> None:

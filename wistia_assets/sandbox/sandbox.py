@@ -33,6 +33,10 @@ from wistia_assets.sandbox.timeline import NEVER, DriftLedger, EventsPerDay, Tim
 log = logging.getLogger(__name__)
 
 RATE_WINDOW_S = 60.0
+DEFAULT_EVENTS_PER_DAY = (120, 420)
+MAX_EVENTS_PER_DAY = 50_000_000
+MAX_MEDIA = 4000  # event keys hold the media's slot in 12 bits
+MAX_TRACKED_REQUESTS = 1_000_000
 _REASONS = {
     401: "Invalid credentials.",
     403: "This feature is not available on your plan.",
@@ -99,14 +103,13 @@ def parse_events_per_day(value: EventsPerDay | str) -> EventsPerDay:
 def _check_events_per_day(value: EventsPerDay) -> EventsPerDay:
     if isinstance(value, bool):
         raise ValueError("events_per_day must be an int or an (lo, hi) pair")
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("events_per_day must be >= 0")
-        return value
-    lo, hi = value
-    if not 0 <= lo <= hi:
-        raise ValueError(f"events_per_day range must satisfy 0 <= lo <= hi, got {value}")
-    return (int(lo), int(hi))
+    lo, hi = (value, value) if isinstance(value, int) else value
+    # Beyond one event per millisecond of the day, times would tie more than they differ.
+    if not 0 <= lo <= hi <= MAX_EVENTS_PER_DAY:
+        raise ValueError(
+            f"events_per_day must satisfy 0 <= lo <= hi <= {MAX_EVENTS_PER_DAY}, got {value}"
+        )
+    return value if isinstance(value, int) else (int(lo), int(hi))
 
 
 class SandboxWistia:
@@ -119,17 +122,17 @@ class SandboxWistia:
         media: tuple[SandboxMedia, ...] = DEFAULT_MEDIA,
         *,
         seed: int = 7,
-        faults: Faults = Faults(),
+        faults: Faults | str = Faults(),
         clock: Callable[[], datetime] | None = None,
         token: str | None = None,
-        events_per_day: EventsPerDay = (120, 420),
+        events_per_day: EventsPerDay | str = DEFAULT_EVENTS_PER_DAY,
         late_share: float = 0.03,
         day_offset_hours: int = 0,
         retention_days: int | None = 730,
     ):
         media = tuple(media)
-        if not media:
-            raise ValueError("the sandbox needs at least one media")
+        if not 0 < len(media) <= MAX_MEDIA:
+            raise ValueError(f"the sandbox serves 1 to {MAX_MEDIA} media, not {len(media)}")
         ids = [m.hashed_id for m in media]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate media ids: {ids}")
@@ -151,7 +154,7 @@ class SandboxWistia:
         self._number = 0
         self._attempts: dict[int, int] = {}
         self._accepted: deque[float] = deque()
-        self.faults = faults  # builds the timeline
+        self.faults = Faults.parse(faults) if isinstance(faults, str) else faults  # + timeline
 
     # --- configuration ----------------------------------------------------------------------
 
@@ -259,10 +262,13 @@ class SandboxWistia:
         with self._lock:
             self._number += 1
             number = self._number
+            if len(self._attempts) > MAX_TRACKED_REQUESTS:  # long-running servers
+                self._attempts.clear()
             attempt = self._attempts.get(signature, 0) + 1
             self._attempts[signature] = attempt
         draw = derive(signature, attempt)
-        u, v, w = (unit(derive(draw, k)) for k in range(3))
+        # Independent draws: which fault, its variant, the latency, where a body is cut.
+        u, v, w, x = (unit(derive(draw, k)) for k in range(4))
         request_id = _request_id(derive(self.seed, "request-id", number))
         faults = self._faults
 
@@ -270,7 +276,7 @@ class SandboxWistia:
         if fault is None and not self._authorized(headers):
             reply = error(401, "Invalid credentials.")
         elif fault is None and (wait := self._throttle_wait(arrived_mono)) is not None:
-            fault, reply = "429", fault_reply("429", wait)
+            fault, reply = "rate_limit", fault_reply("429", wait)
         else:
             fault = fault or faults.pick(u, v)
             if fault is None or fault in SOCKET_FAULTS:
@@ -289,10 +295,10 @@ class SandboxWistia:
         if fault in ("truncate", "truncate_read") and len(outcome.body) > 1:
             # Any strict prefix of a JSON array or object is unparseable.
             outcome.cut = max(
-                1, min(len(outcome.body) - 1, int(len(outcome.body) * (0.2 + 0.6 * v)))
+                1, min(len(outcome.body) - 1, int(len(outcome.body) * (0.2 + 0.6 * x)))
             )
         if fault == "reset":
-            outcome.reset_kind = "rst" if v < 0.5 else "disconnect"
+            outcome.reset_kind = "rst" if x < 0.5 else "disconnect"
         self.request_log.append(
             LoggedRequest(
                 number=number,
@@ -365,8 +371,10 @@ class SandboxWistia:
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         if self.token is None:
             return True
-        given = headers.get("Authorization") or headers.get("authorization") or ""
-        return hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+        scheme, _, given = (headers.get("Authorization") or "").strip().partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), self.token.encode()
+        )
 
     def _throttle_wait(self, now: float) -> int | None:
         """Seconds to wait if the rolling 60 s budget is spent, else None (and count this)."""
@@ -415,3 +423,21 @@ class _AsyncSandboxTransport(httpx.AsyncBaseTransport):
         await request.aread()
         # The sandbox sleeps to simulate latency: keep the event loop free while it does.
         return await asyncio.to_thread(self.sandbox.handle, request)
+
+
+_SHARED: dict[tuple, SandboxWistia] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_sandbox(*, seed: int = 7, faults: str = "", **config) -> SandboxWistia:
+    """One sandbox per configuration for the whole process.
+
+    Drift reveals, attempt counters and the request log live in the instance: a pipeline that
+    opens a new client per run must reuse the same sandbox, or a re-pull in the next run would
+    meet a fresh account instead of the one it pulled from before.
+    """
+    key = (seed, Faults.parse(faults), tuple(sorted(config.items())))
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = SandboxWistia(seed=seed, faults=key[1], **config)
+        return _SHARED[key]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from wistia_assets.sandbox.faults import Faults
-from wistia_assets.sandbox.sandbox import EventsPerDay, SandboxWistia
+from wistia_assets.sandbox.sandbox import DEFAULT_EVENTS_PER_DAY, EventsPerDay, SandboxWistia
 
 ENV_SEED = "WISTIA_SANDBOX_SEED"
 ENV_EVENTS_PER_DAY = "WISTIA_SANDBOX_EVENTS_PER_DAY"
@@ -154,16 +154,21 @@ def run_forever(
     seed: int = 7,
     faults: str | Faults | None = None,
     token: str | None = None,
-    events_per_day: EventsPerDay | str = (120, 420),
+    events_per_day: EventsPerDay | str | None = None,
     day_offset_hours: int = 0,
     late_share: float = 0.03,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM; prints the base URL first. `faults=None` reads
-    WISTIA_SANDBOX_FAULTS."""
-    if faults is None:
+    """Serve until Ctrl-C or SIGTERM; prints the base URL first.
+
+    `faults` None or "" reads WISTIA_SANDBOX_FAULTS (an empty CLI flag means "not given");
+    `events_per_day` None keeps the default 120-420.
+    """
+    if faults is None or (isinstance(faults, str) and not faults.strip()):
         faults = Faults.from_env()
     elif isinstance(faults, str):
         faults = Faults.parse(faults)
+    if events_per_day is None:
+        events_per_day = DEFAULT_EVENTS_PER_DAY
     sandbox = SandboxWistia(
         seed=seed,
         faults=faults,
