@@ -166,3 +166,26 @@ def test_the_request_log_counts_per_endpoint_status_and_window(sandbox):
 def test_an_account_wide_feed_mixes_the_media(client):
     response = client.get("/stats/events.json", params={**WINDOW, "per_page": 100})
     assert {e["media_id"] for e in response.json()} == {YT, FB}
+
+
+def test_the_sandbox_needs_only_the_stdlib_and_httpx():
+    import ast
+    import sys
+    from pathlib import Path
+
+    import wistia_assets.sandbox as package
+
+    allowed = {"httpx", "wistia_assets"}
+    for source in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top in allowed, (source.name, name)
+                if top == "wistia_assets":
+                    assert name.startswith(("wistia_assets.sandbox", "wistia_assets.settings"))

@@ -40,6 +40,9 @@ class Reply:
     body: bytes
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
+    # Called by the sandbox once the reply goes out intact (no fault): a truncated page 1
+    # that the client retries must not count as a finished read of the window.
+    on_delivered: Callable[[], None] | None = None
 
 
 def json_reply(status: int, payload: object) -> Reply:
@@ -140,7 +143,7 @@ class WistiaV1:
         ]
         selected = page_newest_first(visible, (page - 1) * per_page, per_page)
         reply = json_reply(200, [stream.record(i) for stream, i in selected])
-        self.drift.after_page(query, page)
+        reply.on_delivered = lambda: self.drift.delivered(query, page)
         return reply
 
     def event(self, event_key: str) -> Reply:

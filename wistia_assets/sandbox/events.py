@@ -50,11 +50,15 @@ def percent_viewed_sum_e4(total: int) -> int:
     """Sum of percent_viewed_e4(r, total) over every r, in O(min(total, 1000))."""
     if total <= PV_LEVELS:
         return sum(percent_viewed_e4(r, total) for r in range(total))
-    # Ranks r*total/1000 <= j < (r+1)*total/1000 all get level r.
+    # Level r is dealt to the ranks j with r*total/1000 <= j < (r+1)*total/1000.
     return sum(
-        PV_TABLE_E4[r] * (-(-(r + 1) * total // PV_LEVELS) - -(-r * total // PV_LEVELS))
-        for r in range(PV_LEVELS)
+        level * (_ceil_div((r + 1) * total, PV_LEVELS) - _ceil_div(r * total, PV_LEVELS))
+        for r, level in enumerate(PV_TABLE_E4)
     )
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 # (country, region name, region code, city, lat, lon, orgs). The empty row is an ip that

@@ -292,6 +292,8 @@ class SandboxWistia:
             latency_s=faults.latency_s(w),
             slow_s=faults.slow_s,
         )
+        if fault is None and reply is not None and reply.on_delivered is not None:
+            reply.on_delivered()
         if fault in ("truncate", "truncate_read") and len(outcome.body) > 1:
             # Any strict prefix of a JSON array or object is unparseable.
             outcome.cut = max(

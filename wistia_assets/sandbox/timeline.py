@@ -490,8 +490,8 @@ class DriftLedger:
 
     A page request after the first one of a query reveals `drift` more events at the head of
     the window's newest day: later pages shift and the client sees an event twice. A client
-    that starts the same query again (page 1 of a window it has read before) finds every drift
-    event revealed, so a re-pull of the window recovers them all.
+    that starts the same query again (page 1 of a window whose page 1 it has received intact
+    before) finds every drift event revealed, so a re-pull of the window recovers them all.
     """
 
     def __init__(self, drift: int):
@@ -520,7 +520,7 @@ class DriftLedger:
                     self._revealed[key] = min(plan.drift.n, shown + self.drift)
                     return
 
-    def after_page(self, query: tuple, page: int) -> None:
+    def delivered(self, query: tuple, page: int) -> None:
         if self.drift and page == 1:
             with self._lock:
                 self._seen.add(query)
