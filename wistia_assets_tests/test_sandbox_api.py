@@ -189,3 +189,45 @@ def test_the_sandbox_needs_only_the_stdlib_and_httpx():
                 assert top in sys.stdlib_module_names or top in allowed, (source.name, name)
                 if top == "wistia_assets":
                     assert name.startswith(("wistia_assets.sandbox", "wistia_assets.settings"))
+
+
+def test_run_forever_prints_its_url_serves_and_stops_on_sigterm():
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "from wistia_assets.sandbox import run_forever; "
+        "run_forever('127.0.0.1', 0, seed=7, faults='', token='t0k', events_per_day=None)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+        url = next(word for word in line.split() if word.startswith("http://"))
+        assert url.endswith("/v1") and "sbx1yt7k2q" in line
+        response = httpx.get(f"{url}/medias/{YT}.json", headers={"Authorization": "Bearer t0k"})
+        assert response.status_code == 200 and response.json()["hashed_id"] == YT
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_the_async_transport_serves_the_same_bytes(sandbox):
+    import asyncio
+
+    async def fetch() -> bytes:
+        transport = sandbox.async_transport()
+        async with httpx.AsyncClient(base_url=sandbox.base_url, transport=transport) as client:
+            return (
+                await client.get("/stats/events.json", params={"media_id": YT, **WINDOW})
+            ).content
+
+    with sandbox.client() as client:
+        expected = client.get("/stats/events.json", params={"media_id": YT, **WINDOW}).content
+    assert asyncio.run(fetch()) == expected

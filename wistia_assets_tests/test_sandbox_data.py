@@ -274,3 +274,32 @@ def test_event_keys_are_unique_across_media_and_days_and_look_up():
         assert json.loads(client.get(f"/stats/events/{'0' * 32}.json").content) == {
             "error": f"Event not found: {'0' * 32}"
         }
+
+
+@pytest.mark.parametrize("per_page", [1, 37, 100])
+def test_pages_match_a_brute_force_sort_of_what_has_arrived(per_page):
+    now = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)  # 11-21 half over, 11-20's late cohorts due
+    sandbox = SandboxWistia(clock=lambda: now, faults="foreign=0.05,bad=0.05", late_share=0.2)
+    expected = []
+    for day in (date(2026, 11, 21), date(2026, 11, 20), date(2026, 11, 19)):
+        plan = sandbox.timeline.plan(0, day)
+        arrived = [
+            (s.time_ms(i), s.order, i, s)
+            for s in plan.feed_streams()
+            for i in range(s.n)
+            if s.arrival_ms(i) <= now.timestamp() * 1000
+        ]
+        expected += [s.record(i) for *_, i, s in sorted(arrived, key=lambda a: a[:3], reverse=True)]
+    pulled, page = [], 1
+    with sandbox.client() as client:
+        while True:
+            params = {"media_id": YT, "start_date": "2026-11-19", "end_date": "2026-11-21"}
+            batch = client.get(
+                "/stats/events.json", params={**params, "per_page": per_page, "page": page}
+            ).json()
+            pulled += batch
+            if len(batch) < per_page:
+                break
+            page += 1
+    assert pulled == expected
+    assert any(e["media_id"] == FB for e in pulled) and any("event_key" not in e for e in pulled)
