@@ -224,12 +224,15 @@ def test_late_events_are_invisible_before_they_arrive_and_visible_after():
     assert late and len(late) < len(truth)
     assert all(at <= day_end + timedelta(hours=21) for at in arrivals.values())
 
-    seen = {e["event_key"] for e in pull(sandbox, YT, DAY)}
+    arrived = pull(sandbox, YT, DAY)
+    seen = {e["event_key"] for e in arrived}
     assert seen == set(arrivals) - late
     with sandbox.client() as client:
         window = {"start_date": "2026-11-20", "end_date": "2026-11-20"}
         row = client.get(f"/stats/medias/{YT}/by_date.json", params=window).json()[0]
         assert row["play_count"] == len(truth) - len(late)
+        watched = sum(e["percent_viewed"] for e in arrived) * DEFAULT_MEDIA[0].duration / 3600
+        assert row["hours_watched"] == pytest.approx(watched, rel=1e-9)
         first_late = min(late, key=arrivals.get)
         assert client.get(f"/stats/events/{first_late}.json").status_code == 404
         clock.set(arrivals[first_late])
