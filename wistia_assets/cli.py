@@ -59,7 +59,8 @@ def _add_sandbox(sub) -> None:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--faults", default="", help="fault spec, e.g. '429=0.1,latency_ms=200'")
     s.add_argument("--token", help="require this bearer token (default: accept any)")
-    s.add_argument("--events-per-day", type=int, help="events per media per day (default 120-420)")
+    s.add_argument("--events-per-day", help="events per media per day: N or LO-HI (120-420)")
+    s.add_argument("--day-offset-hours", type=int, default=0, help="account time zone offset")
 
 
 def _add_deploy(sub) -> None:

@@ -20,15 +20,37 @@ from wistia_assets.settings import Settings
 STATE_DIR = "_state"
 
 
-def wistia_resource(settings: Settings) -> WistiaApiResource:
+def sandbox_config(env=None) -> dict[str, Any]:
+    """The sandbox knobs (WISTIA_SANDBOX_*), validated here so a typo fails at load time."""
     import os
 
+    from wistia_assets.sandbox import Faults, parse_events_per_day
+    from wistia_assets.settings import ConfigError
+
+    env = os.environ if env is None else env
+    config = {
+        "sandbox_faults": env.get("WISTIA_SANDBOX_FAULTS", "").strip(),
+        "sandbox_seed": env.get("WISTIA_SANDBOX_SEED", "7").strip() or "7",
+        "sandbox_events_per_day": env.get("WISTIA_SANDBOX_EVENTS_PER_DAY", "").strip() or "120-420",
+        "sandbox_day_offset_hours": env.get("WISTIA_SANDBOX_DAY_OFFSET_HOURS", "0").strip() or "0",
+    }
+    try:
+        Faults.parse(config["sandbox_faults"])
+        parse_events_per_day(config["sandbox_events_per_day"])
+        config["sandbox_seed"] = int(config["sandbox_seed"])
+        config["sandbox_day_offset_hours"] = int(config["sandbox_day_offset_hours"])
+    except ValueError as exc:
+        raise ConfigError(f"WISTIA_SANDBOX_* setting rejected: {exc}") from None
+    return config
+
+
+def wistia_resource(settings: Settings) -> WistiaApiResource:
     return WistiaApiResource(
         base_url=settings.wistia_base_url,
         # EnvVar: Dagster resolves it at run time and shows only the variable's name in the UI.
         token=EnvVar("WISTIA_API_TOKEN") if settings.wistia_api_token else None,
         sandbox=settings.uses_sandbox,
-        sandbox_faults=os.environ.get("WISTIA_SANDBOX_FAULTS", "") if settings.uses_sandbox else "",
+        **(sandbox_config() if settings.uses_sandbox else {}),
         timeout=settings.wistia_timeout,
         per_page=settings.per_page,
         first_page=settings.first_page,

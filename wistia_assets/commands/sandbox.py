@@ -16,5 +16,6 @@ def main(args: argparse.Namespace) -> int:
         faults=args.faults,
         token=args.token,
         events_per_day=args.events_per_day,
+        day_offset_hours=args.day_offset_hours,
     )
     return 0

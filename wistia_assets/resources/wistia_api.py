@@ -32,6 +32,13 @@ class WistiaApiResource(ConfigurableResource):
     )
     sandbox: bool = Field(default=False, description="Serve requests from the built-in sandbox.")
     sandbox_faults: str = Field(default="", description="Sandbox fault spec (sandbox only).")
+    sandbox_seed: int = Field(default=7, description="Sandbox data seed (sandbox only).")
+    sandbox_events_per_day: str = Field(
+        default="120-420", description="Sandbox events per media per day: N or LO-HI."
+    )
+    sandbox_day_offset_hours: int = Field(
+        default=0, description="Sandbox account time zone: day windows shifted by this."
+    )
     timeout: float = 30.0
     per_page: int = 100
     first_page: int = 1
@@ -40,6 +47,7 @@ class WistiaApiResource(ConfigurableResource):
         description="Requests per minute for this process: the account budget / pool slots.",
     )
     max_attempts: int = 6
+    backoff_base: float = Field(default=1.0, description="First retry wait in seconds.")
     page_prefetch: int = 2
 
     @property
@@ -51,11 +59,18 @@ class WistiaApiResource(ConfigurableResource):
         transport = None
         base_url = self.base_url
         if self.sandbox:
-            from wistia_assets.sandbox import Faults, SandboxWistia
+            from wistia_assets.sandbox import shared_sandbox
 
             if log is not None:
                 log.warning(SANDBOX_WARNING)
-            sandbox = SandboxWistia(faults=Faults.parse(self.sandbox_faults))
+            # One sandbox per process: a re-pull in a later run of this process must meet the
+            # same simulated account (drift reveals, late arrivals), not a fresh one.
+            sandbox = shared_sandbox(
+                seed=self.sandbox_seed,
+                faults=self.sandbox_faults,
+                events_per_day=self.sandbox_events_per_day,
+                day_offset_hours=self.sandbox_day_offset_hours,
+            )
             transport = sandbox.transport()
             base_url = sandbox.base_url
         client = WistiaClient(
@@ -67,6 +82,7 @@ class WistiaApiResource(ConfigurableResource):
             budget=RateBudget.shared(self.rate_per_minute),
             transport=transport,
             max_attempts=self.max_attempts,
+            backoff_base=self.backoff_base,
             page_prefetch=self.page_prefetch,
             logger=log,
         )

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # S3 multipart parts must be >= 5 MiB (except the last); 8 MiB keeps memory flat and small.
 MULTIPART_CHUNK = 8 * 1024 * 1024
@@ -49,13 +49,14 @@ class LocalStore:
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).resolve()
-        self.root_uri = self.root.as_uri()
+        self.root_uri = "file://" + quote(str(self.root), safe="/=:-_.~")
 
     def path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
     def uri(self, key: str) -> str:
-        return self.path(key).as_uri()
+        # Not Path.as_uri(): it escapes '=' and makes every partition path unreadable in the UI.
+        return "file://" + quote(str(self.path(key)), safe="/=:-_.~")
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -249,7 +250,7 @@ def store_for_uri(root_uri: str, *, endpoint_url: str | None = None) -> ObjectSt
             raise ValueError(f"{root_uri!r}: an S3 lake root is a bare bucket (s3://bucket)")
         return S3Store(parts.netloc, s3_client(endpoint_url))
     if parts.scheme == "file":
-        return LocalStore(parts.path)
+        return LocalStore(unquote(parts.path))
     if parts.scheme == "":
         return LocalStore(root_uri)
     raise ValueError(f"unsupported lake root {root_uri!r}: use a folder, file:// or s3://")
