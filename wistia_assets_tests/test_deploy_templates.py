@@ -1,0 +1,320 @@
+"""Static checks of deploy/cloudformation: cfn-lint, then the rules this platform promises.
+
+cfn-lint proves the templates are valid CloudFormation; the assertions here prove the security
+and contract properties a reviewer would otherwise check by eye: encryption, public access, TLS,
+Bronze retention, least-privilege IAM, secrets only from Secrets Manager, the Glue job's shape,
+and that the ECS environment satisfies `Settings.from_env` for the aws deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+CFN = ROOT / "deploy" / "cloudformation"
+TEMPLATES = sorted(CFN.glob("*.yaml"))
+
+
+def load(name: str) -> dict[str, Any]:
+    body, errors = decode(str(CFN / name))
+    assert not errors, errors
+    return json.loads(json.dumps(body))
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(template: dict[str, Any]):
+    """(resource id, statement) for every policy statement a template defines."""
+    for rid, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        for key in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
+            if key in props:
+                docs.append(props[key])
+        for doc in docs:
+            for statement in doc["Statement"]:
+                yield rid, statement
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load("data.yaml")
+
+
+@pytest.fixture(scope="module")
+def platform():
+    return load("platform.yaml")
+
+
+def test_cfn_lint_is_clean():
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), *map(str, TEMPLATES)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_every_parameter_is_documented(path):
+    for name, parameter in load(path.name)["Parameters"].items():
+        assert len(parameter.get("Description", "")) > 10, f"{path.name}: {name}"
+
+
+def test_every_bucket_is_encrypted_private_versioned_and_tls_only(data):
+    buckets = resources(data, "AWS::S3::Bucket")
+    assert set(buckets) == {"BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"}
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
+        for p in resources(data, "AWS::S3::BucketPolicy").values()
+    }
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", name
+        assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
+            "Fn::GetAtt": ["DataKey", "Arn"]
+        }, name
+        assert rule["BucketKeyEnabled"] is True, name
+        block = props["PublicAccessBlockConfiguration"]
+        assert all(block[k] is True for k in block) and len(block) == 4, name
+        assert props["VersioningConfiguration"]["Status"] == "Enabled", name
+        rules = props["LifecycleConfiguration"]["Rules"]
+        assert any("AbortIncompleteMultipartUpload" in r for r in rules), name
+        tls = [
+            s
+            for s in policies[name]["Statement"]
+            if s["Effect"] == "Deny"
+            and s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        assert tls, f"{name} has no TLS-only statement"
+        assert len(as_list(tls[0]["Resource"])) == 2, "bucket and its objects"
+
+
+def test_bronze_expires_personal_data(data):
+    bronze = data["Resources"]["BronzeBucket"]["Properties"]
+    rules = bronze["LifecycleConfiguration"]["Rules"]
+    expiry = [r for r in rules if "ExpirationInDays" in r]
+    assert expiry and expiry[0]["ExpirationInDays"] == {"Ref": "BronzeRetentionDays"}
+    assert "Prefix" not in expiry[0], "the whole bucket, quarantine included"
+    # Versioning keeps deleted objects as noncurrent versions: they must go too.
+    assert expiry[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 7
+    assert data["Parameters"]["BronzeRetentionDays"]["MaxValue"] <= 730
+
+
+def test_watermark_table(data):
+    props = data["Resources"]["WatermarkTable"]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "dataset", "KeyType": "HASH"},
+        {"AttributeName": "media_id", "KeyType": "RANGE"},
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert data["Parameters"]["WatermarkTableName"]["Default"] == "WistiaWatermarks"
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_no_wildcard_allow_on_every_resource(path):
+    for rid, statement in statements(load(path.name)):
+        if statement["Effect"] != "Allow":
+            continue
+        actions = as_list(statement.get("Action", []))
+        assert "*" not in actions, f"{rid}: Action *"
+        if "*" in as_list(statement.get("Resource", [])):
+            broad = [a for a in actions if a.endswith(":*")]
+            assert not broad, f"{rid} {statement.get('Sid')}: {broad} on *"
+
+
+def test_resource_star_only_where_the_api_has_no_resource_arns(platform):
+    # These actions cannot be scoped to a resource ARN (AWS service authorization reference).
+    unscopable = {
+        "ecr:GetAuthorizationToken",
+        "ecs:DescribeTaskDefinition",
+        "ec2:DescribeNetworkInterfaces",
+        "cloudwatch:PutMetricData",
+    }
+    for rid, statement in statements(platform):
+        if statement["Effect"] == "Allow" and "*" in as_list(statement.get("Resource", [])):
+            assert set(as_list(statement["Action"])) <= unscopable, f"{rid} {statement['Sid']}"
+
+
+def test_pass_role_is_scoped_to_the_run_roles(platform, data):
+    passes = [
+        (rid, s)
+        for t in (platform, data)
+        for rid, s in statements(t)
+        if any(a in ("iam:PassRole", "iam:*") for a in as_list(s.get("Action", [])))
+    ]
+    assert [rid for rid, _ in passes] == ["DaemonTaskRole"]
+    _, statement = passes[0]
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["RunTaskRole", "Arn"]},
+        {"Fn::GetAtt": ["CodeExecutionRole", "Arn"]},
+    ]
+    run = platform["Resources"]["RunTaskDefinition"]["Properties"]
+    assert run["TaskRoleArn"] == {"Fn::GetAtt": ["RunTaskRole", "Arn"]}
+    assert run["ExecutionRoleArn"] == {"Fn::GetAtt": ["CodeExecutionRole", "Arn"]}
+    assert (
+        statement["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+    )
+
+
+def test_one_role_per_job(platform):
+    roles = set(resources(platform, "AWS::IAM::Role"))
+    assert roles == {
+        "ControlPlaneExecutionRole",
+        "CodeExecutionRole",
+        "WebserverTaskRole",
+        "DaemonTaskRole",
+        "CodeServerTaskRole",
+        "RunTaskRole",
+        "GlueJobRole",
+    }
+    wired = {
+        "WebserverTaskDefinition": ("ControlPlaneExecutionRole", "WebserverTaskRole"),
+        "DaemonTaskDefinition": ("ControlPlaneExecutionRole", "DaemonTaskRole"),
+        "CodeServerTaskDefinition": ("CodeExecutionRole", "CodeServerTaskRole"),
+        "RunTaskDefinition": ("CodeExecutionRole", "RunTaskRole"),
+    }
+    for task, (execution, role) in wired.items():
+        props = platform["Resources"][task]["Properties"]
+        assert props["ExecutionRoleArn"] == {"Fn::GetAtt": [execution, "Arn"]}, task
+        assert props["TaskRoleArn"] == {"Fn::GetAtt": [role, "Arn"]}, task
+    glue = platform["Resources"]["SilverJob"]["Properties"]
+    assert glue["Role"] == {"Fn::GetAtt": ["GlueJobRole", "Arn"]}
+
+
+SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|SECRET|_KEY)$")
+
+
+def containers(platform):
+    for task in resources(platform, "AWS::ECS::TaskDefinition").values():
+        yield from task["Properties"]["ContainerDefinitions"]
+
+
+def test_secrets_only_from_secrets_manager(platform):
+    expected = {
+        "webserver": {"DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD"},
+        "daemon": {"DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD"},
+        "code-server": {"DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "WISTIA_API_TOKEN"},
+        "run": {"DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "WISTIA_API_TOKEN"},
+    }
+    seen = set()
+    for container in containers(platform):
+        name = container["Name"]
+        seen.add(name)
+        plain = [e["Name"] for e in container.get("Environment", [])]
+        assert not [n for n in plain if SECRET_NAME.search(n)], f"{name}: plaintext secret"
+        secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+        assert set(secrets) == expected[name], name
+        for env, source in secrets.items():
+            text = json.dumps(source)
+            assert "SecretArn" in text or "${DbSecret}:" in text, f"{name}: {env} from {text}"
+    assert seen == set(expected)
+    # The hash key is read by the Glue job alone; ECS only carries its id.
+    assert "HashKeySecret" not in json.dumps(
+        platform["Resources"]["CodeExecutionRole"]["Properties"]["Policies"]
+    )
+
+
+def test_one_image_for_every_container(platform):
+    images = {json.dumps(c["Image"], sort_keys=True) for c in containers(platform)}
+    assert len(images) == 1
+    assert "ImageTag" in images.pop()
+
+
+def _fake(node: Any, params: dict[str, str]) -> Any:
+    """Resolve intrinsics to plausible strings, enough to build a container's environment."""
+    if isinstance(node, dict):
+        if "Ref" in node:
+            return params.get(node["Ref"], f"ref-{node['Ref'].lower()}")
+        if "Fn::ImportValue" in node:
+            return "imported-" + node["Fn::ImportValue"]["Fn::Sub"].split("-")[-1].lower()
+        if "Fn::GetAtt" in node:
+            return "attr-" + "-".join(node["Fn::GetAtt"]).lower()
+        if "Fn::Sub" in node:
+            text = node["Fn::Sub"] if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"][0]
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: params.get(m.group(1), "x"), text)
+    return node
+
+
+@pytest.mark.parametrize("container_name", ["code-server", "run"])
+def test_environment_satisfies_the_aws_settings(platform, container_name):
+    from wistia_assets.settings import Settings
+
+    params = {k: str(v.get("Default", "")) for k, v in platform["Parameters"].items()}
+    params |= {"MediaIds": "abcd1234,efgh5678", "MediaChannels": "abcd1234:youtube"}
+    (container,) = [c for c in containers(platform) if c["Name"] == container_name]
+    env = {e["Name"]: str(_fake(e["Value"], params)) for e in container["Environment"]}
+    env |= {s["Name"]: "from-secrets-manager" for s in container["Secrets"]}
+    settings = Settings.from_env(env)
+    assert settings.deployment == "aws"
+    assert settings.media_ids == ("abcd1234", "efgh5678")
+    assert settings.hash_key_secret_id and settings.pipes_bucket and settings.alerts_topic_arn
+    assert settings.glue_job_name == "ref-silverjob"
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_COMPUTE_LOGS_BUCKET"):
+        assert name in env
+
+
+def test_glue_job(platform):
+    job = platform["Resources"]["SilverJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0"
+    assert job["Command"]["Name"] == "glueetl"
+    assert job["WorkerType"] == {"Ref": "GlueWorkerType"}
+    assert job["NumberOfWorkers"] == {"Ref": "GlueNumberOfWorkers"}
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == {"Ref": "GlueMaxConcurrentRuns"}
+    params = platform["Parameters"]
+    # Room for the glue pool's runs: the pool, not Glue, is what throttles the fan-out.
+    assert params["GlueMaxConcurrentRuns"]["Default"] >= params["GluePoolSlots"]["Default"]
+    args = job["DefaultArguments"]
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (pipes,) = [p for p in pins if p.startswith("dagster-pipes==")]
+    assert args["--additional-python-modules"] == pipes
+    assert json.dumps(job["Command"]["ScriptLocation"]).count("/glue/silver_job.py") == 1
+
+
+def test_glue_artefact_names_match_the_packager(platform):
+    from wistia_assets.commands.package_glue import DIST_NAME
+
+    wheel = platform["Resources"]["SilverJob"]["Properties"]["DefaultArguments"]
+    wheel = wheel["--extra-py-files"]["Fn::Sub"][0]
+    assert wheel.endswith(f"/glue/{DIST_NAME}-${{AppVersion}}-py3-none-any.whl")
+
+
+def test_services_and_network(platform):
+    res = platform["Resources"]
+    daemon = res["DaemonService"]["Properties"]
+    assert daemon["DesiredCount"] == 1
+    assert daemon["DeploymentConfiguration"]["MaximumPercent"] == 100
+    for name in ("WebserverService", "DaemonService", "CodeServerService"):
+        net = res[name]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert net["AssignPublicIp"] == "DISABLED"
+        assert net["Subnets"] == {"Ref": "PrivateSubnetIds"}
+    assert res["CodeServerService"]["Properties"]["ServiceRegistries"]
+    ingress = res["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert {json.dumps(r["CidrIp"]) for r in ingress} == {json.dumps({"Ref": "AllowedCidr"})}
+    db = res["Database"]["Properties"]
+    assert db["StorageEncrypted"] is True and db["PubliclyAccessible"] is False
+    assert res["DbSubnetGroup"]["Properties"]["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
+    for group in resources(platform, "AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_data_stack_exports_what_the_platform_imports(data, platform):
+    exported = {k for k, v in data["Outputs"].items() if "Export" in v}
+    imported = set(re.findall(r"\$\{DataStackName\}-(\w+)", json.dumps(platform)))
+    assert imported <= exported, imported - exported
