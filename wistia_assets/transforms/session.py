@@ -1,4 +1,9 @@
-"""The local Spark session: configured like Glue 5.0 where it matters to the Silver writes."""
+"""The Spark session: configured like Glue 5.0 where it matters to the Silver writes.
+
+`SILVER_SPARK_CONF` holds the SQL settings the transforms rely on. They are all runtime settings,
+so `configure_silver_session` applies them to any session (the Glue job's `getOrCreate()` one
+included); the runner calls it before every transform, so no caller has to remember.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,19 @@ SILVER_SPARK_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # A junk `received_at` must become null (quarantine), not an "ambiguous legacy date" error.
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    # Explicit try_* conversions decide what is invalid; ANSI mode would fail the whole day on
+    # the first odd value instead.
+    "spark.sql.ansi.enabled": "false",
 }
+
+
+def configure_silver_session(spark: SparkSession) -> SparkSession:
+    """Apply `SILVER_SPARK_CONF` to an existing session (local or Glue); returns it."""
+    for key, value in SILVER_SPARK_CONF.items():
+        spark.conf.set(key, value)
+    return spark
 
 
 def local_spark_session(

@@ -1,0 +1,195 @@
+"""fact_events: Bronze event lines -> typed, deduplicated, PII-free Silver rows.
+
+Plain DataFrame -> DataFrame steps; reading, writing and metrics live in `runner`.
+
+Typing (both payload eras, see WISTIA_API.md):
+- `received_at`: ISO-8601 with or without fractional seconds (`2025-10-17T17:24:53.000Z`,
+  `2014-01-27T22:42:53Z`), an offset or none (then UTC) -> UTC timestamp; `event_date` is its UTC
+  date.
+- `percent_viewed` (number or numeric string): values in [0, 1] are fractions and kept; values in
+  (1, 100] are percents from the legacy era (old docs said 0-100) and divided by 100; anything
+  else (negative, above 100, NaN, not a number) is quarantined. A missing or null value stays null.
+  (A legacy `1` meaning 1 % reads as 100 %: the two eras cannot be told apart at exactly 1.)
+- `conversion_type`: int or string -> string, blank -> null. `conversion_data` (object, `{}`
+  or `""`) only decides `has_conversion` (some non-blank value in it); its content never leaves.
+- `user_agent_details` -> browser, browser_version (text even when sent as a number), platform,
+  is_mobile. `visitor_key` and `ip` -> HMAC-SHA256 hex (`pii.keyed_hash`); `embed_url` ->
+  scheme + host + path (`pii.clean_url`).
+- `payload_era`: `legacy` when the record carries a marker of the old payloads (`received_at`
+  without fractional seconds, `conversion_data` as `""`, a percent above 1), else `current`.
+
+Quarantine (first matching reason wins; the raw line goes to the Bronze zone's quarantine):
+`unparsable JSON` (not a JSON object), `record media_id=<B> differs from partition
+media_id=<A>` (another media's event; a record without `media_id` belongs to its partition),
+`missing event_key`, `unparsable received_at`, `percent_viewed not a number`, `percent_viewed
+out of range`, and `event_key already in dt=<other>` (see `guard_neighbours`).
+
+Deduplication: one row per `event_key`, the first occurrence in Bronze order (part, then line),
+which is the newest page position since pages are pulled newest-first.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from wistia_assets.transforms.pii import clean_host, clean_url, keyed_hash
+from wistia_assets.transforms.schema import (
+    BRONZE_EVENT,
+    CORRUPT_RECORD,
+    EVENT_FIELDS,
+    FACT_EVENTS,
+    USER_AGENT_DETAILS,
+)
+from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool
+
+UNPARSABLE = "unparsable JSON"
+MISSING_EVENT_KEY = "missing event_key"
+UNPARSABLE_RECEIVED_AT = "unparsable received_at"
+PERCENT_NOT_A_NUMBER = "percent_viewed not a number"
+PERCENT_OUT_OF_RANGE = "percent_viewed out of range"
+
+_FRACTIONAL_SECONDS = r"T\d{2}:\d{2}:\d{2}\.\d+"
+
+
+def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
+    return F.concat(
+        F.lit("record media_id="),
+        record_media,
+        F.lit(f" differs from partition media_id={partition_media}"),
+    )
+
+
+def neighbour_reason(other_dt: str) -> str:
+    return f"event_key already in dt={other_dt}"
+
+
+def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
+    """Parse every line; `reason` is null for a valid record, else why it is quarantined.
+
+    Keeps the line's origin (`part_index`, `part_key`, `line_no`, `line`), the parsed record
+    `rec`, its top-level field names `top_keys`, and helper columns (prefixed `_`).
+    """
+    rec = F.from_json("line", BRONZE_EVENT, {"columnNameOfCorruptRecord": CORRUPT_RECORD})
+    parsed = (
+        lines.withColumn("rec", rec)
+        # Null for anything but a JSON object (garbage, arrays, scalars, blank lines).
+        .withColumn("top_keys", F.json_object_keys("line"))
+        .withColumn("_event_key", blank_to_null(F.col("rec.event_key")))
+        .withColumn("_record_media", blank_to_null(F.trim(F.col("rec.media_id"))))
+        .withColumn("_received_at", iso_timestamp(F.col("rec.received_at")))
+        .withColumn("_pv_raw", blank_to_null(F.trim(F.col("rec.percent_viewed"))))
+        .withColumn("_pv", F.expr("try_cast(_pv_raw AS DOUBLE)"))
+    )
+    pv = F.col("_pv")
+    reason = (
+        F.when(
+            F.col("top_keys").isNull()
+            | F.col("rec").isNull()
+            | F.col(f"rec.{CORRUPT_RECORD}").isNotNull(),
+            F.lit(UNPARSABLE),
+        )
+        .when(
+            F.col("_record_media").isNotNull() & (F.col("_record_media") != F.lit(media_id)),
+            media_mismatch_reason(F.col("_record_media"), media_id),
+        )
+        .when(F.col("_event_key").isNull(), F.lit(MISSING_EVENT_KEY))
+        .when(F.col("_received_at").isNull(), F.lit(UNPARSABLE_RECEIVED_AT))
+        .when(F.col("_pv_raw").isNotNull() & pv.isNull(), F.lit(PERCENT_NOT_A_NUMBER))
+        .when(F.isnan(pv) | (pv < 0) | (pv > 100), F.lit(PERCENT_OUT_OF_RANGE))
+    )
+    return parsed.withColumn("reason", reason)
+
+
+def keep_first_per_event_key(valid: DataFrame) -> DataFrame:
+    """One row per event key: the first in Bronze order (part, then line) is kept."""
+    first = Window.partitionBy("_event_key").orderBy("part_index", "line_no")
+    return valid.withColumn("_nth", F.row_number().over(first)).where("_nth = 1").drop("_nth")
+
+
+def guard_neighbours(rows: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
+    """Add `_clash_dt`: the neighbouring Silver day that already holds the row's event key.
+
+    `event_key` must be unique across the whole table, but the API's day windows may not be UTC
+    days, so one event can be pulled for two adjacent dates. The day written first keeps it; a
+    later day quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
+    `neighbour_keys` is `event_key, dt` of the same media's dt-1 and dt+1 partitions.
+    """
+    if neighbour_keys is None:
+        return rows.withColumn("_clash_dt", F.lit(None).cast("string"))
+    earliest = neighbour_keys.groupBy("event_key").agg(F.min("dt").alias("_clash_dt"))
+    return rows.join(
+        earliest.withColumnRenamed("event_key", "_neighbour_key"),
+        F.col("_event_key") == F.col("_neighbour_key"),
+        "left",
+    ).drop("_neighbour_key")
+
+
+def _has_conversion(raw: Column) -> Column:
+    text = F.trim(raw)
+    values = F.map_values(F.from_json(text, T.MapType(T.StringType(), T.StringType())))
+    items = F.from_json(text, T.ArrayType(T.StringType()))
+    return (
+        F.when(text.isNull() | F.lower(text).isin("", "{}", "[]", "null", "false"), F.lit(False))
+        .when(
+            text.startswith("{"),
+            F.coalesce(F.exists(values, lambda v: v.isNotNull() & (F.trim(v) != "")), F.lit(False)),
+        )
+        .when(text.startswith("["), F.coalesce(F.size(items) > 0, F.lit(False)))
+        .otherwise(F.lit(True))
+    )
+
+
+def to_silver(rows: DataFrame, *, hash_key: bytes) -> DataFrame:
+    """Valid, deduplicated parsed rows -> the `fact_events` data columns (contract order)."""
+    ua = F.from_json(F.col("rec.user_agent_details"), USER_AGENT_DETAILS)
+    pv = F.col("_pv")
+    conversion_data = F.col("rec.conversion_data")
+    legacy = (
+        ~F.col("rec.received_at").rlike(_FRACTIONAL_SECONDS)
+        | (conversion_data.isNotNull() & (F.trim(conversion_data) == ""))
+        | (pv > 1)
+    )
+    columns = {
+        "event_key": F.col("_event_key"),
+        "received_at": F.col("_received_at"),
+        "event_date": F.to_date(F.col("_received_at")),
+        "visitor_hash": keyed_hash(F.col("rec.visitor_key"), hash_key),
+        "ip_hash": keyed_hash(F.col("rec.ip"), hash_key),
+        "percent_viewed": F.when(pv <= 1, pv).otherwise(pv / 100),
+        "embed_url": clean_url(F.col("rec.embed_url")),
+        "embed_host": clean_host(F.col("rec.embed_url")),
+        "country": blank_to_null(F.col("rec.country")),
+        "region": blank_to_null(F.col("rec.region")),
+        "city": blank_to_null(F.col("rec.city")),
+        "org": blank_to_null(F.col("rec.org")),
+        "browser": blank_to_null(ua["browser"]),
+        "browser_version": blank_to_null(F.trim(ua["browser_version"])),
+        "platform": blank_to_null(ua["platform"]),
+        "is_mobile": text_to_bool(ua["mobile"]),
+        "media_name": blank_to_null(F.col("rec.media_name")),
+        "conversion_type": blank_to_null(F.trim(F.col("rec.conversion_type"))),
+        "has_conversion": _has_conversion(conversion_data),
+        "payload_era": F.when(legacy, F.lit("legacy")).otherwise(F.lit("current")),
+    }
+    return rows.select(
+        *[
+            columns[field.name].cast(field.dataType).alias(field.name)
+            for field in FACT_EVENTS.fields
+        ]
+    )
+
+
+def quarantine_lines(parsed: DataFrame) -> DataFrame:
+    """`reason, line, part_key, line_no` of the rows whose `reason` is set."""
+    return parsed.where(F.col("reason").isNotNull()).select(
+        "reason", "line", "part_key", F.col("line_no").cast("long")
+    )
+
+
+def unknown_fields(parsed: DataFrame) -> DataFrame:
+    """`field`: one row per top-level field outside the documented record, per record."""
+    return parsed.select(F.explode("top_keys").alias("field")).where(
+        ~F.col("field").isin(*EVENT_FIELDS)
+    )

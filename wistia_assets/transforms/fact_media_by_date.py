@@ -1,0 +1,110 @@
+"""fact_media_by_date: daily load/play counts and hours watched, one row per (date, media).
+
+- `date` comes as `2026-11-20` or timestamp-ish (`2026-11-20T00:00:00.000Z`,
+  `2026-11-20 00:00:00`, `2026-11-20T00:00:00-05:00`): its leading calendar date is the day the
+  API meant (the API's day may be account-local, so the offset is not applied).
+- Counts arrive as numbers or numeric strings; they must be whole and non-negative, and
+  `hours_watched` (in hours) finite and non-negative.
+- A pulled window with zero records becomes one row of zeros for `dt`: zero is a fact, while a
+  window never pulled has no manifest and fails earlier. A window whose records were all
+  quarantined gets no zero row (the API did say something; it just could not be read).
+
+Quarantine reasons: `unparsable JSON`, `unparsable date`, `date <d> outside dt=<dt>` (a row for
+another day would duplicate that day's own partition), `invalid load_count`, `invalid
+play_count`, `invalid hours_watched`. Duplicate dates keep their first occurrence in Bronze order.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from wistia_assets.transforms.schema import (
+    BRONZE_MEDIA_BY_DATE,
+    CORRUPT_RECORD,
+    MEDIA_BY_DATE_FIELDS,
+)
+
+UNPARSABLE = "unparsable JSON"
+UNPARSABLE_DATE = "unparsable date"
+INVALID = "invalid {field}"
+
+
+def outside_day_reason(day: Column, dt: str) -> Column:
+    return F.concat(F.lit("date "), day.cast("string"), F.lit(f" outside dt={dt}"))
+
+
+def _number(field: str) -> Column:
+    return F.expr(f"try_cast(trim(rec.{field}) AS DOUBLE)")
+
+
+def _whole_non_negative(value: Column) -> Column:
+    return value.isNotNull() & ~F.isnan(value) & (value >= 0) & (value == F.floor(value))
+
+
+def parse_by_date(lines: DataFrame, *, dt: str) -> DataFrame:
+    rec = F.from_json("line", BRONZE_MEDIA_BY_DATE, {"columnNameOfCorruptRecord": CORRUPT_RECORD})
+    leading_date = F.regexp_extract(F.trim(F.col("rec.date")), r"^(\d{4}-\d{2}-\d{2})", 1)
+    parsed = (
+        lines.withColumn("rec", rec)
+        .withColumn("top_keys", F.json_object_keys("line"))
+        .withColumn("_date", F.to_date(F.try_to_timestamp(leading_date, F.lit("yyyy-MM-dd"))))
+        .withColumn("_load", _number("load_count"))
+        .withColumn("_play", _number("play_count"))
+        .withColumn("_hours", _number("hours_watched"))
+    )
+    hours = F.col("_hours")
+    reason = (
+        F.when(
+            F.col("top_keys").isNull()
+            | F.col("rec").isNull()
+            | F.col(f"rec.{CORRUPT_RECORD}").isNotNull(),
+            F.lit(UNPARSABLE),
+        )
+        .when(F.col("_date").isNull(), F.lit(UNPARSABLE_DATE))
+        .when(F.col("_date") != F.to_date(F.lit(dt)), outside_day_reason(F.col("_date"), dt))
+        .when(~_whole_non_negative(F.col("_load")), F.lit(INVALID.format(field="load_count")))
+        .when(~_whole_non_negative(F.col("_play")), F.lit(INVALID.format(field="play_count")))
+        .when(
+            hours.isNull() | F.isnan(hours) | (hours < 0) | (hours == float("inf")),
+            F.lit(INVALID.format(field="hours_watched")),
+        )
+    )
+    return parsed.withColumn("reason", reason)
+
+
+def keep_first_per_date(valid: DataFrame) -> DataFrame:
+    first = Window.partitionBy("_date").orderBy("part_index", "line_no")
+    return valid.withColumn("_nth", F.row_number().over(first)).where("_nth = 1").drop("_nth")
+
+
+def to_silver(rows: DataFrame) -> DataFrame:
+    return rows.select(
+        F.col("_date").alias("date"),
+        F.col("_load").cast("long").alias("load_count"),
+        F.col("_play").cast("long").alias("play_count"),
+        F.col("_hours").cast("double").alias("hours_watched"),
+    )
+
+
+def zero_day(spark: SparkSession, dt: str) -> DataFrame:
+    """The single all-zero row of a pulled window that returned no records."""
+    return spark.range(1).select(
+        F.to_date(F.lit(dt)).alias("date"),
+        F.lit(0).cast("long").alias("load_count"),
+        F.lit(0).cast("long").alias("play_count"),
+        F.lit(0.0).cast("double").alias("hours_watched"),
+    )
+
+
+def quarantine_lines(parsed: DataFrame) -> DataFrame:
+    return parsed.where(F.col("reason").isNotNull()).select(
+        "reason", "line", "part_key", F.col("line_no").cast("long")
+    )
+
+
+def unknown_fields(parsed: DataFrame) -> DataFrame:
+    """`field`: one row per top-level field outside the documented record, per record."""
+    return parsed.select(F.explode("top_keys").alias("field")).where(
+        ~F.col("field").isin(*MEDIA_BY_DATE_FIELDS)
+    )

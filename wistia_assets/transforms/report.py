@@ -1,0 +1,152 @@
+"""What a Silver run reports: metadata entries and check outcomes, Dagster-free.
+
+The runner returns plain metrics (JSON-serialisable). Both deployments turn them into the same
+asset metadata and check results: the Glue job streams them through dagster-pipes
+(`pipes_metadata`, `check_outcomes`); the local asset wraps the same entries in `MetadataValue`s
+and `AssetCheckResult`s. Keeping the mapping here means the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wistia_assets.transforms.schema import FORBIDDEN_SILVER_COLUMNS
+
+# Above this share of quarantined Bronze lines the run warns (the data is still written).
+QUARANTINE_WARN_SHARE = 0.05
+
+# Metric keys that are shown in another form (or not at all) in the metadata.
+_SPECIAL = {"schema", "preview", "table", "dt", "media_id"}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str  # "ERROR" | "WARN", as Dagster and dagster-pipes spell them
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def preview_markdown(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "_no rows_"
+    columns = list(rows[0])
+
+    def cell(value: Any) -> str:
+        return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "| " + " | ".join("---" for _ in columns) + " |",
+    ]
+    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def metadata_entries(metrics: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Metadata key -> (dagster-pipes metadata type, raw value)."""
+    entries: dict[str, tuple[str, Any]] = {
+        "dagster/row_count": ("int", int(metrics.get("rows", 0))),
+    }
+    if metrics.get("schema"):
+        columns = [{"name": name, "type": type_} for name, type_ in metrics["schema"]]
+        entries["dagster/column_schema"] = ("table_schema", {"columns": columns})
+    for key, value in metrics.items():
+        if key in _SPECIAL:
+            continue
+        if key == "location":
+            entries[key] = ("path", value)
+        elif isinstance(value, bool):
+            entries[key] = ("bool", value)
+        elif isinstance(value, int):
+            entries[key] = ("int", value)
+        elif isinstance(value, float):
+            entries[key] = ("float", value)
+        elif isinstance(value, str):
+            entries[key] = ("text", value)
+        elif value is None:
+            entries[key] = ("null", None)
+        else:
+            entries[key] = ("json", value)
+    if "preview" in metrics:
+        entries["preview"] = ("md", preview_markdown(metrics["preview"]))
+    return entries
+
+
+def pipes_metadata(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The metadata in dagster-pipes' explicit form: {key: {"raw_value": ..., "type": ...}}."""
+    return {
+        key: {"raw_value": value, "type": type_}
+        for key, (type_, value) in metadata_entries(metrics).items()
+    }
+
+
+def _quarantine_share(metrics: dict[str, Any]) -> CheckOutcome:
+    bronze_rows = int(metrics.get("bronze_rows", 0))
+    share = metrics.get("quarantined", 0) / bronze_rows if bronze_rows else 0.0
+    return CheckOutcome(
+        name="quarantine_share",
+        passed=share <= QUARANTINE_WARN_SHARE,
+        severity="WARN",
+        description=f"at most {QUARANTINE_WARN_SHARE:.0%} of Bronze lines quarantined",
+        metadata={
+            "share": round(share, 6),
+            "quarantined": int(metrics.get("quarantined", 0)),
+            "reasons": metrics.get("quarantine_reasons", {}),
+        },
+    )
+
+
+def check_outcomes(metrics: dict[str, Any]) -> list[CheckOutcome]:
+    """The checks a run can answer from its own metrics, by table."""
+    table = metrics.get("table")
+    columns = {name for name, _ in metrics.get("schema", [])}
+    personal = sorted(columns & FORBIDDEN_SILVER_COLUMNS)
+    no_personal = CheckOutcome(
+        name="no_personal_data_columns",
+        passed=not personal,
+        severity="ERROR",
+        description="no column of raw personal data in the written schema",
+        metadata={"forbidden_columns_present": personal},
+    )
+    rows = int(metrics.get("rows", 0))
+    if table == "fact_events":
+        distinct = int(metrics.get("distinct_event_keys", 0))
+        return [
+            CheckOutcome(
+                name="event_key_unique",
+                passed=rows == distinct,
+                severity="ERROR",
+                description="one row per event_key in the partition (neighbours guarded too)",
+                metadata={"rows": rows, "distinct_event_keys": distinct},
+            ),
+            no_personal,
+            _quarantine_share(metrics),
+        ]
+    if table == "fact_media_by_date":
+        return [
+            CheckOutcome(
+                name="one_row_per_date",
+                passed=rows == 1,
+                severity="ERROR",
+                description="a pulled day is exactly one row (zeros when quiet)",
+                metadata={"rows": rows},
+            ),
+            no_personal,
+            _quarantine_share(metrics),
+        ]
+    if table == "dim_media":
+        distinct = int(metrics.get("distinct_media_ids", 0))
+        return [
+            CheckOutcome(
+                name="media_id_unique",
+                passed=rows == distinct,
+                severity="ERROR",
+                description="one row per media",
+                metadata={"rows": rows, "distinct_media_ids": distinct},
+            ),
+            no_personal,
+        ]
+    return [no_personal]

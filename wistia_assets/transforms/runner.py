@@ -1,0 +1,448 @@
+"""The one entry point both deployments call: build one Silver partition (or dim_media).
+
+The local Dagster asset calls `run_partition` / `run_dim_media` with the shared local session and
+`file://` roots; the Glue job (`wistia_assets.glue.silver_job`) calls the same functions with
+`s3://` roots. Each run reads Bronze through its manifest, writes Silver (replacing exactly its
+partition), rewrites the partition's quarantine, and returns JSON-serialisable metrics for the
+asset's metadata and checks (`report`). The hash key is only ever handed to the transform.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+from functools import reduce
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from wistia_assets.settings import parse_date, parse_media_id
+from wistia_assets.storage.layout import (
+    SILVER_DIM_MEDIA,
+    SILVER_FACT_EVENTS,
+    SILVER_FACT_MEDIA_BY_DATE,
+    quarantine_partition,
+    window_partition,
+)
+from wistia_assets.storage.objects import ObjectStore, store_for_uri
+from wistia_assets.transforms import dim_media, fact_events, fact_media_by_date
+from wistia_assets.transforms.bronze_reader import (
+    BronzeNotIngested,
+    BronzePartition,
+    latest_metadata_snapshots,
+    load_partition,
+    read_lines,
+    read_snapshots,
+)
+from wistia_assets.transforms.paths import spark_path
+from wistia_assets.transforms.pii import assert_no_personal_columns
+from wistia_assets.transforms.session import configure_silver_session
+from wistia_assets.transforms.silver_writes import (
+    data_files,
+    drop_partition,
+    remove_stale_staging,
+    replace_partition,
+    replace_quarantine,
+)
+
+log = logging.getLogger(__name__)
+
+TABLES = ("fact_events", "fact_media_by_date")
+PREVIEW_ROWS = 5
+# Preview columns carry no identifier of a person (no hashes, no city, no URL path).
+EVENT_PREVIEW = (
+    "event_key",
+    "received_at",
+    "percent_viewed",
+    "embed_host",
+    "country",
+    "browser",
+    "platform",
+    "is_mobile",
+    "has_conversion",
+    "payload_era",
+)
+TIMESTAMP_TEXT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
+
+__all__ = ["TABLES", "BronzeNotIngested", "run_dim_media", "run_partition"]
+
+
+def run_partition(
+    spark: SparkSession,
+    *,
+    table: str,
+    dt: str,
+    media_id: str,
+    bronze_root: str,
+    silver_root: str,
+    hash_key: bytes | None = None,
+) -> dict[str, Any]:
+    """Build the Silver partition (dt, media_id) of `table` from its Bronze partition.
+
+    Roots are `file:///abs/lake` or `s3://bucket` URIs. Raises `BronzeNotIngested` when the
+    Bronze partition was never pulled. `hash_key` (bytes) is required for `fact_events`.
+    """
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    day = parse_date(dt, source="dt").isoformat()
+    media = parse_media_id(media_id, source="media_id")
+    if table == "fact_events" and not hash_key:
+        raise ValueError("fact_events needs hash_key (bytes): visitor_key and ip are HMAC-hashed")
+    configure_silver_session(spark)
+    bronze, silver = store_for_uri(bronze_root), store_for_uri(silver_root)
+    started = time.monotonic()
+    if table == "fact_events":
+        metrics = _fact_events(spark, bronze, silver, day, media, hash_key or b"")
+    else:
+        metrics = _fact_media_by_date(spark, bronze, silver, day, media)
+    metrics["elapsed_seconds"] = round(time.monotonic() - started, 3)
+    log.info(
+        "silver %s %s|%s: %d rows, %d duplicates removed, %d quarantined",
+        table,
+        day,
+        media,
+        metrics["rows"],
+        metrics["duplicates_removed"],
+        metrics["quarantined"],
+    )
+    return metrics
+
+
+def _schema(frame: DataFrame) -> list[list[str]]:
+    return [[f.name, f.dataType.simpleString()] for f in frame.schema.fields]
+
+
+def _as_text(frame: DataFrame) -> DataFrame:
+    """Every column as a string, timestamps in UTC ISO form (formatted by Spark, not Python)."""
+    columns = []
+    for f in frame.schema.fields:
+        col = F.col(f.name)
+        if f.dataType.simpleString() == "timestamp":
+            col = F.date_format(col, TIMESTAMP_TEXT)
+        columns.append(col.cast("string").alias(f.name))
+    return frame.select(*columns)
+
+
+def _bronze_facts(partition: BronzePartition, bronze_rows: int) -> dict[str, Any]:
+    return {
+        "bronze_rows": bronze_rows,
+        "bronze_manifest_rows": partition.rows,
+        "bronze_parts": len(partition.part_keys),
+        "bronze_run_token": partition.run_token,
+        "bronze_pulled_at": partition.manifest.get("pulled_at"),
+    }
+
+
+def _summarise_lines(
+    parsed: DataFrame, unknown: DataFrame
+) -> tuple[int, int, dict[str, int], dict[str, int]]:
+    """(all lines, valid lines, {reason: lines}, {unknown field: records}) in one Spark job."""
+    counted = (
+        parsed.select(F.lit("reason").alias("kind"), F.col("reason").alias("name"))
+        .unionByName(unknown.select(F.lit("field").alias("kind"), F.col("field").alias("name")))
+        .groupBy("kind", "name")
+        .agg(F.count("*").alias("n"))
+        .collect()
+    )
+    reasons = {row["name"]: row["n"] for row in counted if row["kind"] == "reason"}
+    fields = {row["name"]: row["n"] for row in counted if row["kind"] == "field"}
+    valid = reasons.pop(None, 0)
+    return valid + sum(reasons.values()), valid, reasons, fields
+
+
+def _neighbour_days(day: str) -> tuple[str, str]:
+    today = date.fromisoformat(day)
+    return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+
+
+def _event_stats(guarded: DataFrame, day: str) -> dict[str, Any]:
+    """Counts of the deduplicated rows in one pass: kept rows and neighbour clashes by day."""
+    kept = F.col("_clash_dt").isNull()
+    received = F.col("_received_at")
+    before, after = _neighbour_days(day)
+    row = guarded.agg(
+        F.count("*").alias("deduped"),
+        F.count(F.when(kept, 1)).alias("rows"),
+        F.countDistinct(F.when(kept, F.col("_event_key"))).alias("distinct_event_keys"),
+        F.count(F.when(kept & (F.to_date(received) != F.to_date(F.lit(day))), 1)).alias(
+            "out_of_day"
+        ),
+        F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT).alias("min_received_at"),
+        F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT).alias("max_received_at"),
+        F.count(F.when(F.col("_clash_dt") == before, 1)).alias(before),
+        F.count(F.when(F.col("_clash_dt") == after, 1)).alias(after),
+    ).first()
+    return row.asDict()
+
+
+def _neighbour_keys(
+    spark: SparkSession, silver: ObjectStore, day: str, media_id: str
+) -> DataFrame | None:
+    """`event_key, dt` of the same media's Silver partitions dt-1 and dt+1 that exist."""
+    frames = []
+    for other in _neighbour_days(day):
+        files = data_files(silver, window_partition(SILVER_FACT_EVENTS, other, media_id))
+        if files:
+            frames.append(
+                spark.read.parquet(*[spark_path(silver, key) for key in files]).select(
+                    "event_key", F.lit(other).alias("dt")
+                )
+            )
+    return reduce(DataFrame.unionByName, frames) if frames else None
+
+
+def _fact_events(
+    spark: SparkSession,
+    bronze: ObjectStore,
+    silver: ObjectStore,
+    day: str,
+    media_id: str,
+    hash_key: bytes,
+) -> dict[str, Any]:
+    partition = load_partition(bronze, "events", day, media_id)
+    target = window_partition(SILVER_FACT_EVENTS, day, media_id)
+    quarantine_prefix = quarantine_partition("events", day, media_id)
+    stale = remove_stale_staging(silver, SILVER_FACT_EVENTS)
+
+    parsed = fact_events.parse_events(
+        read_lines(spark, bronze, partition), media_id=media_id
+    ).persist()
+    guarded = None
+    try:
+        bronze_rows, valid_rows, reasons, unknown = _summarise_lines(
+            parsed, fact_events.unknown_fields(parsed)
+        )
+
+        deduped = fact_events.keep_first_per_event_key(parsed.where(F.col("reason").isNull()))
+        neighbours = _neighbour_keys(spark, silver, day, media_id)
+        guarded = fact_events.guard_neighbours(deduped, neighbours).persist()
+        stats = _event_stats(guarded, day)
+        for other_dt in _neighbour_days(day):
+            if stats[other_dt]:
+                reasons[fact_events.neighbour_reason(other_dt)] = stats[other_dt]
+        duplicates_removed = valid_rows - stats["deduped"]
+
+        quarantine = fact_events.quarantine_lines(parsed).unionByName(
+            guarded.where(F.col("_clash_dt").isNotNull()).select(
+                F.concat(F.lit("event_key already in dt="), F.col("_clash_dt")).alias("reason"),
+                "line",
+                "part_key",
+                F.col("line_no").cast("long"),
+            )
+        )
+        final = (
+            fact_events.to_silver(guarded.where(F.col("_clash_dt").isNull()), hash_key=hash_key)
+            .withColumn("dt", F.lit(day))
+            .withColumn("media_id", F.lit(media_id))
+        )
+        assert_no_personal_columns(final)
+        if stats["rows"]:
+            replace_partition(
+                final,
+                store=silver,
+                table_prefix=SILVER_FACT_EVENTS,
+                order_by=["received_at", "event_key"],
+            )
+            # No hash column in the preview, so Spark prunes the HMAC UDF from this query.
+            preview = [
+                row.asDict()
+                for row in _as_text(
+                    final.orderBy("received_at", "event_key").select(*EVENT_PREVIEW)
+                ).take(PREVIEW_ROWS)
+            ]
+        else:
+            drop_partition(silver, target)
+            preview = []
+        quarantined = sum(reasons.values())
+        replace_quarantine(quarantine, store=bronze, prefix=quarantine_prefix, rows=quarantined)
+        return {
+            "table": "fact_events",
+            "dt": day,
+            "media_id": media_id,
+            "rows": int(stats["rows"]),
+            "distinct_event_keys": int(stats["distinct_event_keys"]),
+            "duplicates_removed": int(duplicates_removed),
+            "quarantined": int(quarantined),
+            "quarantine_reasons": dict(sorted(reasons.items())),
+            "quarantine_location": spark_path(bronze, quarantine_prefix) if quarantined else None,
+            "unknown_fields": dict(sorted(unknown.items())),
+            "out_of_day_share": (
+                round(stats["out_of_day"] / stats["rows"], 6) if stats["rows"] else 0.0
+            ),
+            "min_received_at": stats["min_received_at"],
+            "max_received_at": stats["max_received_at"],
+            "schema": _schema(final),
+            "location": spark_path(silver, target),
+            "partition_deleted": not stats["rows"],
+            **_bronze_facts(partition, bronze_rows),
+            "neighbours_checked": neighbours is not None,
+            "stale_staging_removed": stale,
+            "preview": preview,
+        }
+    finally:
+        for frame in (guarded, parsed):
+            if frame is not None:
+                frame.unpersist()
+
+
+def _fact_media_by_date(
+    spark: SparkSession, bronze: ObjectStore, silver: ObjectStore, day: str, media_id: str
+) -> dict[str, Any]:
+    partition = load_partition(bronze, "media_by_date", day, media_id)
+    target = window_partition(SILVER_FACT_MEDIA_BY_DATE, day, media_id)
+    quarantine_prefix = quarantine_partition("media_by_date", day, media_id)
+    stale = remove_stale_staging(silver, SILVER_FACT_MEDIA_BY_DATE)
+
+    parsed = fact_media_by_date.parse_by_date(
+        read_lines(spark, bronze, partition), dt=day
+    ).persist()
+    final = None
+    try:
+        bronze_rows, valid_rows, reasons, unknown = _summarise_lines(
+            parsed, fact_media_by_date.unknown_fields(parsed)
+        )
+        out_of_day = sum(n for reason, n in reasons.items() if " outside dt=" in reason)
+        typed_rows = valid_rows + out_of_day
+        if bronze_rows == 0:
+            data = fact_media_by_date.zero_day(spark, day)
+        else:
+            data = fact_media_by_date.to_silver(
+                fact_media_by_date.keep_first_per_date(parsed.where(F.col("reason").isNull()))
+            )
+        final = data.withColumn("dt", F.lit(day)).withColumn("media_id", F.lit(media_id))
+        assert_no_personal_columns(final)
+        final = final.persist()
+        totals = final.agg(
+            F.count("*").alias("rows"),
+            F.coalesce(F.sum("load_count"), F.lit(0)).alias("load_count"),
+            F.coalesce(F.sum("play_count"), F.lit(0)).alias("play_count"),
+            F.coalesce(F.sum("hours_watched"), F.lit(0.0)).alias("hours_watched"),
+        ).first()
+        rows = int(totals["rows"])
+        if rows:
+            replace_partition(
+                final, store=silver, table_prefix=SILVER_FACT_MEDIA_BY_DATE, order_by=["date"]
+            )
+            preview = [row.asDict() for row in _as_text(final.orderBy("date")).take(PREVIEW_ROWS)]
+        else:
+            drop_partition(silver, target)
+            preview = []
+        quarantined = sum(reasons.values())
+        replace_quarantine(
+            fact_media_by_date.quarantine_lines(parsed),
+            store=bronze,
+            prefix=quarantine_prefix,
+            rows=quarantined,
+        )
+        return {
+            "table": "fact_media_by_date",
+            "dt": day,
+            "media_id": media_id,
+            "rows": rows,
+            "zero_filled": bronze_rows == 0,
+            "duplicates_removed": int(valid_rows - (0 if bronze_rows == 0 else rows)),
+            "quarantined": int(quarantined),
+            "quarantine_reasons": dict(sorted(reasons.items())),
+            "quarantine_location": spark_path(bronze, quarantine_prefix) if quarantined else None,
+            "unknown_fields": dict(sorted(unknown.items())),
+            # Share of readable records that describe another day than the partition's.
+            "out_of_day_share": round(out_of_day / typed_rows, 6) if typed_rows else 0.0,
+            "load_count": int(totals["load_count"]),
+            "play_count": int(totals["play_count"]),
+            "hours_watched": float(totals["hours_watched"]),
+            "schema": _schema(final),
+            "location": spark_path(silver, target),
+            "partition_deleted": not rows,
+            **_bronze_facts(partition, bronze_rows),
+            "stale_staging_removed": stale,
+            "preview": preview,
+        }
+    finally:
+        for frame in (final, parsed):
+            if frame is not None:
+                frame.unpersist()
+
+
+def run_dim_media(
+    spark: SparkSession, *, bronze_root: str, silver_root: str, channels: dict[str, str]
+) -> dict[str, Any]:
+    """Upsert the latest metadata snapshot of every media into `dim_media` (unpartitioned).
+
+    New files are appended first and the previous files deleted afterwards, so a reader (or a
+    killed run) never sees an empty table.
+    """
+    configure_silver_session(spark)
+    bronze, silver = store_for_uri(bronze_root), store_for_uri(silver_root)
+    started = time.monotonic()
+    snapshots = latest_metadata_snapshots(bronze)
+    previous_keys = silver.list_keys(SILVER_DIM_MEDIA)
+    previous_files = data_files(silver, SILVER_DIM_MEDIA)
+    if not snapshots and not previous_files:
+        raise BronzeNotIngested(
+            "bronze_media_metadata has no snapshots under "
+            f"{spark_path(bronze, 'bronze/wistia/media_metadata')}; materialize bronze first"
+        )
+    parsed = dim_media.parse_snapshots(read_snapshots(spark, bronze, snapshots)).persist()
+    dim = None
+    try:
+        unparsable = sorted(
+            r["path_media_id"]
+            for r in parsed.where(~F.col("doc_ok")).select("path_media_id").collect()
+        )
+        existing = (
+            spark.read.parquet(*[spark_path(silver, key) for key in previous_files])
+            if previous_files
+            else None
+        )
+        merged = dim_media.upsert(existing, parsed.where(F.col("doc_ok")))
+        dim = dim_media.with_channels(merged, channels).persist()
+        assert_no_personal_columns(dim)
+        stats = dim.agg(
+            F.count("*").alias("rows"), F.countDistinct("media_id").alias("distinct_media_ids")
+        ).first()
+        listed = dim.select("media_id", "channel").orderBy("media_id").collect()
+        preview_columns = (
+            "media_id",
+            "title",
+            "channel",
+            "status",
+            "duration_seconds",
+            "snapshot_loaded_at",
+        )
+        # Before the write: afterwards the previous files the cache was built from are gone.
+        preview = [
+            row.asDict()
+            for row in _as_text(dim.orderBy("media_id").select(*preview_columns)).take(PREVIEW_ROWS)
+        ]
+        (
+            dim.repartition(1)
+            .sortWithinPartitions("media_id")
+            .write.mode("append")
+            .parquet(spark_path(silver, SILVER_DIM_MEDIA))
+        )
+        # Only the previous data files (and their local checksums) go; `_SUCCESS` was rewritten.
+        silver.delete_keys(
+            key for key in previous_keys if key.rsplit("/", 1)[-1].startswith(("part-", ".part-"))
+        )
+        updated = {s.media_id for s in snapshots} - set(unparsable)
+        return {
+            "table": "dim_media",
+            "rows": int(stats["rows"]),
+            "distinct_media_ids": int(stats["distinct_media_ids"]),
+            "snapshots_read": len(snapshots),
+            "snapshot_media": sorted(updated),
+            "unparsable_snapshots": unparsable,
+            "quarantined": len(unparsable),
+            "duplicates_removed": 0,
+            "channels": {row["media_id"]: row["channel"] for row in listed},
+            "schema": _schema(dim),
+            "location": spark_path(silver, SILVER_DIM_MEDIA),
+            "elapsed_seconds": round(time.monotonic() - started, 3),
+            "preview": preview,
+        }
+    finally:
+        for frame in (dim, parsed):
+            if frame is not None:
+                frame.unpersist()

@@ -1,0 +1,26 @@
+"""Small column conversions shared by the Silver transforms (text in, typed value out)."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+# ISO-8601 with an optional fraction of 1-9 digits and an optional offset (`Z`, `+00:00`);
+# without an offset the session time zone applies, which the Silver conf pins to UTC.
+ISO_TIMESTAMP = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS][XXX]"
+
+
+def blank_to_null(column: Column) -> Column:
+    return F.when(F.trim(column) != "", column)
+
+
+def text_to_bool(column: Column) -> Column:
+    """`true/false`, `1/0`, `yes/no` in any case -> boolean; anything else -> null."""
+    text = F.lower(F.trim(column))
+    return F.when(text.isin("true", "1", "yes"), F.lit(True)).when(
+        text.isin("false", "0", "no"), F.lit(False)
+    )
+
+
+def iso_timestamp(column: Column) -> Column:
+    return F.try_to_timestamp(F.trim(column), F.lit(ISO_TIMESTAMP))
