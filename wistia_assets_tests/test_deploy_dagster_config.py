@@ -34,7 +34,7 @@ ECS_ENV = {
     "DAGSTER_PG_USERNAME": "dagster",
     "DAGSTER_PG_PASSWORD": "not-a-real-password",
     "DAGSTER_PG_DB": "dagster",
-    "DAGSTER_COMPUTE_LOGS_BUCKET": "deploytest-compute-logs",
+    "DAGSTER_COMPUTE_LOGS_BUCKET": "configtest-compute-logs",
     "DAGSTER_CODE_SERVER_HOST": "code.wistia.internal",
 }
 
@@ -108,7 +108,7 @@ def ecs_instance(tmp_path, aws_endpoint, monkeypatch):
     """The deploy instance with SQLite storage, its AWS clients pointed at moto."""
     ecs = boto3.client("ecs", endpoint_url=aws_endpoint, region_name="us-east-1")
     run_td = ecs.register_task_definition(
-        family="deploytest-run",
+        family="configtest-run",
         containerDefinitions=[{"name": "run", "image": "example/dagster:abc123"}],
         requiresCompatibilities=["FARGATE"],
         networkMode="awsvpc",

@@ -145,7 +145,13 @@ def stacks(moto_server):
         cfn,
         "deploytest-data",
         template("data.yaml"),
-        {"NamePrefix": "deploytest", "MediaIds": MEDIA_IDS},
+        # The moto server is shared by the whole session: no default names.
+        {
+            "NamePrefix": "deploytest",
+            "MediaIds": MEDIA_IDS,
+            "WatermarkTableName": "deploytest-watermarks",
+            "GlueDatabaseName": "deploytest_silver",
+        },
     )
     platform = template("platform.yaml")
     platform["Resources"] = {

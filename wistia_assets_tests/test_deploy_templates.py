@@ -295,6 +295,19 @@ def test_glue_artefact_names_match_the_packager(platform):
     assert wheel.endswith(f"/glue/{DIST_NAME}-${{AppVersion}}-py3-none-any.whl")
 
 
+@pytest.mark.parametrize("table", ["fact_events", "fact_media_by_date", "dim_media"])
+def test_entry_script_accepts_the_default_arguments(platform, table):
+    from wistia_assets.glue.silver_job import parse_args
+
+    params = {k: str(v.get("Default", "")) for k, v in platform["Parameters"].items()}
+    defaults = platform["Resources"]["SilverJob"]["Properties"]["DefaultArguments"]
+    argv = [a for k, v in defaults.items() for a in (k, str(_fake(v, params)))]
+    argv += ["--table", table, "--dt", "2026-01-02", "--media-id", "abcd1234"]
+    args = parse_args(argv)
+    assert args.bronze_root.startswith("s3://") and args.silver_root.startswith("s3://")
+    assert args.hash_key_secret_id
+
+
 def test_services_and_network(platform):
     res = platform["Resources"]
     daemon = res["DaemonService"]["Properties"]
