@@ -60,6 +60,9 @@ def test_instance_yaml_matches_the_schema(tmp_path, monkeypatch):
     config, custom_class = dagster_instance_config(str(tmp_path))
     assert custom_class is None
     assert config["storage"]["postgres"]["postgres_db"]["params"] == {"sslmode": "require"}
+    # ECS tag values refuse `|`, which every multi-partition key holds.
+    allow = config["run_launcher"]["config"]["propagate_tags"]["allow_list"]
+    assert "dagster/partition" not in allow
     # The pluggable classes' own schemas (the instance schema only checks module/class).
     for key, cls in (
         ("run_launcher", EcsRunLauncher),
