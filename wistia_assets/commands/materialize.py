@@ -15,11 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_JOB
 from wistia_assets.partitions import Window, days
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
 
-WINDOW_JOB = "wistia_window"
-DIM_MEDIA_JOB = "dim_media_refresh"
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 

@@ -1,0 +1,1 @@
+"""Jobs, the daily schedule with catch-up, automation and run-failure alerting."""

@@ -1,0 +1,34 @@
+"""The two jobs: one (day, media) window end to end, and the dim_media refresh."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+WINDOW_JOB = "wistia_window"
+DIM_MEDIA_JOB = "dim_media_refresh"
+WINDOW_ASSETS = [
+    "bronze_events",
+    "bronze_media_by_date",
+    "bronze_media_metadata",
+    "fact_events",
+    "fact_media_by_date",
+]
+
+
+def build_jobs(partitions_def):
+    window_job = define_asset_job(
+        WINDOW_JOB,
+        selection=AssetSelection.assets(*WINDOW_ASSETS),
+        partitions_def=partitions_def,
+        description=(
+            "Pull one (UTC day, media) window from Wistia into Bronze and rebuild its Silver "
+            "partitions. Re-running replaces the partition: never duplicates."
+        ),
+        tags={"team": "data-engineering"},
+    )
+    dim_media_job = define_asset_job(
+        DIM_MEDIA_JOB,
+        selection=AssetSelection.assets("dim_media"),
+        description="Upsert dim_media from the latest media metadata snapshots.",
+    )
+    return window_job, dim_media_job
