@@ -45,6 +45,21 @@ def preview_markdown(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def metadata_type(value: Any) -> str:
+    """The dagster-pipes metadata type of a JSON value (dicts and lists are `json`)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return "json"
+
+
 def metadata_entries(metrics: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     """Metadata key -> (dagster-pipes metadata type, raw value)."""
     entries: dict[str, tuple[str, Any]] = {
@@ -54,22 +69,8 @@ def metadata_entries(metrics: dict[str, Any]) -> dict[str, tuple[str, Any]]:
         columns = [{"name": name, "type": type_} for name, type_ in metrics["schema"]]
         entries["dagster/column_schema"] = ("table_schema", {"columns": columns})
     for key, value in metrics.items():
-        if key in _SPECIAL:
-            continue
-        if key == "location":
-            entries[key] = ("path", value)
-        elif isinstance(value, bool):
-            entries[key] = ("bool", value)
-        elif isinstance(value, int):
-            entries[key] = ("int", value)
-        elif isinstance(value, float):
-            entries[key] = ("float", value)
-        elif isinstance(value, str):
-            entries[key] = ("text", value)
-        elif value is None:
-            entries[key] = ("null", None)
-        else:
-            entries[key] = ("json", value)
+        if key not in _SPECIAL:
+            entries[key] = ("path" if key == "location" else metadata_type(value), value)
     if "preview" in metrics:
         entries["preview"] = ("md", preview_markdown(metrics["preview"]))
     return entries
@@ -81,6 +82,12 @@ def pipes_metadata(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
         key: {"raw_value": value, "type": type_}
         for key, (type_, value) in metadata_entries(metrics).items()
     }
+
+
+def pipes_check_metadata(outcome: CheckOutcome) -> dict[str, dict[str, Any]]:
+    """A check's metadata (and description) in dagster-pipes' explicit form."""
+    entries = {**outcome.metadata, "description": outcome.description}
+    return {key: {"raw_value": v, "type": metadata_type(v)} for key, v in entries.items()}
 
 
 def _quarantine_share(metrics: dict[str, Any]) -> CheckOutcome:

@@ -1,0 +1,167 @@
+"""AWS Glue 5.0 entry script: build one Silver partition (or dim_media) and report to Dagster.
+
+Glue runs this file with Spark 3.5 / Python 3.11, `--additional-python-modules
+dagster-pipes==1.13.27` and the project wheel in `--extra-py-files`. Dagster is not installed
+there: the job talks back only through dagster-pipes (context from S3, messages to S3), started by
+dagster-aws's `PipesGlueClient`, which adds `--dagster-pipes-context`/`--dagster-pipes-messages`.
+
+Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
+  --table fact_events|fact_media_by_date|dim_media
+  --dt YYYY-MM-DD --media-id <hashed id>       (the fact tables)
+  --bronze-root s3://<bronze bucket>  --silver-root s3://<silver bucket>
+  --hash-key-secret-id <Secrets Manager id>    (fact_events; the key never travels as an argument)
+  --channels '{"<media_id>": "<channel>"}'     (dim_media)
+
+The run's metrics become the materialization's metadata; the checks the asset declared (named in
+the Pipes extra `check_names`) are answered from the same metrics. Any error is logged and
+re-raised, so the Glue run fails with that message and Dagster's step fails with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from dagster_pipes import (
+    PipesCliArgsParamsLoader,
+    PipesS3ContextLoader,
+    PipesS3MessageWriter,
+    open_dagster_pipes,
+)
+from pyspark.sql import SparkSession
+
+from wistia_assets.transforms.report import (
+    check_outcomes,
+    pipes_check_metadata,
+    pipes_metadata,
+)
+from wistia_assets.transforms.runner import TABLES, run_dim_media, run_partition
+
+log = logging.getLogger("wistia_assets.glue.silver_job")
+
+ALL_TABLES = (*TABLES, "dim_media")
+# Seconds between message uploads to S3; the last batch is flushed when the job closes.
+MESSAGE_INTERVAL = 5.0
+
+
+class JobArgumentError(ValueError):
+    """The job was started with missing or contradictory arguments."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        # argparse would print and sys.exit(2); an exception reaches Dagster and the Glue log.
+        raise JobArgumentError(message)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    # No abbreviations: a Glue argument must never be mistaken for a prefix of one of ours.
+    parser = _Parser(prog="silver_job", add_help=False, allow_abbrev=False)
+    parser.add_argument("--table", required=True, choices=ALL_TABLES)
+    parser.add_argument("--dt")
+    parser.add_argument("--media-id")
+    parser.add_argument("--bronze-root", required=True)
+    parser.add_argument("--silver-root", required=True)
+    parser.add_argument("--hash-key-secret-id")
+    parser.add_argument("--channels", default="{}")
+    args, _unknown = parser.parse_known_args(list(argv))
+    if args.table in TABLES and not (args.dt and args.media_id):
+        raise JobArgumentError(f"--table {args.table} needs --dt and --media-id")
+    if args.table == "fact_events" and not args.hash_key_secret_id:
+        raise JobArgumentError("--table fact_events needs --hash-key-secret-id")
+    try:
+        channels = json.loads(args.channels or "{}")
+    except json.JSONDecodeError as exc:
+        raise JobArgumentError(f"--channels is not JSON: {exc}") from None
+    if not isinstance(channels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in channels.items()
+    ):
+        raise JobArgumentError('--channels must be a JSON object {"<media_id>": "<channel>"}')
+    args.channels = channels
+    return args
+
+
+def fetch_hash_key(secret_id: str, client: Any = None) -> bytes:
+    """The HMAC key from Secrets Manager: the secret string's UTF-8 bytes (or its binary).
+
+    The local deployment hashes with WISTIA_HASH_KEY's UTF-8 bytes, so one secret value gives
+    the same hashes in both deployments.
+    """
+    client = client or boto3.client("secretsmanager")
+    secret = client.get_secret_value(SecretId=secret_id)
+    value = secret.get("SecretBinary") or (secret.get("SecretString") or "").encode("utf-8")
+    if not value:
+        raise ValueError(f"secret {secret_id} is empty: the hash key must not be blank")
+    return bytes(value)
+
+
+def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
+    if args.table == "dim_media":
+        return run_dim_media(
+            spark,
+            bronze_root=args.bronze_root,
+            silver_root=args.silver_root,
+            channels=args.channels,
+        )
+    hash_key = fetch_hash_key(args.hash_key_secret_id) if args.table == "fact_events" else None
+    return run_partition(
+        spark,
+        table=args.table,
+        dt=args.dt,
+        media_id=args.media_id,
+        bronze_root=args.bronze_root,
+        silver_root=args.silver_root,
+        hash_key=hash_key,
+    )
+
+
+def report(pipes: Any, metrics: dict[str, Any]) -> None:
+    pipes.report_asset_materialization(metadata=pipes_metadata(metrics))
+    # Only the checks the asset declared: Dagster rejects results for undeclared checks.
+    wanted = set((pipes.extras or {}).get("check_names") or [])
+    for outcome in check_outcomes(metrics):
+        if outcome.name in wanted:
+            pipes.report_asset_check(
+                outcome.name,
+                passed=outcome.passed,
+                severity=outcome.severity,
+                metadata=pipes_check_metadata(outcome),
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the job. `argv` defaults to `sys.argv[1:]`; dagster-pipes reads its own two
+    arguments from `sys.argv`, as on Glue."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    s3 = boto3.client("s3")
+    with open_dagster_pipes(
+        context_loader=PipesS3ContextLoader(client=s3),
+        message_writer=PipesS3MessageWriter(client=s3, interval=MESSAGE_INTERVAL),
+        params_loader=PipesCliArgsParamsLoader(),
+    ) as pipes:
+        try:
+            args = parse_args(argv)
+            spark = SparkSession.builder.appName("wistia-silver").getOrCreate()
+            metrics = run(spark, args)
+        except Exception as exc:
+            # The message names the table and partition; the traceback goes to the Glue log.
+            log.exception("silver job failed: %s", exc)
+            pipes.log.error(f"silver job failed: {type(exc).__name__}: {exc}")
+            raise
+        pipes.log.info(
+            f"{metrics['table']}: {metrics['rows']} rows, "
+            f"{metrics.get('duplicates_removed', 0)} duplicates removed, "
+            f"{metrics.get('quarantined', 0)} quarantined -> {metrics['location']}"
+        )
+        report(pipes, metrics)
+        return metrics
+
+
+if __name__ == "__main__":
+    main()

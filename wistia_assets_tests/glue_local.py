@@ -1,0 +1,136 @@
+"""A Glue client for tests: moto keeps the job and run records, this runs the real entry script.
+
+moto's Glue reports runs as succeeded and executes nothing, so `LocalGlueClient` wraps it the way
+dagster-aws's own `LocalGlueMockClient` does: `start_job_run` records the run in moto, then runs
+`wistia_assets.glue.silver_job.main` in-process with the shared local Spark session, and
+`get_job_run` reports that outcome (`SUCCEEDED`, or `FAILED` with the error as `ErrorMessage`).
+
+Local Spark has no S3 connector, so the `s3://` lake roots are mirrored: the Bronze and Silver
+zones are downloaded to a temp folder, the root arguments rewritten to `file://`, and after the
+run Silver and the Bronze quarantine are synced back (new objects uploaded, vanished ones
+deleted). Everything else still goes through moto: the hash key from Secrets Manager, the Pipes
+context and messages on S3.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dagster_pipes import PipesContext
+
+from wistia_assets.glue import silver_job
+
+# Zone prefixes mirrored down per root argument, and the ones a run may change (synced back).
+MIRRORED = {"--bronze-root": "bronze/", "--silver-root": "silver/"}
+WRITABLE = {"--bronze-root": "bronze/wistia/_quarantine/", "--silver-root": "silver/"}
+
+
+@dataclass
+class LocalRun:
+    state: str
+    error: str | None = None
+    arguments: dict[str, str] = field(default_factory=dict)
+
+
+class LocalGlueClient:
+    """Duck-types the boto3 Glue client methods `PipesGlueClient` calls."""
+
+    def __init__(self, glue_client: Any, s3_client: Any, workdir: Path):
+        self.glue_client = glue_client
+        self.s3 = s3_client
+        self.workdir = Path(workdir)
+        self.runs: dict[str, LocalRun] = {}
+
+    @property
+    def meta(self):
+        return self.glue_client.meta
+
+    def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **kwargs):
+        response = self.glue_client.start_job_run(JobName=JobName, Arguments=Arguments or {})
+        run_id = response["JobRunId"]
+        # moto merges the job's DefaultArguments with the run's, as Glue does.
+        recorded = self.glue_client.get_job_run(JobName=JobName, RunId=run_id)["JobRun"]
+        arguments = {**recorded.get("Arguments", {}), "--JOB_NAME": JobName, "--JOB_RUN_ID": run_id}
+        self.runs[run_id] = self._execute(arguments)
+        return response
+
+    def get_job_run(self, JobName: str, RunId: str, **kwargs):
+        response = self.glue_client.get_job_run(JobName=JobName, RunId=RunId)
+        run = self.runs[RunId]
+        response["JobRun"]["JobRunState"] = run.state
+        if run.error:
+            response["JobRun"]["ErrorMessage"] = run.error
+        return response
+
+    def batch_stop_job_run(self, JobName: str, JobRunIds: list[str]):
+        return self.glue_client.batch_stop_job_run(JobName=JobName, JobRunIds=JobRunIds)
+
+    def _execute(self, arguments: dict[str, str]) -> LocalRun:
+        mirror = Path(tempfile.mkdtemp(prefix="glue-run-", dir=self.workdir))
+        local_args = dict(arguments)
+        synced: list[tuple[str, str, Path]] = []
+        for name, prefix in MIRRORED.items():
+            uri = arguments.get(name, "")
+            if not uri.startswith("s3://"):
+                continue
+            bucket = urlsplit(uri).netloc
+            root = mirror / bucket
+            root.mkdir(parents=True, exist_ok=True)
+            self._download(bucket, prefix, root)
+            local_args[name] = f"file://{root}"
+            synced.append((bucket, WRITABLE[name], root))
+
+        argv = [item for pair in local_args.items() for item in pair]
+        saved_argv = sys.argv
+        # dagster-pipes reads its arguments from sys.argv and keeps one context per process; each
+        # Glue run is a fresh process, so both are reset around the in-process call.
+        sys.argv = ["silver_job.py", *argv]
+        PipesContext._instance = None
+        try:
+            silver_job.main(argv)
+        except Exception as exc:
+            return LocalRun("FAILED", f"{type(exc).__name__}: {exc}", local_args)
+        finally:
+            sys.argv = saved_argv
+            PipesContext._instance = None
+        for bucket, prefix, root in synced:
+            self._upload(bucket, prefix, root)
+        return LocalRun("SUCCEEDED", None, local_args)
+
+    def _keys(self, bucket: str, prefix: str) -> list[str]:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        return [
+            obj["Key"]
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for obj in page.get("Contents", [])
+        ]
+
+    def _download(self, bucket: str, prefix: str, root: Path) -> None:
+        for key in self._keys(bucket, prefix):
+            target = root / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.s3.download_file(bucket, key, str(target))
+
+    def _upload(self, bucket: str, prefix: str, root: Path) -> None:
+        """Make `s3://bucket/prefix` equal the local folder; hidden files (Hadoop's `.crc`
+        checksums, `.spark-staging-*`) are local artefacts that S3 writes do not produce."""
+        base = root / prefix
+        local = {
+            path.relative_to(root).as_posix(): path
+            for path in (base.rglob("*") if base.exists() else [])
+            if path.is_file()
+            and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        }
+        for key, path in sorted(local.items()):
+            self.s3.upload_file(str(path), bucket, key)
+        stale = [key for key in self._keys(bucket, prefix) if key not in local]
+        for start in range(0, len(stale), 1000):
+            self.s3.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": key} for key in stale[start : start + 1000]]},
+            )

@@ -1,0 +1,254 @@
+"""The Glue path end to end on moto: a Dagster asset drives dagster-aws's `PipesGlueClient`
+(S3 context injector, S3 message reader), the wrapped Glue client runs the real entry script
+with local Spark, and the run's metrics and checks come back through Pipes while Silver lands
+in the silver bucket. A second run fails inside Glue and must fail the asset with Glue's message.
+Also: the job's argument handling, which never needs Spark."""
+
+# No `from __future__ import annotations`: Dagster reads the asset's annotations as objects.
+import io
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+from dagster import (
+    AssetCheckSpec,
+    AssetExecutionContext,
+    DagsterInstance,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    StaticPartitionsDefinition,
+    asset,
+    materialize,
+)
+from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3MessageReader
+
+from wistia_assets.glue import silver_job
+from wistia_assets.glue.silver_job import JobArgumentError, parse_args
+from wistia_assets_tests.glue_local import LocalGlueClient
+from wistia_assets_tests.test_transforms_support import (
+    EMAIL,
+    HASH_KEY,
+    IPV4,
+    MEDIA_A,
+    MEDIA_B,
+    fixture_lines,
+    strings_in,
+    write_bronze,
+)
+
+DAY = "2026-11-20"
+CHECKS = ("event_key_unique", "no_personal_data_columns", "quarantine_share")
+PARTITIONS = MultiPartitionsDefinition(
+    {
+        "date": StaticPartitionsDefinition([DAY, "2026-11-21"]),
+        "media_id": StaticPartitionsDefinition([MEDIA_A, MEDIA_B]),
+    }
+)
+
+
+def fact_events_asset(job_name: str):
+    """A stand-in for the real asset: how it is expected to call the Glue job."""
+
+    @asset(
+        name="fact_events",
+        partitions_def=PARTITIONS,
+        check_specs=[AssetCheckSpec(name, asset="fact_events") for name in CHECKS],
+    )
+    def fact_events(context: AssetExecutionContext, glue: PipesGlueClient):
+        keys = context.partition_key.keys_by_dimension
+        return glue.run(
+            context=context,
+            start_job_run_params={
+                "JobName": job_name,
+                "Arguments": {
+                    "--table": "fact_events",
+                    "--dt": keys["date"],
+                    "--media-id": keys["media_id"],
+                },
+            },
+            extras={"check_names": list(CHECKS)},
+        ).get_results()
+
+    return fact_events
+
+
+@pytest.fixture
+def glue_env(aws_endpoint, spark, tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    bronze, silver, pipes = (f"wistia-{zone}-{suffix}" for zone in ("bronze", "silver", "pipes"))
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint)
+    for bucket in (bronze, silver, pipes):
+        s3.create_bucket(Bucket=bucket)
+
+    # Bronze as the Bronze assets leave it: parts + manifest under the bronze bucket.
+    source = tmp_path / "bronze-source"
+    write_bronze(source, "events", DAY, MEDIA_A, fixture_lines("events_current.ndjson"))
+    for path in (source / "bronze").rglob("*"):
+        if path.is_file():
+            s3.upload_file(str(path), bronze, path.relative_to(source).as_posix())
+
+    secret_id = f"wistia/hash-key-{suffix}"
+    secrets = boto3.client("secretsmanager", endpoint_url=aws_endpoint)
+    secrets.create_secret(Name=secret_id, SecretString=HASH_KEY.decode())
+
+    s3.upload_file(silver_job.__file__, pipes, "scripts/silver_job.py")
+    glue = boto3.client("glue", endpoint_url=aws_endpoint)
+    job_name = f"wistia-silver-{suffix}"
+    glue.create_job(
+        Name=job_name,
+        Role="arn:aws:iam::123456789012:role/wistia-glue",
+        Command={
+            "Name": "glueetl",
+            "ScriptLocation": f"s3://{pipes}/scripts/silver_job.py",
+            "PythonVersion": "3",
+        },
+        GlueVersion="5.0",
+        ExecutionProperty={"MaxConcurrentRuns": 4},
+        DefaultArguments={
+            "--additional-python-modules": "dagster-pipes==1.13.27",
+            "--bronze-root": f"s3://{bronze}",
+            "--silver-root": f"s3://{silver}",
+            "--hash-key-secret-id": secret_id,
+        },
+    )
+    local_glue = LocalGlueClient(glue, s3, workdir=tmp_path)
+    client = PipesGlueClient(
+        client=local_glue,  # type: ignore[arg-type]
+        context_injector=PipesS3ContextInjector(bucket=pipes, client=s3),
+        message_reader=PipesS3MessageReader(bucket=pipes, client=s3, interval=0.1),
+    )
+    return SimpleNamespace(
+        s3=s3,
+        bronze=bronze,
+        silver=silver,
+        job_name=job_name,
+        local_glue=local_glue,
+        client=client,
+    )
+
+
+def keys_under(s3, bucket: str, prefix: str) -> list[str]:
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(obj["Key"] for obj in listing.get("Contents", []))
+
+
+@pytest.mark.slow
+def test_glue_run_reports_through_pipes_and_writes_silver_to_s3(glue_env):
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [fact_events_asset(glue_env.job_name)],
+            partition_key=MultiPartitionKey({"date": DAY, "media_id": MEDIA_A}),
+            resources={"glue": glue_env.client},
+            instance=instance,
+        )
+    assert result.success
+
+    (materialization,) = result.asset_materializations_for_node("fact_events")
+    metadata = materialization.metadata
+    assert metadata["dagster/row_count"].value == 6
+    assert metadata["duplicates_removed"].value == 1
+    assert metadata["quarantined"].value == 8
+    assert metadata["quarantine_reasons"].value["missing event_key"] == 2
+    assert metadata["unknown_fields"].value == {"attributes": 1}
+    assert metadata["bronze_run_token"].value == "20261121T020000Zabc123"
+    columns = [c.name for c in metadata["dagster/column_schema"].schema.columns]
+    assert columns[:3] == ["event_key", "received_at", "event_date"]
+    assert columns[-2:] == ["dt", "media_id"]
+    assert metadata["location"].value.endswith(
+        f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}"
+    )
+    assert "| event_key |" in metadata["preview"].value
+    assert "AWS Glue Job Run ID" in metadata  # added by PipesGlueClient itself
+
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == set(CHECKS)
+    assert checks["event_key_unique"].passed and checks["no_personal_data_columns"].passed
+    assert not checks["quarantine_share"].passed  # 8 of 15 lines: a warning, not a failure
+
+    # The run got Glue's own arguments too, and ignored them.
+    (run,) = glue_env.local_glue.runs.values()
+    assert run.state == "SUCCEEDED" and run.arguments["--JOB_NAME"] == glue_env.job_name
+
+    prefix = f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}/"
+    (parquet_key,) = [
+        k for k in keys_under(glue_env.s3, glue_env.silver, prefix) if k.endswith(".parquet")
+    ]
+    body = glue_env.s3.get_object(Bucket=glue_env.silver, Key=parquet_key)["Body"].read()
+    rows = pq.read_table(io.BytesIO(body)).to_pylist()
+    assert sorted(row["event_key"] for row in rows) == [f"ev-c-00{i}" for i in range(1, 7)]
+    assert not [t for t in strings_in(rows) if IPV4.search(t) or EMAIL.search(t)]
+    quarantine = f"bronze/wistia/_quarantine/events/dt={DAY}/media_id={MEDIA_A}/"
+    assert [k for k in keys_under(glue_env.s3, glue_env.bronze, quarantine) if "/part-" in k]
+    assert not keys_under(glue_env.s3, glue_env.silver, "bronze/")  # raw lines stay in Bronze
+
+
+@pytest.mark.slow
+def test_a_failed_glue_run_fails_the_asset_with_glues_message(glue_env):
+    # 2026-11-21 was never pulled: the job fails inside Glue, Glue reports FAILED.
+    with DagsterInstance.ephemeral() as instance, pytest.raises(Exception) as raised:
+        materialize(
+            [fact_events_asset(glue_env.job_name)],
+            partition_key=MultiPartitionKey({"date": "2026-11-21", "media_id": MEDIA_A}),
+            resources={"glue": glue_env.client},
+            instance=instance,
+        )
+    chain, error = [], raised.value
+    while error is not None and all(error is not seen for seen in chain):  # chains can loop
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    text = "\n".join(str(e) for e in chain)
+    assert "completed with status FAILED" in text
+    assert f"bronze_events for 2026-11-21|{MEDIA_A} has not been ingested" in text
+    (run,) = glue_env.local_glue.runs.values()
+    assert run.state == "FAILED" and "BronzeNotIngested" in (run.error or "")
+    prefix = "silver/wistia/fact_events/dt=2026-11-21/"
+    assert keys_under(glue_env.s3, glue_env.silver, prefix) == []
+
+
+def test_job_arguments_ignore_glues_own_and_check_what_each_table_needs():
+    args = parse_args(
+        [
+            "--JOB_NAME",
+            "wistia-silver",
+            "--job-bookmark-option",
+            "job-bookmark-disable",
+            "--table",
+            "dim_media",
+            "--bronze-root",
+            "s3://bronze",
+            "--silver-root",
+            "s3://silver",
+            "--channels",
+            '{"e4a27b971d": "youtube"}',
+        ]
+    )
+    assert args.table == "dim_media" and args.channels == {"e4a27b971d": "youtube"}
+    base = ["--bronze-root", "s3://b", "--silver-root", "s3://s"]
+    with pytest.raises(JobArgumentError, match="needs --dt and --media-id"):
+        parse_args(["--table", "fact_events", *base])
+    with pytest.raises(JobArgumentError, match="--hash-key-secret-id"):
+        parse_args(["--table", "fact_events", "--dt", DAY, "--media-id", MEDIA_A, *base])
+    with pytest.raises(JobArgumentError, match="--channels"):
+        parse_args(["--table", "dim_media", "--channels", "[1]", *base])
+    with pytest.raises(JobArgumentError, match="--table"):
+        parse_args(["--table", "bronze_events", *base])
+
+
+def test_the_glue_package_needs_no_dagster():
+    """Glue has pyspark, boto3 and dagster-pipes only: the job's imports must not reach dagster."""
+    import ast
+
+    package = Path(silver_job.__file__).parents[1]
+    for folder in ("glue", "transforms", "storage"):
+        for path in (package / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                )
+                assert not [n for n in names if n.split(".")[0] == "dagster"], path
