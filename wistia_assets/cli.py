@@ -81,7 +81,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Our own progress at INFO; libraries (alembic migrations, every httpx request, py4j) only
+    # when something is wrong.
+    logging.getLogger("wistia_assets").setLevel(logging.INFO)
     from wistia_assets.commands import dispatch
 
     try:

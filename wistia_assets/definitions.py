@@ -6,16 +6,42 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
+    Definitions,
+)
 
 from wistia_assets.assets.bronze import build_bronze_assets
+from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.deployments import resources_for
+from wistia_assets.orchestration.alerts import build_failure_sensor
+from wistia_assets.orchestration.jobs import build_jobs
+from wistia_assets.orchestration.schedule import build_daily_schedule
+from wistia_assets.partitions import window_partitions
 from wistia_assets.settings import Settings
 
 
 def build_defs(settings: Settings) -> Definitions:
+    window_job, dim_media_job = build_jobs(window_partitions(settings))
+    automation = AutomationConditionSensorDefinition(
+        "wistia_automation",
+        target=AssetSelection.assets("dim_media"),
+        # Keeps dim_media fresh after new metadata snapshots. On in AWS; locally the operator
+        # starts it (make dev never runs anything by surprise; `make run` refreshes dim_media).
+        default_status=(
+            DefaultSensorStatus.RUNNING
+            if settings.deployment == "aws"
+            else DefaultSensorStatus.STOPPED
+        ),
+        minimum_interval_seconds=300,
+    )
     return Definitions(
-        assets=[*build_bronze_assets(settings)],
+        assets=[*build_bronze_assets(settings), *build_silver_assets(settings)],
+        jobs=[window_job, dim_media_job],
+        schedules=[build_daily_schedule(settings, window_job)],
+        sensors=[build_failure_sensor([window_job, dim_media_job]), automation],
         resources=resources_for(settings),
     )
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from dagster import EnvVar
+from dagster_pyspark import LazyPySparkResource
 
+from wistia_assets.resources.alerts import AlertsResource
+from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
 from wistia_assets.resources.lake import LakeResource
+from wistia_assets.resources.silver_engine import GlueSilverEngine, SparkSilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.settings import Settings
@@ -60,13 +64,50 @@ def wistia_resource(settings: Settings) -> WistiaApiResource:
     )
 
 
+def local_spark_config() -> dict[str, str]:
+    import os
+    import sys
+
+    from wistia_assets.transforms.session import SILVER_SPARK_CONF
+
+    # Loopback only: no "hostname resolves to a loopback address" guessing, no open ports.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (UDFs) must run this interpreter, which has wistia_assets installed; the
+    # default `python3` on PATH may not.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return {
+        "spark.master": "local[2]",
+        "spark.app.name": "wistia_assets",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.memory": os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"),
+        # A day of one media is thousands of rows: 200 shuffle tasks would be pure overhead.
+        "spark.sql.shuffle.partitions": "4",
+        **SILVER_SPARK_CONF,
+    }
+
+
 def local_resources(settings: Settings) -> dict[str, Any]:
     root = settings.lake_root.resolve()
+    lake = LakeResource(bronze_root=root.as_uri(), silver_root=root.as_uri())
     return {
         "wistia": wistia_resource(settings),
-        "lake": LakeResource(bronze_root=root.as_uri(), silver_root=root.as_uri()),
+        "lake": lake,
         "watermarks": WatermarksResource(
             backend="sqlite", sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")
+        ),
+        "silver": SparkSilverEngine(
+            pyspark=LazyPySparkResource(spark_config=local_spark_config()),
+            bronze_root=lake.bronze_root,
+            silver_root=lake.silver_root,
+            hash_key_file=str(root / STATE_DIR / "hash_key"),
+            channels=settings.channels,
+        ),
+        "catalog": DuckDbCatalog(lake_root=str(root)),
+        "alerts": AlertsResource(
+            backend="log", log_path=str(root / STATE_DIR / "run_failures.jsonl")
         ),
     }
 
@@ -82,6 +123,29 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         "watermarks": WatermarksResource(
             backend="dynamodb",
             table=settings.ddb_table,
+            endpoint_url=settings.aws_endpoint_url,
+            region=settings.aws_region,
+        ),
+        "silver": GlueSilverEngine(
+            job_name=settings.glue_job_name,
+            pipes_bucket=settings.pipes_bucket,
+            bronze_root=f"s3://{settings.bronze_bucket}",
+            silver_root=f"s3://{settings.silver_bucket}",
+            hash_key_secret_id=settings.hash_key_secret_id,
+            channels=settings.channels,
+            endpoint_url=settings.aws_endpoint_url,
+            region=settings.aws_region,
+        ),
+        "catalog": GlueAthenaCatalog(
+            database=settings.glue_database,
+            silver_bucket=settings.silver_bucket,
+            workgroup=settings.athena_workgroup,
+            endpoint_url=settings.aws_endpoint_url,
+            region=settings.aws_region,
+        ),
+        "alerts": AlertsResource(
+            backend="sns",
+            topic_arn=settings.alerts_topic_arn,
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
         ),

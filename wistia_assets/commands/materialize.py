@@ -47,6 +47,18 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+def _root_cause(error) -> str:
+    """The innermost error that is not a Dagster wrapper ("Error occurred while executing...",
+    "Exceeded max_retries"), as its first meaningful line."""
+    while error.cause is not None and (
+        error.cls_name.startswith("Dagster") or error.message.startswith("Exceeded max_retries")
+    ):
+        error = error.cause
+    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+    text = lines[0] if lines else error.cls_name
+    return text if text.startswith(error.cls_name) else f"{error.cls_name}: {text}"
+
+
 def _first_failure(result) -> str:
     for event in result.all_events:
         if event.is_step_failure:
@@ -54,12 +66,7 @@ def _first_failure(result) -> str:
             if data.user_failure_data and data.user_failure_data.description:
                 return data.user_failure_data.description
             if data.error is not None:
-                cause = data.error
-                while cause.cause is not None and cause.cls_name in (
-                    "DagsterExecutionStepExecutionError",
-                ):
-                    cause = cause.cause
-                return cause.message.strip().splitlines()[0]
+                return _root_cause(data.error)
     return "the run failed (see the Dagster UI for the event log)"
 
 
@@ -73,7 +80,7 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
     )
     outcome = Outcome(label, result.success, time.monotonic() - started)
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.event_specific_data.materialization
         outcome.metadata[mat.asset_key.to_user_string()] = {
             k: _plain(v) for k, v in mat.metadata.items()
         }

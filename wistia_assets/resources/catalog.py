@@ -1,0 +1,157 @@
+"""The Silver catalog: where analysts find the tables, and the table-wide questions checks ask.
+
+Locally the catalog is DuckDB over the Silver Parquet (nothing to register: the views glob the
+layout). In AWS it is the Glue Data Catalog (each written partition is registered with
+`batch_create_partition`, so Athena sees it even without partition projection) and Athena for
+the table-wide questions.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from wistia_assets.partitions import Window
+
+DUPLICATES_SQL = "SELECT count(*) - count(DISTINCT event_key) AS duplicates FROM fact_events"
+
+
+def play_count_sql(window: Window) -> str:
+    # Identifiers are validated (date, hashed id pattern): safe to inline.
+    return (
+        "SELECT sum(play_count) AS plays FROM fact_media_by_date "
+        f"WHERE dt = '{window.day.isoformat()}' AND media_id = '{window.media_id}'"
+    )
+
+
+class SilverCatalog(ConfigurableResource):
+    """Interface; see DuckDbCatalog (local) and GlueAthenaCatalog (aws)."""
+
+    def register_partition(self, table: str, window: Window, location: str | None) -> None:
+        raise NotImplementedError
+
+    def register_table(self, table: str, location: str | None) -> None:
+        raise NotImplementedError
+
+    def duplicate_event_keys(self) -> int | None:
+        raise NotImplementedError
+
+    def play_count(self, window: Window) -> int | None:
+        raise NotImplementedError
+
+
+class DuckDbCatalog(SilverCatalog):
+    lake_root: str = Field(description="the local lake folder")
+
+    def register_partition(self, table: str, window: Window, location: str | None) -> None:
+        return None  # the DuckDB views glob the documented layout
+
+    def register_table(self, table: str, location: str | None) -> None:
+        return None
+
+    def _scalar(self, sql: str) -> Any:
+        from wistia_assets.catalog.duckdb_catalog import MissingTable, run_query
+
+        try:
+            _, rows = run_query(self.lake_root, sql)
+        except MissingTable:
+            return None
+        return rows[0][0] if rows else None
+
+    def duplicate_event_keys(self) -> int | None:
+        value = self._scalar(DUPLICATES_SQL)
+        return None if value is None else int(value)
+
+    def play_count(self, window: Window) -> int | None:
+        value = self._scalar(play_count_sql(window))
+        return None if value is None else int(value)
+
+
+class GlueAthenaCatalog(SilverCatalog):
+    database: str
+    silver_bucket: str
+    workgroup: str = "primary"
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    query_timeout_seconds: float = 120.0
+
+    def _client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service, endpoint_url=self.endpoint_url or None, region_name=self.region
+        )
+
+    def register_partition(self, table: str, window: Window, location: str | None) -> None:
+        from botocore.exceptions import ClientError
+
+        glue = self._client("glue")
+        values = [window.day.isoformat(), window.media_id]
+        try:
+            described = glue.get_table(DatabaseName=self.database, Name=table)["Table"]
+        except ClientError as exc:
+            raise RuntimeError(
+                f"Glue table {self.database}.{table} is missing: deploy the data stack "
+                f"(deploy/cloudformation/data.yaml) first ({exc.response['Error']['Code']})"
+            ) from None
+        storage = dict(described["StorageDescriptor"])
+        storage["Location"] = (
+            f"{storage['Location'].rstrip('/')}/dt={values[0]}/media_id={values[1]}/"
+        )
+        response = glue.batch_create_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionInputList=[{"Values": values, "StorageDescriptor": storage}],
+        )
+        errors = [
+            e
+            for e in response.get("Errors", [])
+            if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"
+        ]
+        if errors:
+            detail = errors[0].get("ErrorDetail", {})
+            raise RuntimeError(
+                f"Glue rejected partition {values} of {self.database}.{table}: "
+                f"{detail.get('ErrorCode')} {detail.get('ErrorMessage')}"
+            )
+
+    def register_table(self, table: str, location: str | None) -> None:
+        return None  # unpartitioned: the table's location is fixed by the data stack
+
+    def _query(self, sql: str) -> list[list[str | None]] | None:
+        athena = self._client("athena")
+        execution = athena.start_query_execution(
+            QueryString=sql,
+            QueryExecutionContext={"Database": self.database},
+            WorkGroup=self.workgroup,
+        )["QueryExecutionId"]
+        deadline = time.monotonic() + self.query_timeout_seconds
+        while True:
+            status = athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]
+            state = status["Status"]["State"]
+            if state == "SUCCEEDED":
+                break
+            if state in ("FAILED", "CANCELLED"):
+                reason = status["Status"].get("StateChangeReason", "")
+                raise RuntimeError(f"Athena query {execution} {state.lower()}: {reason}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Athena query {execution} still {state} after timeout")
+            time.sleep(1)
+        rows = athena.get_query_results(QueryExecutionId=execution)["ResultSet"].get("Rows", [])
+        # The first row is the header.
+        return [[c.get("VarCharValue") for c in r["Data"]] for r in rows[1:]] or None
+
+    def _scalar(self, sql: str) -> int | None:
+        rows = self._query(sql)
+        if not rows or rows[0][0] is None:
+            return None
+        return int(float(rows[0][0]))
+
+    def duplicate_event_keys(self) -> int | None:
+        return self._scalar(DUPLICATES_SQL)
+
+    def play_count(self, window: Window) -> int | None:
+        return self._scalar(play_count_sql(window))
