@@ -12,6 +12,8 @@ import os
 import time
 from datetime import UTC, date, datetime
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from wistia_assets.storage.objects import LocalStore
@@ -251,9 +253,10 @@ def test_keyed_hash_changes_with_the_key(spark):
     from wistia_assets.transforms.pii import keyed_hash
 
     frame = spark.createDataFrame([("visitor-1",), ("",), (None,)], "v string")
-    first = [r[0] for r in frame.select(keyed_hash("v", b"key-one")).collect()]
-    again = [r[0] for r in frame.select(keyed_hash("v", b"key-one")).collect()]
-    other = [r[0] for r in frame.select(keyed_hash("v", b"key-two")).collect()]
+    rows = frame.select(
+        keyed_hash("v", b"key-one"), keyed_hash("v", b"key-one"), keyed_hash("v", b"key-two")
+    ).collect()
+    first, again, other = ([row[i] for row in rows] for i in range(3))
     assert first == again and first[1:] == [None, None]
     assert first[0] != other[0]
     with pytest.raises(ValueError):
@@ -291,20 +294,26 @@ def test_reruns_are_identical_and_event_keys_unique_across_the_table(spark, tmp_
 
 
 def test_a_zero_row_result_removes_the_partition_and_its_quarantine(spark, tmp_path):
-    lines = fixture_lines("events_current.ndjson")
-    write_bronze(tmp_path, "events", DAY, MEDIA_A, [lines[3], lines[-1]])
-    first = run_events(spark, tmp_path, DAY)
+    """A dynamic overwrite with no rows would leave the last run's files: they must go."""
     folder = partition_dir(tmp_path, "fact_events", DAY, MEDIA_A)
-    assert first["rows"] == 1 and first["quarantined"] == 1 and parquet_files(folder)
-    assert read_quarantine(tmp_path, "events", DAY, MEDIA_A)
-
+    other = partition_dir(tmp_path, "fact_events", DAY, MEDIA_B)
+    quarantine = tmp_path / f"bronze/wistia/_quarantine/events/dt={DAY}/media_id={MEDIA_A}"
+    for leftover in (
+        folder / "part-00000-previous.c000.snappy.parquet",
+        quarantine / "part-0.json",
+    ):
+        leftover.parent.mkdir(parents=True)
+        leftover.write_bytes(b"from the previous run")
+    other.mkdir(parents=True)
+    pq.write_table(pa.table({"event_key": ["ev-b"]}), other / "part-00000-b.parquet")
     write_bronze(tmp_path, "events", DAY, MEDIA_A, [], run_token="20261122T020000Zempty1")
-    second = run_events(spark, tmp_path, DAY)
-    assert second["rows"] == 0 and second["partition_deleted"] is True
-    assert second["quarantined"] == 0 and second["quarantine_location"] is None
-    assert second["bronze_rows"] == 0 and second["preview"] == []
-    assert not folder.exists()
-    assert not (tmp_path / f"bronze/wistia/_quarantine/events/dt={DAY}").exists()
+
+    metrics = run_events(spark, tmp_path, DAY)
+    assert metrics["rows"] == 0 and metrics["partition_deleted"] is True
+    assert metrics["quarantined"] == 0 and metrics["quarantine_location"] is None
+    assert metrics["bronze_rows"] == 0 and metrics["preview"] == []
+    assert not folder.exists() and not quarantine.exists()
+    assert read_rows(other) == [{"event_key": "ev-b"}]  # another media's partition stays
 
 
 def test_an_unpulled_partition_is_a_clear_error(spark, tmp_path):
