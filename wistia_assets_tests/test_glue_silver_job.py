@@ -49,7 +49,7 @@ PARTITIONS = MultiPartitionsDefinition(
 )
 
 
-def fact_events_asset(job_name: str):
+def fact_events_asset(job_name: str, custom_messages: list | None = None):
     """A stand-in for the real asset: how it is expected to call the Glue job."""
 
     @asset(
@@ -59,7 +59,7 @@ def fact_events_asset(job_name: str):
     )
     def fact_events(context: AssetExecutionContext, glue: PipesGlueClient):
         keys = context.partition_key.keys_by_dimension
-        return glue.run(
+        invocation = glue.run(
             context=context,
             start_job_run_params={
                 "JobName": job_name,
@@ -70,7 +70,10 @@ def fact_events_asset(job_name: str):
                 },
             },
             extras={"check_names": list(CHECKS)},
-        ).get_results()
+        )
+        if custom_messages is not None:
+            custom_messages.extend(invocation.get_custom_messages())
+        return invocation.get_results()
 
     return fact_events
 
@@ -137,9 +140,10 @@ def keys_under(s3, bucket: str, prefix: str) -> list[str]:
 
 @pytest.mark.slow
 def test_glue_run_reports_through_pipes_and_writes_silver_to_s3(glue_env):
+    messages: list = []
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [fact_events_asset(glue_env.job_name)],
+            [fact_events_asset(glue_env.job_name, messages)],
             partition_key=MultiPartitionKey({"date": DAY, "media_id": MEDIA_A}),
             resources={"glue": glue_env.client},
             instance=instance,
@@ -167,6 +171,10 @@ def test_glue_run_reports_through_pipes_and_writes_silver_to_s3(glue_env):
     assert set(checks) == set(CHECKS)
     assert checks["event_key_unique"].passed and checks["no_personal_data_columns"].passed
     assert not checks["quarantine_share"].passed  # 8 of 15 lines: a warning, not a failure
+
+    # The raw metrics also arrive, for an asset that builds its metadata itself.
+    ((metrics,),) = [list(m.values()) for m in messages]
+    assert metrics["rows"] == 6 and metrics["table"] == "fact_events"
 
     # The run got Glue's own arguments too, and ignored them.
     (run,) = glue_env.local_glue.runs.values()
@@ -235,6 +243,22 @@ def test_job_arguments_ignore_glues_own_and_check_what_each_table_needs():
         parse_args(["--table", "dim_media", "--channels", "[1]", *base])
     with pytest.raises(JobArgumentError, match="--table"):
         parse_args(["--table", "bronze_events", *base])
+
+
+def test_reports_name_the_tables_asset_when_several_are_in_scope():
+    def scope(*keys):
+        return SimpleNamespace(is_asset_step=bool(keys), asset_keys=list(keys))
+
+    assert (
+        silver_job.target_asset(scope("fact_events", "fact_media_by_date"), "fact_media_by_date")
+        == "fact_media_by_date"
+    )
+    assert (
+        silver_job.target_asset(scope("wistia/fact_events"), "fact_events") == "wistia/fact_events"
+    )
+    assert silver_job.target_asset(scope("silver_events"), "fact_events") == "silver_events"
+    assert silver_job.target_asset(scope("a", "b"), "fact_events") is None
+    assert silver_job.target_asset(scope(), "fact_events") is None
 
 
 def test_the_glue_package_needs_no_dagster():

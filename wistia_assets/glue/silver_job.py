@@ -12,8 +12,9 @@ Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
   --hash-key-secret-id <Secrets Manager id>    (fact_events; the key never travels as an argument)
   --channels '{"<media_id>": "<channel>"}'     (dim_media)
 
-The run's metrics become the materialization's metadata; the checks the asset declared (named in
-the Pipes extra `check_names`) are answered from the same metrics. Any error is logged and
+The run's metrics are sent as a Pipes custom message `{"metrics": {...}}` and become the
+materialization's metadata of the table's asset; the checks the asset declared (named in the Pipes
+extra `check_names`) are answered from the same metrics. Any error is logged and
 re-raised, so the Glue run fails with that message and Dagster's step fails with it.
 """
 
@@ -120,9 +121,29 @@ def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def target_asset(pipes: Any, table: str) -> str | None:
+    """The asset key (Pipes string form) the run's table belongs to, if it is in scope.
+
+    The step may hold several assets (both facts of a window in one multi-asset), so the key is
+    named explicitly: the one whose last component is the table, else the only asset in scope.
+    """
+    keys = [k for k in (pipes.asset_keys if pipes.is_asset_step else []) if isinstance(k, str)]
+    named = [k for k in keys if k.split("/")[-1] == table]
+    if named:
+        return named[0]
+    return keys[0] if len(keys) == 1 else None
+
+
 def report(pipes: Any, metrics: dict[str, Any]) -> None:
-    pipes.report_asset_materialization(metadata=pipes_metadata(metrics))
-    # Only the checks the asset declared: Dagster rejects results for undeclared checks.
+    """Metrics as a custom message (for an asset that builds its own metadata and checks), and
+    as the materialization's metadata plus the checks the asset asked for (Pipes extra
+    `check_names`: Dagster rejects results of checks the asset did not declare)."""
+    pipes.report_custom_message({"metrics": metrics})
+    asset_key = target_asset(pipes, metrics["table"])
+    if asset_key is None:
+        pipes.log.warning(f"no asset for table {metrics['table']} in scope: metrics sent only")
+        return
+    pipes.report_asset_materialization(metadata=pipes_metadata(metrics), asset_key=asset_key)
     wanted = set((pipes.extras or {}).get("check_names") or [])
     for outcome in check_outcomes(metrics):
         if outcome.name in wanted:
@@ -131,6 +152,7 @@ def report(pipes: Any, metrics: dict[str, Any]) -> None:
                 passed=outcome.passed,
                 severity=outcome.severity,
                 metadata=pipes_check_metadata(outcome),
+                asset_key=asset_key,
             )
 
 
