@@ -62,6 +62,7 @@ def test_latest_snapshot_wins_then_upserts(spark, tmp_path):
     assert (b["project_id"], b["project_hashed_id"]) == (77, "soc77xyz")
     assert first["rows"] == first["distinct_media_ids"] == 2
     assert first["channels"] == {MEDIA_B: "facebook", MEDIA_A: "youtube"}
+    assert first["media_ids"] == [MEDIA_B, MEDIA_A] and first["unknown_channel_media_ids"] == []
     assert personal_looking_values(table) == []
 
     # Next day: a newer snapshot of A; B's snapshot aged out of Bronze; B's channel configured.

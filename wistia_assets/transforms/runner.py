@@ -36,6 +36,7 @@ from wistia_assets.transforms.bronze_reader import (
     read_lines,
     read_snapshots,
 )
+from wistia_assets.transforms.channels import UNKNOWN as UNKNOWN_CHANNEL
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.pii import assert_no_personal_columns
 from wistia_assets.transforms.session import configure_silver_session
@@ -443,6 +444,10 @@ def run_dim_media(
             "quarantined": len(unparsable),
             "duplicates_removed": 0,
             "channels": {row["media_id"]: row["channel"] for row in listed},
+            "media_ids": [row["media_id"] for row in listed],
+            "unknown_channel_media_ids": [
+                row["media_id"] for row in listed if row["channel"] == UNKNOWN_CHANNEL
+            ],
             "schema": _schema(dim),
             "location": spark_path(silver, SILVER_DIM_MEDIA),
             "elapsed_seconds": round(time.monotonic() - started, 3),
