@@ -266,13 +266,15 @@ def test_the_glue_package_needs_no_dagster():
     import ast
 
     package = Path(silver_job.__file__).parents[1]
+    sources = [package / "settings.py"]
     for folder in ("glue", "transforms", "storage"):
-        for path in (package / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                names = (
-                    [a.name for a in node.names]
-                    if isinstance(node, ast.Import)
-                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-                )
-                assert not [n for n in names if n.split(".")[0] == "dagster"], path
+        sources += sorted((package / folder).rglob("*.py"))
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not [n for n in names if n.split(".")[0] == "dagster"], path
