@@ -28,7 +28,8 @@ class Outcome:
     success: bool
     seconds: float
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> metadata
-    checks: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    # (asset, check, passed, severity "ERROR"|"WARN", short description of the metadata)
+    checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
     error: str | None = None
 
 
@@ -93,6 +94,7 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
                 evaluation.asset_key.to_user_string(),
                 evaluation.check_name,
                 evaluation.passed,
+                evaluation.severity.value,
                 desc,
             )
         )

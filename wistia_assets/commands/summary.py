@@ -47,20 +47,28 @@ def print_summary(settings: Settings, outcomes, seconds: float) -> None:
             print(f"  {table:<24} {counts.get(table, 0):8d} rows  {notes}")
 
     checks: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    severity: dict[tuple[str, str], str] = {}
     failures = []
     for outcome in outcomes:
-        for asset, name, passed, desc in outcome.checks:
+        for asset, name, passed, level, desc in outcome.checks:
             checks[(asset, name)].append(passed)
+            severity[(asset, name)] = level
             if not passed:
-                failures.append(f"{outcome.label} {asset}.{name}: {desc}")
+                failures.append(f"{level.lower():<5} {outcome.label} {asset}.{name}: {desc}")
     if checks:
-        print("\nAsset checks:")
+        print("\nAsset checks (warn = reported, not blocking):")
         for (asset, name), results in sorted(checks.items()):
             ok = sum(results)
-            mark = "ok  " if ok == len(results) else "FAIL"
-            print(f"  {mark} {asset}.{name:<32} {ok}/{len(results)} passed")
+            if ok == len(results):
+                mark = "ok  "
+            else:
+                mark = "warn" if severity[(asset, name)] == "WARN" else "FAIL"
+            label = f"{asset}.{name}"
+            print(f"  {mark} {label:<45} {ok}/{len(results)} passed")
         for line in failures[:10]:
             print(f"       {line}")
+        if len(failures) > 10:
+            print(f"       ... {len(failures) - 10} more")
 
     if failed:
         print("\nFailed runs:")

@@ -125,7 +125,9 @@ class GlueSilverEngine(SilverEngine):
         return PipesGlueClient(
             client=glue,
             context_injector=PipesS3ContextInjector(bucket=self.pipes_bucket, client=s3),
-            message_reader=PipesS3MessageReader(bucket=self.pipes_bucket, client=s3),
+            # Poll every 2 s (default 10 s): a Silver run of one day is short, and the reader's
+            # interval is added to every run's wall time.
+            message_reader=PipesS3MessageReader(bucket=self.pipes_bucket, client=s3, interval=2),
             forward_termination=True,
         )
 

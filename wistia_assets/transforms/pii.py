@@ -80,3 +80,39 @@ def assert_no_personal_columns(frame: DataFrame) -> DataFrame:
     if present:
         raise PersonalDataError(f"refusing to write personal-data columns to Silver: {present}")
     return frame
+
+
+# What "looks like" personal data in a Silver value (Java regex, evaluated by Spark). Dotted quads
+# (IPv4), IPv6 in full or compressed ('::') form, and e-mail addresses (also %40-encoded).
+PERSONAL_VALUE_PATTERN = "|".join(
+    [
+        r"(?<![0-9.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![0-9.])",
+        r"(?i)\b([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b",
+        r"(?i)([0-9a-f]{1,4}:)*:(:[0-9a-f]{1,4})+",
+        r"(?i)\b[0-9a-f]{1,4}::",
+        _EMAIL,
+    ]
+)
+
+
+def personal_value_counts(frame: DataFrame) -> dict[str, int]:
+    """Per string (or array-of-string) column: how many values look like an IP or e-mail.
+
+    Counts only, never the values: the result goes into run metadata. One Spark job.
+    """
+    checks = []
+    for f in frame.schema.fields:
+        col = F.col(f"`{f.name}`")
+        if isinstance(f.dataType, T.StringType):
+            hit = col.rlike(PERSONAL_VALUE_PATTERN)
+        elif isinstance(f.dataType, T.ArrayType) and isinstance(
+            f.dataType.elementType, T.StringType
+        ):
+            hit = F.exists(col, lambda x: x.rlike(PERSONAL_VALUE_PATTERN))
+        else:
+            continue
+        checks.append(F.sum(F.when(hit, 1).otherwise(0)).alias(f.name))
+    if not checks:
+        return {}
+    row = frame.agg(*checks).first()
+    return {name: int(row[name]) for name in row.asDict() if row[name]}

@@ -38,7 +38,7 @@ from wistia_assets.transforms.bronze_reader import (
 )
 from wistia_assets.transforms.channels import UNKNOWN as UNKNOWN_CHANNEL
 from wistia_assets.transforms.paths import spark_path
-from wistia_assets.transforms.pii import assert_no_personal_columns
+from wistia_assets.transforms.pii import assert_no_personal_columns, personal_value_counts
 from wistia_assets.transforms.session import configure_silver_session
 from wistia_assets.transforms.silver_writes import (
     data_files,
@@ -165,6 +165,14 @@ def _summarise_lines(
     return valid + sum(reasons.values()), valid, reasons, fields
 
 
+def _scan_written(spark: SparkSession, silver: ObjectStore, prefix: str) -> dict[str, int]:
+    """IP/e-mail-looking values in what was just written (read back: small, already typed)."""
+    files = data_files(silver, prefix)
+    if not files:
+        return {}
+    return personal_value_counts(spark.read.parquet(*[spark_path(silver, k) for k in files]))
+
+
 def _neighbour_days(day: str) -> tuple[str, str]:
     today = date.fromisoformat(day)
     return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
@@ -287,6 +295,7 @@ def _fact_events(
             "neighbours_checked": neighbours is not None,
             "stale_staging_removed": stale,
             "preview": preview,
+            "personal_values": _scan_written(spark, silver, target) if stats["rows"] else {},
         }
     finally:
         for frame in (guarded, parsed):
@@ -365,6 +374,7 @@ def _fact_media_by_date(
             **_bronze_facts(partition, bronze_rows),
             "stale_staging_removed": stale,
             "preview": preview,
+            "personal_values": _scan_written(spark, silver, target) if rows else {},
         }
     finally:
         for frame in (final, parsed):
@@ -452,6 +462,7 @@ def run_dim_media(
             "location": spark_path(silver, SILVER_DIM_MEDIA),
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "preview": preview,
+            "personal_values": _scan_written(spark, silver, SILVER_DIM_MEDIA),
         }
     finally:
         for frame in (dim, parsed):
