@@ -23,7 +23,9 @@ from wistia_assets.partitions import window_partitions
 from wistia_assets.settings import Settings
 
 
-def build_defs(settings: Settings) -> Definitions:
+def build_defs(settings: Settings, resource_overrides: dict | None = None) -> Definitions:
+    """Everything for `settings.deployment`; tests swap single resources via `resource_overrides`
+    (e.g. a Glue client that runs the entry script locally)."""
     window_job, dim_media_job = build_jobs(window_partitions(settings))
     automation = AutomationConditionSensorDefinition(
         "wistia_automation",
@@ -42,7 +44,7 @@ def build_defs(settings: Settings) -> Definitions:
         jobs=[window_job, dim_media_job],
         schedules=[build_daily_schedule(settings, window_job)],
         sensors=[build_failure_sensor([window_job, dim_media_job]), automation],
-        resources=resources_for(settings),
+        resources={**resources_for(settings), **(resource_overrides or {})},
     )
 
 

@@ -27,3 +27,11 @@ def test_scan_of_clean_frame_is_empty(spark):
         "country string, b string, v string, d string",
     )
     assert personal_value_counts(frame) == {}
+
+
+def test_browser_versions_that_look_like_ips_are_not_personal_data(spark):
+    # Chrome's reduced user agent: every version is a dotted quad. Still scanned for e-mails.
+    frame = spark.createDataFrame(
+        [("131.0.0.0", "10.0.0.1"), ("a@example.com", "x")], "browser_version string, org string"
+    )
+    assert personal_value_counts(frame) == {"browser_version": 1, "org": 1}

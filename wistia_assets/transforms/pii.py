@@ -82,17 +82,25 @@ def assert_no_personal_columns(frame: DataFrame) -> DataFrame:
     return frame
 
 
-# What "looks like" personal data in a Silver value (Java regex, evaluated by Spark). Dotted quads
+# What "looks like" personal data in a Silver value (Java regex, evaluated by Spark): dotted quads
 # (IPv4), IPv6 in full or compressed ('::') form, and e-mail addresses (also %40-encoded).
-PERSONAL_VALUE_PATTERN = "|".join(
+_IP_VALUE = "|".join(
     [
         r"(?<![0-9.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![0-9.])",
         r"(?i)\b([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b",
         r"(?i)([0-9a-f]{1,4}:)*:(:[0-9a-f]{1,4})+",
         r"(?i)\b[0-9a-f]{1,4}::",
-        _EMAIL,
     ]
 )
+PERSONAL_VALUE_PATTERN = f"{_IP_VALUE}|{_EMAIL}"
+# Version strings are dotted quads by nature (Chrome's reduced user agent reports `131.0.0.0`):
+# these columns are scanned for e-mail addresses only.
+VERSION_COLUMNS = frozenset({"browser_version"})
+
+
+def _matches(pattern: str):
+    # Spark's higher-order functions inspect the lambda's arity: bind the pattern outside it.
+    return lambda element: element.rlike(pattern)
 
 
 def personal_value_counts(frame: DataFrame) -> dict[str, int]:
@@ -103,12 +111,13 @@ def personal_value_counts(frame: DataFrame) -> dict[str, int]:
     checks = []
     for f in frame.schema.fields:
         col = F.col(f"`{f.name}`")
+        pattern = _EMAIL if f.name in VERSION_COLUMNS else PERSONAL_VALUE_PATTERN
         if isinstance(f.dataType, T.StringType):
-            hit = col.rlike(PERSONAL_VALUE_PATTERN)
+            hit = col.rlike(pattern)
         elif isinstance(f.dataType, T.ArrayType) and isinstance(
             f.dataType.elementType, T.StringType
         ):
-            hit = F.exists(col, lambda x: x.rlike(PERSONAL_VALUE_PATTERN))
+            hit = F.exists(col, _matches(pattern))
         else:
             continue
         checks.append(F.sum(F.when(hit, 1).otherwise(0)).alias(f.name))

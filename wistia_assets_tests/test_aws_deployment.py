@@ -1,0 +1,252 @@
+"""The `aws` deployment end to end on moto: the real definitions and resources (S3 lake, DynamoDB
+watermarks, Glue job through PipesGlueClient, Glue catalog, Athena), with the only stand-in the
+Glue client whose runs execute the real entry script on local Spark (moto runs no Glue job)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from datetime import date
+from pathlib import Path
+
+import boto3
+import pytest
+from dagster import DagsterInstance
+
+from wistia_assets.definitions import build_defs
+from wistia_assets.glue import silver_job
+from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.sandbox import SandboxWistia, serve
+from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.glue_local import LocalGlueClient
+
+DAY = date(2026, 11, 12)
+MEDIA = SANDBOX_MEDIA_IDS[0]
+TOKEN = "aws-test-token-5b1f"
+HASH_KEY = "aws-test-hash-key-77c2"
+
+
+class LocalRunGlueEngine(GlueSilverEngine):
+    """The production engine, with its Glue client wrapped to run the entry script locally."""
+
+    workdir: str
+
+    def _clients(self):
+        glue, s3 = super()._clients()
+        return LocalGlueClient(glue, s3, workdir=Path(self.workdir)), s3
+
+
+def _silver_table(glue, database: str, name: str, bucket: str, partitioned: bool) -> None:
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": name,
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": (
+                [{"Name": "dt", "Type": "string"}, {"Name": "media_id", "Type": "string"}]
+                if partitioned
+                else []
+            ),
+            "StorageDescriptor": {
+                "Columns": [{"Name": "event_key", "Type": "string"}],
+                "Location": f"s3://{bucket}/silver/wistia/{name}/",
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": (
+                        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                    )
+                },
+            },
+        },
+    )
+
+
+@pytest.fixture
+def aws(aws_endpoint, spark, tmp_path, monkeypatch):
+    suffix = uuid.uuid4().hex[:8]
+    names = {zone: f"wistia-{zone}-{suffix}" for zone in ("bronze", "silver", "pipes")}
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint)
+    for bucket in names.values():
+        s3.create_bucket(Bucket=bucket)
+    table = f"WistiaWatermarks-{suffix}"
+    ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint)
+    ddb.create_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "media_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "media_id", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    secret_id = f"wistia/hash-key-{suffix}"
+    boto3.client("secretsmanager", endpoint_url=aws_endpoint).create_secret(
+        Name=secret_id, SecretString=HASH_KEY
+    )
+    glue = boto3.client("glue", endpoint_url=aws_endpoint)
+    job = f"wistia-silver-{suffix}"
+    glue.create_job(
+        Name=job,
+        Role="arn:aws:iam::123456789012:role/wistia-glue",
+        Command={"Name": "glueetl", "ScriptLocation": silver_job.__file__, "PythonVersion": "3"},
+        GlueVersion="5.0",
+        DefaultArguments={"--additional-python-modules": "dagster-pipes==1.13.27"},
+    )
+    database = f"wistia_silver_{suffix}"
+    glue.create_database(DatabaseInput={"Name": database})
+    _silver_table(glue, database, "fact_events", names["silver"], True)
+    _silver_table(glue, database, "fact_media_by_date", names["silver"], True)
+    _silver_table(glue, database, "dim_media", names["silver"], False)
+    topic = boto3.client("sns", endpoint_url=aws_endpoint).create_topic(Name=f"alerts-{suffix}")
+
+    sandbox = SandboxWistia(token=TOKEN, events_per_day=260, seed=5)
+    server = serve(sandbox)
+    env = {
+        "DAGSTER_DEPLOYMENT": "aws",
+        "WISTIA_API_TOKEN": TOKEN,
+        "WISTIA_BASE_URL": server.url,
+        "MEDIA_IDS": ",".join(SANDBOX_MEDIA_IDS),
+        "MEDIA_CHANNELS": f"{MEDIA}:youtube",
+        "BRONZE_BUCKET": names["bronze"],
+        "SILVER_BUCKET": names["silver"],
+        "PIPES_BUCKET": names["pipes"],
+        "DDB_TABLE": table,
+        "GLUE_JOB_NAME": job,
+        "GLUE_DATABASE": database,
+        "WISTIA_HASH_KEY_SECRET_ID": secret_id,
+        "ALERTS_TOPIC_ARN": topic["TopicArn"],
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "WISTIA_START_DATE": "2026-11-01",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env(env)
+    engine = LocalRunGlueEngine(
+        job_name=job,
+        pipes_bucket=names["pipes"],
+        bronze_root=f"s3://{names['bronze']}",
+        silver_root=f"s3://{names['silver']}",
+        hash_key_secret_id=secret_id,
+        channels=settings.channels,
+        endpoint_url=aws_endpoint,
+        workdir=str(tmp_path),
+    )
+    defs = build_defs(settings, resource_overrides={"silver": engine})
+    yield dict(
+        defs=defs,
+        s3=s3,
+        ddb=ddb,
+        glue=glue,
+        names=names,
+        table=table,
+        database=database,
+        sandbox=sandbox,
+        endpoint=aws_endpoint,
+    )
+    server.shutdown()
+
+
+def _keys(s3, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
+def _seed_athena(endpoint: str, value: str) -> None:
+    """moto answers Athena queries with queued results; queue the duplicates count."""
+    body = json.dumps(
+        {
+            "results": [
+                {
+                    "rows": [
+                        {"Data": [{"VarCharValue": "duplicates"}]},
+                        {"Data": [{"VarCharValue": value}]},
+                    ]
+                }
+            ]
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/athena/query-results",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).read()  # noqa: S310 - the local moto server
+
+
+def test_window_job_runs_bronze_and_silver_on_s3_glue_and_dynamodb(aws):
+    _seed_athena(aws["endpoint"], "0")
+    job = aws["defs"].resolve_job_def("wistia_window")
+    result = job.execute_in_process(
+        partition_key=f"{DAY}|{MEDIA}", instance=DagsterInstance.ephemeral()
+    )
+    assert result.success
+    s3, names = aws["s3"], aws["names"]
+
+    bronze = _keys(s3, names["bronze"], f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}/")
+    assert any(k.endswith("_manifest.json") for k in bronze)
+    silver = _keys(s3, names["silver"], f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA}/")
+    assert [k for k in silver if k.endswith(".parquet")]
+    assert _keys(
+        s3, names["silver"], f"silver/wistia/fact_media_by_date/dt={DAY}/media_id={MEDIA}/"
+    )
+
+    # The Glue catalog knows the new partitions (Athena sees them without a crawler).
+    for table in ("fact_events", "fact_media_by_date"):
+        partitions = aws["glue"].get_partitions(DatabaseName=aws["database"], TableName=table)
+        assert [p["Values"] for p in partitions["Partitions"]] == [[str(DAY), MEDIA]]
+
+    # Watermarks advanced in DynamoDB, for both datasets, only after Silver succeeded.
+    items = aws["ddb"].scan(TableName=aws["table"])["Items"]
+    assert {(i["dataset"]["S"], i["media_id"]["S"], i["last_date"]["S"]) for i in items} == {
+        ("events", MEDIA, str(DAY)),
+        ("media_by_date", MEDIA, str(DAY)),
+    }
+
+    metadata = {
+        e.event_specific_data.materialization.asset_key.to_user_string(): {
+            k: getattr(v, "value", v)
+            for k, v in e.event_specific_data.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+    events = metadata["fact_events"]
+    truth = aws["sandbox"].ground_truth_events(MEDIA, DAY)
+    assert events["dagster/row_count"] == len(truth)
+    assert events["engine"] == "glue" and events["glue_run_id"]
+    assert metadata["bronze_events"]["source"] == "wistia"
+    checks = {
+        (c.asset_key.to_user_string(), c.check_name): c
+        for c in result.get_asset_check_evaluations()
+    }
+    assert checks[("fact_events", "event_key_unique")].passed
+    assert (
+        checks[("fact_events", "event_key_unique")].metadata["duplicate_keys_in_table"].value == 0
+    )
+    assert checks[("fact_events", "no_personal_data")].passed
+    assert checks[("fact_events", "reconciles_with_play_count")].passed
+
+
+def test_dim_media_refresh_on_glue(aws):
+    job = aws["defs"].resolve_job_def("wistia_window")
+    instance = DagsterInstance.ephemeral()
+    for media in SANDBOX_MEDIA_IDS:
+        _seed_athena(aws["endpoint"], "0")
+        assert job.execute_in_process(
+            partition_key=f"{DAY}|{media}",
+            instance=instance,
+        ).success
+    result = aws["defs"].resolve_job_def("dim_media_refresh").execute_in_process(instance=instance)
+    assert result.success
+    keys = _keys(aws["s3"], aws["names"]["silver"], "silver/wistia/dim_media/")
+    assert [k for k in keys if k.endswith(".parquet")]
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks["every_media_present"] and checks["media_id_unique"]
+    assert checks["no_personal_data"]
+    # MEDIA_CHANNELS names one media; the other's channel comes from its name (".. FB").
+    assert checks["channel_known"]
