@@ -5,12 +5,12 @@ Glue client whose runs execute the real entry script on local Spark (moto runs n
 from __future__ import annotations
 
 import json
-import urllib.request
 import uuid
 from datetime import date
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 from dagster import DagsterInstance
 
@@ -170,13 +170,7 @@ def _seed_athena(endpoint: str, value: str) -> None:
             ]
         }
     ).encode()
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/static/athena/query-results",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request).read()  # noqa: S310 - the local moto server
+    httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
 
 
 def test_window_job_runs_bronze_and_silver_on_s3_glue_and_dynamodb(aws):
