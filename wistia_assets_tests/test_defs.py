@@ -1,0 +1,142 @@
+"""The code location loads, in both deployments, and its shape is what operators, checks and the
+docs rely on: asset keys, groups, kinds, partitions, jobs, schedule, sensors, checks, pools."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import boto3
+from dagster import (
+    AssetKey,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    MultiPartitionsDefinition,
+    build_schedule_context,
+)
+
+from wistia_assets.definitions import build_defs
+from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.test_deploy_dagster_config import ecs_instance  # noqa: F401 - fixture
+
+ASSETS = {
+    "bronze_events": ("bronze", True),
+    "bronze_media_by_date": ("bronze", True),
+    "bronze_media_metadata": ("bronze", True),
+    "fact_events": ("silver", True),
+    "fact_media_by_date": ("silver", True),
+    "dim_media": ("silver", False),
+}
+CHECKS = {
+    ("fact_events", "event_key_unique"),
+    ("fact_events", "no_personal_data"),
+    ("fact_events", "reconciles_with_play_count"),
+    ("fact_events", "received_at_on_partition_day"),
+    ("fact_events", "no_unknown_fields"),
+    ("fact_events", "quarantine_share"),
+    ("fact_media_by_date", "one_row_per_date"),
+    ("fact_media_by_date", "no_personal_data"),
+    ("fact_media_by_date", "quarantine_share"),
+    ("dim_media", "media_id_unique"),
+    ("dim_media", "every_media_present"),
+    ("dim_media", "no_personal_data"),
+    ("dim_media", "channel_known"),
+}
+AWS_ENV = {
+    "DAGSTER_DEPLOYMENT": "aws",
+    "WISTIA_API_TOKEN": "t0ken",
+    "MEDIA_IDS": "abcd1234,efgh5678",
+    "BRONZE_BUCKET": "bronze",
+    "SILVER_BUCKET": "silver",
+    "WISTIA_HASH_KEY_SECRET_ID": "wistia/hash-key",
+    "WISTIA_START_DATE": "2026-11-01",
+}
+
+
+def test_local_definitions_shape():
+    defs = build_defs(Settings.from_env({"WISTIA_START_DATE": "2026-11-01"}))
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == set(ASSETS)
+    for key, (group, partitioned) in ASSETS.items():
+        node = graph.get(AssetKey(key))
+        assert node.group_name == group
+        assert node.owners == ["team:data-engineering"]
+        assert len(node.description) > 60, f"{key} needs a description that says what it holds"
+        if partitioned:
+            partitions = node.partitions_def
+            assert isinstance(partitions, MultiPartitionsDefinition)
+            assert [d.name for d in partitions.partitions_defs] == ["date", "media_id"]
+            assert partitions.has_partition_key(f"2026-11-20|{SANDBOX_MEDIA_IDS[0]}")
+            assert partitions.get_partition_keys()[0] == f"2026-11-01|{SANDBOX_MEDIA_IDS[0]}"
+        else:
+            assert node.partitions_def is None
+    kinds = {k.to_user_string(): graph.get(k).kinds for k in graph.get_all_asset_keys()}
+    assert kinds["bronze_events"] == {"wistia", "s3"}
+    assert kinds["fact_events"] >= {"spark", "glue", "athena"}
+    # Lineage: Bronze -> Silver, one to one.
+    assert graph.get(AssetKey("fact_events")).parent_keys == {AssetKey("bronze_events")}
+    assert graph.get(AssetKey("dim_media")).parent_keys == {AssetKey("bronze_media_metadata")}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == CHECKS
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"wistia_window", "dim_media_refresh"}
+    schedule = defs.resolve_schedule_def("wistia_daily")
+    assert schedule.cron_schedule == "15 2 * * *" and schedule.execution_timezone == "UTC"
+    # Locally nothing runs by surprise: the schedule and automation wait for the operator.
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+    assert (
+        defs.resolve_sensor_def("wistia_automation").default_status == DefaultSensorStatus.STOPPED
+    )
+    alerts = defs.resolve_sensor_def("wistia_run_failure_alerts")
+    assert alerts.default_status == DefaultSensorStatus.RUNNING
+    bronze = defs.resolve_assets_def(AssetKey("bronze_events"))
+    assert bronze.op.pool == "wistia_api"
+    assert defs.resolve_assets_def(AssetKey("fact_events")).op.pool == "spark"
+
+
+def test_the_module_exposes_defs_for_dagster_cli():
+    import wistia_assets
+
+    assert wistia_assets.defs.resolve_job_def("wistia_window") is not None
+
+
+def test_aws_definitions_load_with_the_production_instance_and_tick(
+    ecs_instance, aws_endpoint, monkeypatch  # noqa: F811
+):
+    instance, _ = ecs_instance
+    table = f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
+    ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint)
+    ddb.create_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "media_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "media_id", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    env = {**AWS_ENV, "DDB_TABLE": table, "AWS_ENDPOINT_URL": aws_endpoint}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    defs = build_defs(Settings.from_env(env))
+    defs.get_repository_def().load_all_definitions()
+    assert defs.resolve_assets_def(AssetKey("fact_events")).op.pool == "glue"
+    schedule = defs.resolve_schedule_def("wistia_daily")
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING  # a deploy turns it on
+    assert (
+        defs.resolve_sensor_def("wistia_automation").default_status == DefaultSensorStatus.RUNNING
+    )
+    with build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime(2026, 11, 21, 2, 15, tzinfo=UTC),
+        resources={"watermarks": defs.resources["watermarks"]},
+        repository_def=defs.get_repository_def(),
+    ) as context:
+        requests = list(schedule.evaluate_tick(context).run_requests)
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        (f"2026-11-{d}|{m}", f"2026-11-21/2026-11-{d}|{m}")
+        for d in (19, 20)
+        for m in ("abcd1234", "efgh5678")
+    ]
