@@ -31,6 +31,7 @@ run: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 test: $(STAMP) java
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
 	$(BIN)/pytest
 
 dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
@@ -39,6 +40,11 @@ dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+
+# The Glue entry script + the Dagster-free wheel; `make glue-artifacts UPLOAD=s3://bucket/glue`.
+glue-artifacts: $(STAMP)
+	$(BIN)/wistia-assets deploy package-glue --out dist/glue $(if $(UPLOAD),--upload $(UPLOAD))
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
