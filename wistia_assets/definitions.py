@@ -43,7 +43,7 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
         assets=[*build_bronze_assets(settings), *build_silver_assets(settings)],
         jobs=[window_job, dim_media_job],
         schedules=[build_daily_schedule(settings, window_job)],
-        sensors=[build_failure_sensor([window_job, dim_media_job]), automation],
+        sensors=[build_failure_sensor(), automation],
         resources={**resources_for(settings), **(resource_overrides or {})},
     )
 

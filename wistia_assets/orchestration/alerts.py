@@ -1,17 +1,25 @@
 """Run-failure alerting: one record per failed run with partition, asset, error, x-request-id.
 
 The sensor reads the failed run's step failures from the event log: the asset(s) of the failed
-step, the one-line error our assets raise (`dagster.Failure` descriptions are written for people),
-and the Wistia `x-request-id` our Bronze step attaches, so whoever is paged can quote it to
-Wistia support without opening the UI.
+step (from the run's execution plan: a scheduled run executes the whole job, so the run itself
+names no asset selection), the one-line error our assets raise (`dagster.Failure` descriptions are
+written for people), and the Wistia `x-request-id` our Bronze step attaches, so whoever is paged
+can quote it to Wistia support without opening the UI.
+
+It watches every job of the code location, not only the two named jobs: a backfill or a
+"Materialize" launched from the asset graph runs Dagster's implicit asset job, and a failed repair
+must page someone as surely as a failed scheduled run.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dagster import (
     DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
     DefaultSensorStatus,
     RunFailureSensorContext,
     run_failure_sensor,
@@ -20,49 +28,100 @@ from dagster import (
 from wistia_assets.resources.alerts import AlertsResource
 
 SENSOR_NAME = "wistia_run_failure_alerts"
+# An alert is read on a phone and in an SNS e-mail subject: one line, bounded.
+MAX_ERROR_CHARS = 400
 
 
 def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+def one_line(text: str | None) -> str:
+    """Collapse a multi-line message ("1 blocking asset check failed ...:\\nfact_events: ...")
+    into one bounded line."""
+    line = re.sub(r"\s+", " ", (text or "").strip())
+    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _root_cause(error) -> str:
+    """The innermost error that is not a Dagster wrapper ("Error occurred while executing ...")."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    message = error.message.strip()
+    return message if message.startswith(error.cls_name) else f"{error.cls_name}: {message}"
+
+
+def _step_assets(instance: DagsterInstance, run: DagsterRun) -> dict[str, list[str]]:
+    """step key -> the asset keys it materializes, from the run's execution plan snapshot."""
+    if not run.execution_plan_snapshot_id:
+        return {}
+    snapshot = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    return {
+        step.key: sorted(
+            out.properties.asset_key.to_user_string()
+            for out in step.outputs
+            if out.properties is not None and out.properties.asset_key is not None
+        )
+        for step in snapshot.steps
+    }
+
+
 def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
     run = context.dagster_run
+    instance = context.instance
+    step_assets = _step_assets(instance, run)
+    planned = sorted({a for assets in step_assets.values() for a in assets})
     alert: dict[str, Any] = {
         "run_id": run.run_id,
         "job": run.job_name,
         "partition": run.tags.get("dagster/partition"),
         "tick": run.tags.get("wistia/tick"),
-        "assets": sorted(k.to_user_string() for k in (run.asset_selection or [])),
-        "error": context.failure_event.message,
+        "backfill": run.tags.get("dagster/backfill"),
+        "assets": [],
+        "error": one_line(context.failure_event.message),
+        "x_request_id": None,
         "failed_steps": [],
     }
-    records = context.instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    records = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
     for record in records:
         event = record.dagster_event
         data = event.step_failure_data
-        step: dict[str, Any] = {"step": event.step_key}
+        step: dict[str, Any] = {"step": event.step_key, "assets": step_assets.get(event.step_key)}
         if data.user_failure_data is not None:
-            step["error"] = data.user_failure_data.description
+            step["error"] = one_line(data.user_failure_data.description)
             metadata = {k: _plain(v) for k, v in (data.user_failure_data.metadata or {}).items()}
             if "x-request-id" in metadata:
                 step["x_request_id"] = metadata["x-request-id"]
             if "status" in metadata:
                 step["status"] = metadata["status"]
         elif data.error is not None:
-            step["error"] = data.error.message.strip().splitlines()[0]
+            step["error"] = one_line(_root_cause(data.error))
         alert["failed_steps"].append(step)
+    failed_assets = {a for step in alert["failed_steps"] for a in step.get("assets") or []}
+    # No step failed (the run worker died, a launch error): name what the run was to build.
+    alert["assets"] = sorted(failed_assets) or sorted(
+        k.to_user_string() for k in (run.asset_selection or [])
+    )
+    materialized = {
+        r.dagster_event.asset_key.to_user_string()
+        for r in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    }
+    # Downstream of the failure (Silver after a failed Bronze): what is now stale or missing.
+    alert["assets_not_built"] = [a for a in planned if a not in materialized | failed_assets]
     if alert["failed_steps"]:
         first = alert["failed_steps"][0]
         alert["error"] = first.get("error") or alert["error"]
         alert["x_request_id"] = first.get("x_request_id")
+        if first.get("status") is not None:
+            alert["status"] = first["status"]
     return alert
 
 
-def build_failure_sensor(jobs):
+def build_failure_sensor():
     @run_failure_sensor(
         name=SENSOR_NAME,
-        monitored_jobs=list(jobs),
+        # No monitored_jobs: every job of this code location, the implicit asset job of UI
+        # backfills and "Materialize" included (see the module docstring).
         # Recording a failure calls nothing external locally (log + file), so it is on from the
         # start; in AWS it publishes to the alerts topic.
         default_status=DefaultSensorStatus.RUNNING,
