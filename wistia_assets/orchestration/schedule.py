@@ -8,7 +8,7 @@ after a partition succeeded, so a failed day is requested again by every tick un
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from dagster import (
     DefaultScheduleStatus,
@@ -68,8 +68,10 @@ def build_daily_schedule(settings: Settings, window_job):
         ),
     )
     def wistia_daily(context: ScheduleEvaluationContext, watermarks: WatermarksResource):
-        moment = context.scheduled_execution_time
-        tick_day = moment.astimezone(UTC).date() if moment else date.today()
+        # Evaluated from the UI ("Test schedule") there may be no scheduled time: days are UTC
+        # days, so the fallback is today in UTC, not in the server's time zone.
+        moment = context.scheduled_execution_time or datetime.now(UTC)
+        tick_day = moment.astimezone(UTC).date()
         requests = run_requests(settings, watermarks.store(), tick_day)
         if not requests:
             return SkipReason(f"nothing to build for the tick of {tick_day}")
