@@ -19,6 +19,14 @@ import sys
 from collections.abc import Sequence
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other error here:
+    the full usage block buries the one thing that was wrong."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="ingest and build the last N complete days for every media")
     p.add_argument("--days", type=int, default=7, help="how many days back from --end-date (7)")
@@ -38,9 +46,13 @@ def _add_watermark(sub) -> None:
     wsub = p.add_subparsers(dest="watermark_command", required=True)
     wsub.add_parser("show", help="list every watermark")
     s = wsub.add_parser("set", help="override one watermark (may move it backwards)")
-    s.add_argument("--dataset", required=True, choices=["events", "media_by_date"])
+    s.add_argument("--dataset", required=True, help="events or media_by_date")
     s.add_argument("--media-id", required=True)
-    s.add_argument("--date", required=True, help="YYYY-MM-DD: the last day considered done")
+    s.add_argument(
+        "--date",
+        required=True,
+        help="YYYY-MM-DD: the last day considered done; the next daily tick re-builds from it",
+    )
     s.add_argument("--yes", action="store_true", help="confirm the override")
 
 
@@ -72,7 +84,7 @@ def _add_deploy(sub) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     for add in (_add_run, _add_rerun, _add_watermark, _add_query, _add_sandbox, _add_deploy):
         add(sub)

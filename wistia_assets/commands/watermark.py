@@ -1,14 +1,18 @@
-"""`wistia-assets watermark show|set`: what the schedule will catch up from, and the override."""
+"""`wistia-assets watermark show|set`: what the schedule will catch up from, and the override.
+
+The pipeline only moves a watermark forward, after a partition's Silver build passed its checks.
+`set` is the operator's override: it may move one backwards (the next daily tick then re-builds
+every day from there) or forwards (the catch-up skips the days in between). It is refused
+without `--yes`, and the date must be a day the pipeline could have built.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+from datetime import UTC, datetime, timedelta
 
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
-from wistia_assets.watermarks.store import WatermarkStore
-
-log = logging.getLogger("wistia_assets.watermark")
+from wistia_assets.watermarks.store import DATASETS, WatermarkStore, check_dataset
 
 
 def open_store(settings: Settings) -> WatermarkStore:
@@ -17,41 +21,61 @@ def open_store(settings: Settings) -> WatermarkStore:
     return resources_for(settings)["watermarks"].store()
 
 
+def show(settings: Settings, store: WatermarkStore) -> int:
+    marks = {(m.dataset, m.media_id): m for m in store.all()}
+    # Every configured (dataset, media), set or not, then any left over from removed media.
+    keys = [(ds, m) for m in settings.media_ids for ds in DATASETS]
+    keys += sorted(k for k in marks if k not in keys)
+    print(f"{'dataset':<15} {'media_id':<34} {'last_date':<11} updated_at")
+    for dataset, media_id in keys:
+        mark = marks.get((dataset, media_id))
+        if mark is None:
+            print(f"{dataset:<15} {media_id:<34} {'unset':<11} never built (no catch-up yet)")
+            continue
+        note = "" if media_id in settings.media_ids else "  (media no longer in MEDIA_IDS)"
+        print(
+            f"{dataset:<15} {media_id:<34} {mark.last_date.isoformat():<11} {mark.updated_at}{note}"
+        )
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     store = open_store(settings)
     if args.watermark_command == "show":
-        marks = store.all()
-        if not marks:
-            print("no watermarks yet: nothing has completed a Silver build")
-            return 0
-        print(f"{'dataset':<15} {'media_id':<34} {'last_date':<11} updated_at")
-        for mark in marks:
-            print(
-                f"{mark.dataset:<15} {mark.media_id:<34} {mark.last_date.isoformat():<11} "
-                f"{mark.updated_at}"
-            )
-        return 0
+        return show(settings, store)
 
+    # Validate everything before asking for confirmation: a typo should not cost a second try.
+    dataset = check_dataset(args.dataset.strip())
     media_id = parse_media_id(args.media_id, source="--media-id")
     if media_id not in settings.media_ids:
         raise ConfigError(
             f"--media-id {media_id} is not configured (MEDIA_IDS: {', '.join(settings.media_ids)})"
         )
     day = parse_date(args.date, source="--date")
-    before = store.get(args.dataset, media_id)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    if day > yesterday:
+        # A watermark in the future would stop the catch-up: no run could ever pass it.
+        raise ConfigError(f"--date {day} has not ended yet (UTC): the newest day is {yesterday}")
+    if day < settings.start_date:
+        raise ConfigError(
+            f"--date {day} is before WISTIA_START_DATE={settings.start_date}: "
+            f"use {settings.start_date} to re-build from the first day"
+        )
+    before = store.get(dataset, media_id)
     if not args.yes:
         raise ConfigError(
-            f"this overrides the {args.dataset} watermark of {media_id} "
+            f"this overrides the {dataset} watermark of {media_id} "
             f"({before or 'unset'} -> {day}); add --yes to confirm"
         )
-    store.override(args.dataset, media_id, day)
-    log.warning(
-        "watermark override by operator: dataset=%s media_id=%s %s -> %s",
-        args.dataset,
-        media_id,
-        before or "unset",
-        day,
-    )
-    print(f"{args.dataset}/{media_id}: {before or 'unset'} -> {day}")
+    store.override(dataset, media_id, day)  # the store logs the override as a warning
+    if before == day:
+        effect = "unchanged"
+    elif before is not None and day < before:
+        effect = f"moved backwards: the next daily tick re-builds every day from {day}"
+    elif before is not None:
+        effect = f"moved forwards: days before {day} are no longer caught up"
+    else:
+        effect = f"the next daily tick catches up from {day}"
+    print(f"{dataset}/{media_id}: {before or 'unset'} -> {day} ({effect})")
     return 0

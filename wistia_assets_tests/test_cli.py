@@ -1,0 +1,283 @@
+"""The operator's command line, run in-process (one Spark session) against the built-in sandbox in
+a temporary lake and DAGSTER_HOME: `watermark show|set` (confirmation, validation, backwards
+only as an override, and what the next tick then does), `rerun` re-materializing a day and
+printing the outcome, `query` over Silver; every bad input is exit code 2 and one line on
+stderr, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter, build_schedule_context
+
+from wistia_assets.catalog.duckdb_catalog import run_query
+from wistia_assets.cli import main
+from wistia_assets.sandbox import SandboxWistia
+from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets.watermarks.store import SqliteWatermarkStore
+
+A, B = SANDBOX_MEDIA_IDS
+REPO = Path(__file__).resolve().parents[1]
+TODAY = datetime.now(UTC).date()
+YESTERDAY = TODAY - timedelta(days=1)
+START = TODAY - timedelta(days=30)
+# Three days back: every late event of the day has arrived (they come up to 20 h after it ends).
+DAY = TODAY - timedelta(days=3)
+SEED = 41
+EVENTS_PER_DAY = "30-60"
+
+
+def environment(root: Path) -> dict[str, str]:
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.local.yaml", home / "dagster.yaml")  # what `make` installs
+    return {
+        "DAGSTER_HOME": str(home),
+        "WISTIA_LAKE_ROOT": str(root / "lake"),
+        "WISTIA_START_DATE": START.isoformat(),
+        "WISTIA_SANDBOX_SEED": str(SEED),
+        "WISTIA_SANDBOX_EVENTS_PER_DAY": EVENTS_PER_DAY,
+    }
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """`wistia-assets ARGS` in this process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse exits on usage errors
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    values = environment(tmp_path)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture(scope="module")
+def rerun_lake(tmp_path_factory, spark):
+    """A lake after `wistia-assets rerun` of DAY for media A, twice (the second replaces)."""
+    root = tmp_path_factory.mktemp("rerun")
+    values = environment(root)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in values.items():
+            mp.setenv(key, value)
+        first = cli("rerun", "--date", DAY.isoformat(), "--media-id", A)
+        _, [(rows_after_first,)] = run_query(values["WISTIA_LAKE_ROOT"], COUNT_DAY)
+        second = cli("rerun", "--date", DAY.isoformat(), "--media-id", A)
+        yield values, first, second, rows_after_first
+
+
+COUNT_DAY = f"SELECT count(*) FROM fact_events WHERE dt = '{DAY}' AND media_id = '{A}'"
+
+
+def watermarks(env) -> SqliteWatermarkStore:
+    return SqliteWatermarkStore(Path(env["WISTIA_LAKE_ROOT"]) / "_state" / "watermarks.sqlite")
+
+
+def test_watermark_show_lists_every_configured_media_and_what_is_unset(env):
+    code, out, err = cli("watermark", "show")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split() == ["dataset", "media_id", "last_date", "updated_at"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["events", A, "unset"],
+        ["media_by_date", A, "unset"],
+        ["events", B, "unset"],
+        ["media_by_date", B, "unset"],
+    ]
+    watermarks(env).advance("events", A, DAY)
+    _, out, _ = cli("watermark", "show")
+    assert out.splitlines()[1].split()[:3] == ["events", A, DAY.isoformat()]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--dataset", "evnts", "--date", "2026-11-03"], ["unknown watermark dataset 'evnts'"]),
+        (["--media-id", "BAD/ID", "--date", "2026-11-03"], ["--media-id", "'BAD/ID'"]),
+        (["--media-id", "zzzz9999", "--date", "2026-11-03"], ["zzzz9999 is not configured"]),
+        (["--date", "2026-02-30"], ["--date", "not a real calendar date"]),
+        (["--date", "03/11/2026"], ["--date", "YYYY-MM-DD"]),
+        (["--date", TODAY.isoformat()], ["has not ended yet"]),
+        (["--date", (START - timedelta(days=1)).isoformat()], ["before WISTIA_START_DATE"]),
+    ],
+)
+def test_watermark_set_validates_before_anything_changes(env, args, fragments):
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    argv = {"--dataset": "events", "--media-id": A, **given}
+    flat = [item for pair in argv.items() for item in pair]
+    code, out, err = cli("watermark", "set", *flat, "--yes")
+    assert_one_line_error(code, err, *fragments)
+    assert out == "" and watermarks(env).all() == []
+
+
+def test_watermark_set_needs_yes_and_moves_backwards_only_as_an_override(env, monkeypatch):
+    store = watermarks(env)
+    for dataset in ("events", "media_by_date"):
+        store.advance(dataset, A, YESTERDAY)
+    back = YESTERDAY - timedelta(days=5)
+
+    code, out, err = cli(
+        "watermark", "set", "--dataset", "events", "--media-id", A, "--date", back.isoformat()
+    )
+    assert_one_line_error(code, err, f"({YESTERDAY} -> {back})", "add --yes to confirm")
+    assert store.get("events", A) == YESTERDAY
+
+    # The pipeline itself can never pull a watermark back...
+    assert store.advance("events", A, back) is False and store.get("events", A) == YESTERDAY
+    # ...the operator can, and is told what the schedule will do about it.
+    code, out, err = cli(
+        "watermark",
+        "set",
+        "--dataset",
+        "events",
+        "--media-id",
+        A,
+        "--date",
+        back.isoformat(),
+        "--yes",
+    )
+    assert code == 0 and err == ""
+    assert out.strip() == (
+        f"events/{A}: {YESTERDAY} -> {back} "
+        f"(moved backwards: the next daily tick re-builds every day from {back})"
+    )
+    assert store.get("events", A) == back
+
+    # And it does: today's tick re-builds A from that day; B, never built, gets the usual pair.
+    from wistia_assets.definitions import build_defs
+
+    defs = build_defs(Settings.from_env())
+    with build_schedule_context(
+        scheduled_execution_time=datetime.combine(TODAY, datetime.min.time(), UTC),
+        resources={"watermarks": defs.resources["watermarks"]},
+        repository_def=defs.get_repository_def(),
+    ) as context:
+        requests = defs.resolve_schedule_def("wistia_daily").evaluate_tick(context).run_requests
+    first_of = {}
+    for request in requests:
+        day, media = request.partition_key.split("|")
+        first_of.setdefault(media, date.fromisoformat(day))
+    assert first_of == {A: back, B: YESTERDAY - timedelta(days=1)}
+
+    code, out, _ = cli("watermark", "show")
+    assert [line.split()[:3] for line in out.splitlines()[1:3]] == [
+        ["events", A, back.isoformat()],
+        ["media_by_date", A, YESTERDAY.isoformat()],
+    ]
+
+
+def test_usage_errors_are_one_line(env):
+    code, _, err = cli("watermark", "set", "--media-id", A, "--date", "2026-11-03")
+    assert_one_line_error(code, err, "--dataset", "--help")
+    code, _, err = cli("rerun")
+    assert_one_line_error(code, err, "--date")
+    code, _, err = cli("rerun", "--date", DAY.isoformat(), "--days", "3")
+    assert_one_line_error(code, err, "unrecognized arguments: --days 3")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--date", "2026-13-01"], ["--date: '2026-13-01' is not a real calendar date"]),
+        (["--date", "yesterday"], ["--date: 'yesterday' is not a date in YYYY-MM-DD form"]),
+        (["--date", DAY.isoformat(), "--media-id", "zzzz9999"], ["zzzz9999 is not configured"]),
+        (["--date", TODAY.isoformat()], [f"{TODAY} has not ended yet", str(YESTERDAY)]),
+        (["--date", (TODAY + timedelta(days=3)).isoformat()], ["has not ended yet"]),
+        (["--date", (START - timedelta(days=1)).isoformat()], ["before WISTIA_START_DATE"]),
+    ],
+)
+def test_rerun_refuses_bad_input_with_one_line(env, args, fragments):
+    code, out, err = cli("rerun", *args)
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""
+    assert not Path(env["WISTIA_LAKE_ROOT"]).exists()  # nothing was touched
+
+
+def test_the_installed_command_prints_one_line_and_no_traceback(env):
+    # The console script, as an operator runs it: nothing else on stderr (no warnings, no logs).
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("wistia-assets")), "rerun", "--date", "2026-13-01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert_one_line_error(result.returncode, result.stderr, "not a real calendar date")
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_rerun_rematerializes_the_day_and_prints_the_outcome(rerun_lake):
+    values, first, second, rows_after_first = rerun_lake
+    truth = SandboxWistia(seed=SEED, events_per_day=EVENTS_PER_DAY).ground_truth_events(A, DAY)
+    for code, out, err in (first, second):
+        assert code == 0, out + err
+        assert "wistia-assets rerun: 1 partition(s), deployment local, source SANDBOX" in out
+        (line,) = [x for x in out.splitlines() if f"{DAY}|{A}" in x and "fact_events=" in x]
+        assert line.split()[0] == "ok"
+        assert f"fact_events={len(truth)}" in line and "fact_media_by_date=1" in line
+        assert "== summary: 2/2 runs ok" in out  # the window and the dim_media refresh
+        assert "== plays_per_media_per_day" in out  # the smoke queries ran on the result
+    lake = values["WISTIA_LAKE_ROOT"]
+    # Replaced, not appended: the day holds exactly what Wistia holds, once.
+    assert rows_after_first == len(truth)
+    _, [(rows, keys)] = run_query(
+        lake, "SELECT count(*), count(DISTINCT event_key) FROM fact_events"
+    )
+    assert rows == keys == len(truth)
+    _, rows = run_query(lake, "SELECT dt, media_id FROM fact_media_by_date")
+    assert rows == [(DAY.isoformat(), A)]
+    # Both runs are in the instance the UI of `make dev` reads.
+    instance = DagsterInstance.from_config(values["DAGSTER_HOME"])
+    runs = instance.get_runs(
+        RunsFilter(job_name="wistia_window", tags={"dagster/partition": f"{DAY}|{A}"})
+    )
+    assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_query_prints_silver_results(rerun_lake, monkeypatch):
+    values = rerun_lake[0]
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = cli(
+        "query", "SELECT dt, media_id, count(*) AS events FROM fact_events GROUP BY 1, 2"
+    )
+    assert code == 0 and err == ""
+    header, rule, row = out.splitlines()
+    assert header.split() == ["dt", "media_id", "events"] and set(rule) <= {"-", " "}
+    assert row.split()[:2] == [DAY.isoformat(), A] and int(row.split()[2]) > 0
+
+    code, out, _ = cli("query", "--smoke")
+    assert code == 0
+    for name in ("plays_per_media_per_day", "events_per_country", "plays_by_channel"):
+        assert f"== {name} (" in out
+
+    code, _, err = cli("query", "SELECT * FROM fact_evnts")
+    assert_one_line_error(code, err, "fact_evnts")
+    code, _, err = cli("query")
+    assert_one_line_error(code, err, "--smoke")
