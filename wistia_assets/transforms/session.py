@@ -8,6 +8,7 @@ included); the runner calls it before every transform, so no caller has to remem
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -39,10 +40,13 @@ def local_spark_session(
 ) -> SparkSession:
     """Build (or reuse, within this process) a loopback-only local session with no UI."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (UDFs) must run this interpreter, which has wistia_assets installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.appName(app_name)
         .master("local[2]")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         # Small partitions of a few thousand rows: the default 200 shuffle tasks are pure overhead.
