@@ -20,6 +20,7 @@ from wistia_assets.resources.silver_engine import GlueSilverEngine, SparkSilverE
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.settings import Settings
+from wistia_assets.transforms.session import local_spark_conf
 
 STATE_DIR = "_state"
 
@@ -64,31 +65,6 @@ def wistia_resource(settings: Settings) -> WistiaApiResource:
     )
 
 
-def local_spark_config() -> dict[str, str]:
-    import os
-    import sys
-
-    from wistia_assets.transforms.session import SILVER_SPARK_CONF
-
-    # Loopback only: no "hostname resolves to a loopback address" guessing, no open ports.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Python workers (UDFs) must run this interpreter, which has wistia_assets installed; the
-    # default `python3` on PATH may not.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return {
-        "spark.master": "local[2]",
-        "spark.app.name": "wistia_assets",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.memory": os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"),
-        # A day of one media is thousands of rows: 200 shuffle tasks would be pure overhead.
-        "spark.sql.shuffle.partitions": "4",
-        **SILVER_SPARK_CONF,
-    }
-
-
 def local_resources(settings: Settings) -> dict[str, Any]:
     root = settings.lake_root.resolve()
     lake = LakeResource(bronze_root=root.as_uri(), silver_root=root.as_uri())
@@ -99,7 +75,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
             backend="sqlite", sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")
         ),
         "silver": SparkSilverEngine(
-            pyspark=LazyPySparkResource(spark_config=local_spark_config()),
+            pyspark=LazyPySparkResource(spark_config=local_spark_conf()),
             bronze_root=lake.bronze_root,
             silver_root=lake.silver_root,
             hash_key_file=str(root / STATE_DIR / "hash_key"),

@@ -35,26 +35,38 @@ def configure_silver_session(spark: SparkSession) -> SparkSession:
     return spark
 
 
+def local_spark_conf(
+    app_name: str = "wistia_assets", shuffle_partitions: int = 4
+) -> dict[str, str]:
+    """The whole configuration of a local session: loopback only, no UI, small shuffles.
+
+    Also exports the two environment variables a local session needs before it starts.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (UDFs) must run this interpreter, which has wistia_assets installed; the
+    # default `python3` on PATH may not.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return {
+        "spark.master": "local[2]",
+        "spark.app.name": app_name,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": "127.0.0.1",
+        # A day of one media is thousands of rows: 200 shuffle tasks would be pure overhead.
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.driver.memory": os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"),
+        **SILVER_SPARK_CONF,
+    }
+
+
 def local_spark_session(
     app_name: str = "wistia_assets", shuffle_partitions: int = 4
 ) -> SparkSession:
     """Build (or reuse, within this process) a loopback-only local session with no UI."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Python workers (UDFs) must run this interpreter, which has wistia_assets installed.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        # Small partitions of a few thousand rows: the default 200 shuffle tasks are pure overhead.
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.memory", os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"))
-    )
-    for key, value in SILVER_SPARK_CONF.items():
+    builder = SparkSession.builder
+    for key, value in local_spark_conf(app_name, shuffle_partitions).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
