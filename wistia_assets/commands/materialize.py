@@ -17,6 +17,7 @@ from typing import Any
 
 from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_JOB
 from wistia_assets.partitions import Window, days
+from wistia_assets.run_health import fail_runs_whose_process_died
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -157,6 +158,9 @@ def main(args: argparse.Namespace) -> int:
 
     defs = build_defs(settings)
     instance = dagster_instance()
+    # A run killed mid-step keeps its pool slot: this run would wait for it forever.
+    for line in fail_runs_whose_process_died(instance):
+        print(f"note: {line}")
     window_job = defs.resolve_job_def(WINDOW_JOB)
     source = "SANDBOX (simulated data)" if settings.uses_sandbox else settings.wistia_base_url
     print(
