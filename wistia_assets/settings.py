@@ -92,10 +92,10 @@ def _parse_int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    # ASCII digits only: int() would also take '1_00' and non-ASCII digits.
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", raw):
+        raise ConfigError(f"{name}={raw!r} is not an integer")
+    value = int(raw)
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={value} is out of range: expected {lo}..{hi}")
     return value
@@ -117,12 +117,20 @@ def _parse_float(env: Mapping[str, str], name: str, default: float, lo: float, h
 def _parse_base_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"WISTIA_BASE_URL={raw!r} is not an http(s) URL (default https://api.wistia.com/v1)"
-        )
-    if parts.query or parts.fragment or "@" in parts.netloc:
+    # Credentials are looked for first, and a value with '@' is never echoed: the error message
+    # goes to logs and run metadata.
+    if "@" in url or parts.query or parts.fragment:
         raise ConfigError("WISTIA_BASE_URL must not carry credentials, a query or a fragment")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"WISTIA_BASE_URL={url!r} is not an http(s) URL (default https://api.wistia.com/v1)"
+        )
+    if re.search(r"[\s\x00-\x1f\x7f]", url):
+        raise ConfigError("WISTIA_BASE_URL contains spaces or control characters")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ConfigError(f"WISTIA_BASE_URL={url!r} has an invalid port") from None
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(
             "WISTIA_BASE_URL uses plain http to a non-loopback host: the token would travel "
