@@ -65,3 +65,25 @@ def java_available() -> bool:
         shutil.which("java") is not None
         and subprocess.run(["java", "-version"], capture_output=True, check=False).returncode == 0
     )
+
+
+def create_watermark_table(endpoint: str) -> str:
+    """A fresh DynamoDB watermark table on moto, shaped like the data stack's; returns its name."""
+    import uuid
+
+    import boto3
+
+    name = f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
+    boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "media_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "media_id", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name

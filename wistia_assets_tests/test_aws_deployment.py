@@ -19,6 +19,7 @@ from wistia_assets.glue import silver_job
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 
 DAY = date(2026, 11, 12)
@@ -70,20 +71,8 @@ def aws(aws_endpoint, spark, tmp_path, monkeypatch):
     s3 = boto3.client("s3", endpoint_url=aws_endpoint)
     for bucket in names.values():
         s3.create_bucket(Bucket=bucket)
-    table = f"WistiaWatermarks-{suffix}"
+    table = create_watermark_table(aws_endpoint)
     ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint)
-    ddb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
     secret_id = f"wistia/hash-key-{suffix}"
     boto3.client("secretsmanager", endpoint_url=aws_endpoint).create_secret(
         Name=secret_id, SecretString=HASH_KEY

@@ -3,10 +3,8 @@ docs rely on: asset keys, groups, kinds, partitions, jobs, schedule, sensors, ch
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
-import boto3
 from dagster import (
     AssetKey,
     DefaultScheduleStatus,
@@ -17,6 +15,7 @@ from dagster import (
 
 from wistia_assets.definitions import build_defs
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.test_deploy_dagster_config import ecs_instance  # noqa: F401 - fixture
 
 ASSETS = {
@@ -103,20 +102,7 @@ def test_aws_definitions_load_with_the_production_instance_and_tick(
     ecs_instance, aws_endpoint, monkeypatch  # noqa: F811
 ):
     instance, _ = ecs_instance
-    table = f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
-    ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint)
-    ddb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_watermark_table(aws_endpoint)
     env = {**AWS_ENV, "DDB_TABLE": table, "AWS_ENDPOINT_URL": aws_endpoint}
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import boto3
@@ -11,6 +10,7 @@ import pytest
 
 from wistia_assets.settings import ConfigError
 from wistia_assets.watermarks.store import DynamoWatermarkStore, SqliteWatermarkStore
+from wistia_assets_tests.conftest import create_watermark_table
 
 D1, D2, D3 = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
 
@@ -21,19 +21,7 @@ def store(request, tmp_path):
         return SqliteWatermarkStore(tmp_path / "wm.sqlite")
     endpoint = request.getfixturevalue("moto_server")
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    table = f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_watermark_table(endpoint)
     return DynamoWatermarkStore(table, client)
 
 
