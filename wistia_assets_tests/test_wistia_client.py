@@ -792,3 +792,91 @@ def test_stats_add_up_across_prefetch_threads(router, make_client):
     assert stats["retries"] == stats["throttled"] == 0
     assert stats["bytes"] >= sum(p.byte_count for p in pages)
     assert sorted(stats["request_ids"]) == sorted(f"req-p{n}" for n in fake.pages_requested)
+
+
+# -- prefetch under a busy budget: speculative pages only take spare tokens ----------------------
+
+
+class CountingBudget(RateBudget):
+    """A real-clock budget that counts tokens handed out, queued or spare."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taken = 0
+        self._count_lock = threading.Lock()
+
+    def acquire(self):
+        waited = super().acquire()
+        with self._count_lock:
+            self.taken += 1
+        return waited
+
+    def try_acquire(self):
+        took = super().try_acquire()
+        if took:
+            with self._count_lock:
+                self.taken += 1
+        return took
+
+
+def test_a_busy_budget_spends_no_token_on_a_page_past_the_end(router, make_client):
+    # One token every 0.2 s: page 2 queues for its slot; page 3, fetched ahead, is only a guess
+    # until page 2 is known full. It must neither be sent nor hold a slot it then throws away.
+    fake = FakeWistia(150)
+    events_route(router, fake)
+    budget = CountingBudget(300, burst=1)
+    client = make_client(budget=budget, page_prefetch=2)
+
+    pages = pages_of(client)
+
+    assert [len(p.records) for p in pages] == [100, 50]
+    assert fake.pages_requested == [1, 2]
+    assert budget.taken == 2
+    # so the next caller waits one interval after page 2, not two
+    assert budget.free_in() <= budget.interval
+
+
+def test_a_busy_budget_fetches_the_pages_needed_and_no_more(router, make_client):
+    fake = FakeWistia(350)
+    events_route(router, fake)
+    budget = CountingBudget(300, burst=1)
+
+    pages = pages_of(make_client(budget=budget, page_prefetch=3))
+
+    assert [p.number for p in pages] == [1, 2, 3, 4]
+    assert sorted(fake.pages_requested) == [1, 2, 3, 4]
+    assert budget.taken == 4
+
+
+def test_a_fetched_ahead_page_takes_a_spare_token_at_once(router, make_client):
+    # With tokens to spare (nobody queued), prefetching is as fast as before: pages 2 and 3 go
+    # out together as soon as page 1 is full.
+    fake = FakeWistia(250, delay=lambda page: 0.05 if page > 1 else 0.0)
+    events_route(router, fake)
+    client = make_client(budget=CountingBudget(6_000, burst=10), page_prefetch=2)
+
+    started = time.monotonic()
+    pages = pages_of(client)
+
+    assert [p.number for p in pages] == [1, 2, 3]
+    assert time.monotonic() - started < 0.15 + 0.05  # two rounds of 50 ms, not three
+    assert client.stats.budget_wait_seconds < 0.05
+
+
+def test_abandoning_the_iteration_wakes_pages_waiting_for_spare_budget(router, make_client):
+    fake = FakeWistia(5_000, delay=lambda page: 0.3 if page == 2 else 0.0)
+    events_route(router, fake)
+    budget = CountingBudget(60, burst=2)  # pages 1 and 2 now, the next token a second away
+    threads_before = threading.active_count()
+
+    pages = make_client(budget=budget, page_prefetch=4).iter_event_pages(MEDIA, DAY, DAY)
+    next(pages)
+    time.sleep(0.05)  # page 2 is on the wire; the guesses 3-5 wait for a spare token
+    started = time.monotonic()
+    pages.close()
+
+    # closing waits for page 2's answer only: the guesses are woken, not left to poll
+    assert time.monotonic() - started < 0.8
+    assert fake.pages_requested == [1, 2]
+    assert budget.taken == 2
+    assert threading.active_count() == threads_before

@@ -54,6 +54,10 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 LOGGER_NAME = "wistia_assets.wistia"
 
+# How often a speculative page looks for a spare token while it is not needed yet: it is woken
+# at once when it becomes needed, so this only bounds how late it notices budget going spare.
+_SPARE_POLL_SECONDS = (0.005, 1.0)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -112,6 +116,8 @@ class _Call:
     description: RequestDescription
     expect: type
     cancel: threading.Event | None = None
+    # None: needed now. An event: a page fetched ahead, needed once the event is set.
+    wanted: threading.Event | None = None
     attempts: int = 0
 
 
@@ -237,7 +243,9 @@ class WistiaClient:
         media_id = parse_media_id(media_id)
         start, end = _date_range(start_date, end_date)
 
-        def fetch(number: int, cancel: threading.Event | None) -> Page:
+        def fetch(
+            number: int, cancel: threading.Event | None, wanted: threading.Event | None
+        ) -> Page:
             params = {
                 "media_id": media_id,
                 "start_date": start,
@@ -248,7 +256,7 @@ class WistiaClient:
             description = RequestDescription(
                 "/stats/events.json", params, media_id=media_id, page=number
             )
-            call = _Call(description, expect=list, cancel=cancel)
+            call = _Call(description, expect=list, cancel=cancel, wanted=wanted)
             return self._page(call, number)
 
         return ordered_pages(
@@ -321,7 +329,7 @@ class WistiaClient:
 
     def _attempt(self, call: _Call) -> _Answer:
         self._raise_if_cancelled(call)
-        waited = self.budget.acquire()
+        waited = self._take_token(call)
         self._raise_if_cancelled(call)  # the wait for a token can be long; the page may be moot
         call.attempts += 1
         self.stats.record_request(waited, retry=call.attempts > 1)
@@ -416,6 +424,26 @@ class WistiaClient:
             request_id or "none",
             extra=_log_fields(call, status, request_id) | {"wistia_wait_seconds": wait},
         )
+
+    def _take_token(self, call: _Call) -> float:
+        """Wait for a budget token; return the seconds waited.
+
+        A needed request queues for its turn. A page fetched ahead may be past the end of the
+        window, so until it is needed it only takes a token that is spare now: it never makes a
+        needed request wait, and never reserves a slot that is thrown away when the window
+        turns out to end before it.
+        """
+        wanted = call.wanted
+        if wanted is None or wanted.is_set():
+            return self.budget.acquire()
+        started = time.monotonic()
+        low, high = _SPARE_POLL_SECONDS
+        while not wanted.is_set():
+            if self.budget.try_acquire():
+                return time.monotonic() - started
+            wanted.wait(min(max(self.budget.free_in(), low), high))
+            self._raise_if_cancelled(call)
+        return time.monotonic() - started + self.budget.acquire()
 
     @staticmethod
     def _raise_if_cancelled(call: _Call) -> None:

@@ -5,6 +5,14 @@ than `per_page`. With ~200 ms per request, one request at a time cannot use a 48
 to `depth` pages are fetched concurrently; they are still handed out strictly in order, and the
 caller writes each page to storage before asking for the next, so at most `depth` pages are in
 memory besides the one the caller holds.
+
+A page fetched ahead is speculative until the page before it turns out full: the end of a window
+is only known when a short page arrives, so it may be a page past the end. Speculative pages get
+a `wanted` event and may only spend budget nobody else is waiting for (see the client); once the
+event is set they queue like any needed page. Without that, a budget-bound run spends a token on
+about one page past the end of every window: at 240 requests/minute and 200 ms latency, a
+backfill of three-page days took 30 % longer with two pages in flight than with one
+(docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -19,7 +27,12 @@ P = TypeVar("P")
 
 
 class FetchPage(Protocol[P]):
-    def __call__(self, number: int, cancel: threading.Event | None) -> P: ...
+    def __call__(
+        self, number: int, cancel: threading.Event | None, wanted: threading.Event | None
+    ) -> P:
+        """Fetch page `number`. `cancel` set: nobody wants it any more. `wanted` None: needed
+        now; an event: speculative until it is set."""
+        ...
 
 
 def ordered_pages(
@@ -34,7 +47,7 @@ def ordered_pages(
 def _one_at_a_time(fetch: FetchPage[P], first: int, is_last: Callable[[P], bool]) -> Iterator[P]:
     number = first
     while True:
-        page = fetch(number, None)
+        page = fetch(number, None, None)
         last = is_last(page)
         yield page
         # Drop our reference before the next request: the caller may already have let it go.
@@ -48,15 +61,21 @@ def _fetched_ahead(
     fetch: FetchPage[P], first: int, is_last: Callable[[P], bool], depth: int
 ) -> Iterator[P]:
     cancel = threading.Event()
-    end_lock = threading.Lock()
+    lock = threading.Lock()
     end: int | None = None  # the lowest page number known to be short, from any thread
+    wanted: dict[int, threading.Event] = {}  # issued, not yet handed out: set once needed
+    full_early: set[int] = set()  # full pages whose successor was not issued yet
 
-    def fetch_and_note_end(number: int) -> P:
+    def fetch_and_note_end(number: int, page_wanted: threading.Event) -> P:
         nonlocal end
-        page = fetch(number, cancel)
-        if is_last(page):
-            with end_lock:
+        page = fetch(number, cancel, page_wanted)
+        with lock:
+            if is_last(page):
                 end = number if end is None else min(end, number)
+            elif number + 1 in wanted:
+                wanted[number + 1].set()  # the next page is no longer a guess
+            else:
+                full_early.add(number)
         return page
 
     window: deque[Future[P]] = deque()
@@ -65,16 +84,26 @@ def _fetched_ahead(
 
     def issue(limit: int) -> None:
         nonlocal next_number
-        while len(window) < limit and (end is None or next_number <= end):
-            window.append(executor.submit(fetch_and_note_end, next_number))
-            next_number += 1
+        with lock:
+            while len(window) < limit and (end is None or next_number <= end):
+                page_wanted = threading.Event()
+                if next_number == first or next_number - 1 in full_early:
+                    full_early.discard(next_number - 1)
+                    page_wanted.set()
+                wanted[next_number] = page_wanted
+                window.append(executor.submit(fetch_and_note_end, next_number, page_wanted))
+                next_number += 1
 
+    number = first
     try:
         # Slow start: most days of one media fit on one page, so do not spend a request on
         # page 2 until page 1 turns out full.
         issue(1)
         while window:
             page = window.popleft().result()
+            with lock:
+                wanted.pop(number, None)
+            number += 1
             last = is_last(page)
             if not last:
                 issue(depth)
@@ -84,8 +113,12 @@ def _fetched_ahead(
                 return
     finally:
         # Pages past the end (or after a failure, or an abandoned iteration) are not wanted:
-        # queued ones never start, running ones stop before their next attempt.
+        # queued ones never start, running ones stop before their next attempt, and the ones
+        # waiting for spare budget are woken to see the cancellation.
         cancel.set()
+        with lock:
+            for page_wanted in wanted.values():
+                page_wanted.set()
         for future in window:
             future.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
