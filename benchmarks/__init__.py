@@ -1,0 +1,6 @@
+"""Benchmarks that anyone can rerun: `python -m benchmarks.ingestion` (see docs/BENCHMARKS.md).
+
+They print numbers measured side by side in one run (ratios, not timed assertions): a number
+only means something next to its neighbour on the same machine at the same time. Not part of the
+pytest suite; `wistia_assets_tests/test_benchmarks_smoke.py` keeps the harness itself honest.
+"""
