@@ -50,5 +50,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/black .
 
+# Measurements, not tests: minutes each, numbers in docs/BENCHMARKS.md and docs/RELIABILITY.md.
+# `make bench BENCH_ARGS=--quick` is a ~30 s smoke run.
+bench: $(STAMP) java
+	$(BIN)/python -m benchmarks.ingestion $(BENCH_ARGS)
+
 clean:
 	rm -rf .lake .dagster_home spark-warehouse metastore_db derby.log
