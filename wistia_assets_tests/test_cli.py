@@ -281,3 +281,29 @@ def test_query_prints_silver_results(rerun_lake, monkeypatch):
     assert_one_line_error(code, err, "fact_evnts")
     code, _, err = cli("query")
     assert_one_line_error(code, err, "--smoke")
+
+
+def test_a_failed_rerun_sends_the_same_alert_as_the_sensor(env, monkeypatch):
+    """A run the CLI executes is invisible to the failure sensor: the CLI alerts itself, with
+    the partition, the failed assets, the one-line cause and Wistia's x-request-id."""
+    import json
+
+    from wistia_assets.sandbox import serve
+
+    sandbox = SandboxWistia(token="the-right-token", seed=SEED, events_per_day=EVENTS_PER_DAY)
+    with serve(sandbox) as server:
+        monkeypatch.setenv("WISTIA_API_TOKEN", "a-rotated-token-9d3e")
+        monkeypatch.setenv("WISTIA_BASE_URL", server.url)
+        monkeypatch.setenv("MEDIA_IDS", A)
+        code, out, err = cli("rerun", "--date", DAY.isoformat(), "--quiet")
+    assert code == 1
+    assert "rejected the API token" in out
+    alerts = Path(env["WISTIA_LAKE_ROOT"], "_state", "run_failures.jsonl").read_text().splitlines()
+    (alert,) = [json.loads(line) for line in alerts]  # one failed run, one alert
+    assert alert["partition"] == f"{DAY.isoformat()}|{A}"
+    assert alert["source"] == "wistia-assets CLI"
+    assert "bronze_events" in alert["assets"]
+    assert "rejected the API token" in alert["error"]
+    (logged,) = sandbox.request_log.entries()
+    assert alert["x_request_id"] == logged.request_id
+    assert "a-rotated-token-9d3e" not in json.dumps(alert) + out + err

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from wistia_assets.orchestration.alerts import describe_run_failure, one_line, root_cause
 from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_JOB
 from wistia_assets.partitions import Window, days
 from wistia_assets.run_health import fail_runs_whose_process_died
@@ -32,6 +33,7 @@ class Outcome:
     # (asset, check, passed, severity "ERROR"|"WARN", short description of the metadata)
     checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
     error: str | None = None
+    run_id: str | None = None
 
 
 def dagster_instance():
@@ -49,18 +51,6 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _root_cause(error) -> str:
-    """The innermost error that is not a Dagster wrapper ("Error occurred while executing...",
-    "Exceeded max_retries"), as its first meaningful line."""
-    while error.cause is not None and (
-        error.cls_name.startswith("Dagster") or error.message.startswith("Exceeded max_retries")
-    ):
-        error = error.cause
-    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
-    text = lines[0] if lines else error.cls_name
-    return text if text.startswith(error.cls_name) else f"{error.cls_name}: {text}"
-
-
 def _first_failure(result) -> str:
     for event in result.all_events:
         if event.is_step_failure:
@@ -68,7 +58,7 @@ def _first_failure(result) -> str:
             if data.user_failure_data and data.user_failure_data.description:
                 return data.user_failure_data.description
             if data.error is not None:
-                return _root_cause(data.error)
+                return one_line(root_cause(data.error))
     return "the run failed (see the Dagster UI for the event log)"
 
 
@@ -80,7 +70,7 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
         run_config=QUIET_LOGS if quiet_logs else None,
         **kwargs,
     )
-    outcome = Outcome(label, result.success, time.monotonic() - started)
+    outcome = Outcome(label, result.success, time.monotonic() - started, run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         outcome.metadata[mat.asset_key.to_user_string()] = {
@@ -174,15 +164,35 @@ def main(args: argparse.Namespace) -> int:
         outcomes.append(outcome)
         if not args.quiet:
             _print_outcome(outcome)
-    dim = execute(defs.resolve_job_def(DIM_MEDIA_JOB), "dim_media", instance, True)
-    outcomes.append(dim)
-    if not args.quiet:
-        _print_outcome(dim)
+    # dim_media upserts the latest metadata snapshots: worth a run only if this one wrote some
+    # (when every window failed it would only fail again, for a consequential reason).
+    if any("bronze_media_metadata" in o.metadata for o in outcomes):
+        dim = execute(defs.resolve_job_def(DIM_MEDIA_JOB), "dim_media", instance, True)
+        outcomes.append(dim)
+        if not args.quiet:
+            _print_outcome(dim)
+    elif not args.quiet:
+        print("  skip dim_media: no new media metadata snapshot")
 
+    _alert_failures(defs, instance, outcomes)
     from wistia_assets.commands.summary import print_summary
 
     print_summary(settings, outcomes, time.monotonic() - started)
     return 0 if all(o.success for o in outcomes) else 1
+
+
+def _alert_failures(defs, instance, outcomes: list[Outcome]) -> None:
+    """Runs executed here are not seen by the code location's failure sensor (they belong to no
+    launched job): send their alerts the same way, so a failed rerun still pages someone."""
+    failed = [o for o in outcomes if not o.success and o.run_id]
+    if not failed:
+        return
+    alerts = defs.resources["alerts"]
+    for outcome in failed:
+        run = instance.get_run_by_id(outcome.run_id)
+        alert = describe_run_failure(instance, run, outcome.error)
+        alert["source"] = "wistia-assets CLI"
+        print(f"alert sent to {alerts.notify(alert)}: {outcome.label}")
 
 
 def _lake(settings: Settings) -> str:

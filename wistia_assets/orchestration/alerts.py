@@ -43,9 +43,12 @@ def one_line(text: str | None) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
 
 
-def _root_cause(error) -> str:
-    """The innermost error that is not a Dagster wrapper ("Error occurred while executing ...")."""
-    while error.cause is not None and error.cls_name.startswith("Dagster"):
+def root_cause(error) -> str:
+    """The innermost error that is not a Dagster wrapper ("Error occurred while executing ...",
+    "Exceeded max_retries"), prefixed with its class."""
+    while error.cause is not None and (
+        error.cls_name.startswith("Dagster") or error.message.startswith("Exceeded max_retries")
+    ):
         error = error.cause
     message = error.message.strip()
     return message if message.startswith(error.cls_name) else f"{error.cls_name}: {message}"
@@ -67,8 +70,15 @@ def _step_assets(instance: DagsterInstance, run: DagsterRun) -> dict[str, list[s
 
 
 def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
-    run = context.dagster_run
-    instance = context.instance
+    return describe_run_failure(
+        context.instance, context.dagster_run, context.failure_event.message
+    )
+
+
+def describe_run_failure(
+    instance: DagsterInstance, run: DagsterRun, failure_message: str | None
+) -> dict[str, Any]:
+    """The alert of one failed run, from the instance's event log (sensor and CLI alike)."""
     step_assets = _step_assets(instance, run)
     planned = sorted({a for assets in step_assets.values() for a in assets})
     alert: dict[str, Any] = {
@@ -78,7 +88,7 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
         "tick": run.tags.get("wistia/tick"),
         "backfill": run.tags.get("dagster/backfill"),
         "assets": [],
-        "error": one_line(context.failure_event.message),
+        "error": one_line(failure_message),
         "x_request_id": None,
         "failed_steps": [],
     }
@@ -95,7 +105,7 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
             if "status" in metadata:
                 step["status"] = metadata["status"]
         elif data.error is not None:
-            step["error"] = one_line(_root_cause(data.error))
+            step["error"] = one_line(root_cause(data.error))
         alert["failed_steps"].append(step)
     failed_assets = {a for step in alert["failed_steps"] for a in step.get("assets") or []}
     # No step failed (the run worker died, a launch error): name what the run was to build.
