@@ -12,6 +12,8 @@ No Dagster import: the Glue job uses this module too.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import io
 import os
 import uuid
@@ -23,6 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 # S3 multipart parts must be >= 5 MiB (except the last); 8 MiB keeps memory flat and small.
 MULTIPART_CHUNK = 8 * 1024 * 1024
 STAGING_DIR = "_staging"
+LOCK_DIR = "_locks"
 
 
 class ObjectStore(Protocol):
@@ -35,6 +38,7 @@ class ObjectStore(Protocol):
     def open_writer(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
     def list_keys(self, prefix: str) -> list[str]: ...
     def delete_keys(self, keys: Iterable[str]) -> None: ...
+    def lock(self, name: str) -> contextlib.AbstractContextManager[None]: ...
 
 
 def _check_key(key: str) -> str:
@@ -102,6 +106,18 @@ class LocalStore:
             while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Exclusive among every process of this host writing `name` (a partition), until the
+        block ends or the holder dies: flock is released by the kernel, so a SIGKILLed writer
+        never leaves it held. Two runs of one partition otherwise delete each other's parts."""
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        path = self.root / LOCK_DIR / f"{digest}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield  # closing the file releases the lock
 
 
 class _MultipartWriter(io.RawIOBase):
@@ -217,6 +233,12 @@ class S3Store:
                 batch = []
         if batch:
             self._delete(batch)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """No lock on S3: the aws deployment's run queue runs one run per media at a time
+        (deploy/dagster.yaml), which is what keeps writers of one partition apart there."""
+        yield
 
     def _delete(self, batch: list[dict]) -> None:
         response = self.client.delete_objects(

@@ -63,13 +63,23 @@ class PartitionWriter:
         self._out = None
         self._part_rows = 0
         self._part_bytes = 0
+        self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> PartitionWriter:
+        # One writer of the partition at a time: a commit deletes every part its manifest does
+        # not name, which would include the finished parts of a writer still running.
+        self._lock = self.store.lock(self.partition)
+        self._lock.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         # On error, the open part is aborted (never becomes visible) and no manifest is written.
-        self._stack.__exit__(exc_type, exc, tb)
+        try:
+            self._stack.__exit__(exc_type, exc, tb)
+        finally:
+            if self._lock is not None:
+                self._lock.__exit__(exc_type, exc, tb)
+                self._lock = None
 
     def _open_part(self) -> None:
         key = f"{self.partition}/{part_name(len(self.parts), self.run_token)}"

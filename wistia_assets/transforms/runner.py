@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import reduce
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from wistia_assets.settings import parse_date, parse_media_id
 from wistia_assets.storage.layout import (
+    BRONZE_EVENTS,
+    BRONZE_MEDIA_BY_DATE,
     SILVER_DIM_MEDIA,
     SILVER_FACT_EVENTS,
     SILVER_FACT_MEDIA_BY_DATE,
@@ -38,7 +42,8 @@ from wistia_assets.transforms.bronze_reader import (
 )
 from wistia_assets.transforms.channels import UNKNOWN as UNKNOWN_CHANNEL
 from wistia_assets.transforms.paths import spark_path
-from wistia_assets.transforms.pii import assert_no_personal_columns, personal_value_counts
+from wistia_assets.transforms.pii import assert_no_personal_columns, personal_value_checks
+from wistia_assets.transforms.schema import PARTITION_COLUMNS
 from wistia_assets.transforms.session import configure_silver_session
 from wistia_assets.transforms.silver_writes import (
     data_files,
@@ -66,6 +71,7 @@ EVENT_PREVIEW = (
     "payload_era",
 )
 TIMESTAMP_TEXT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
+NEIGHBOUR_KEY = T.StructType([T.StructField("event_key", T.StringType())])
 
 __all__ = ["TABLES", "BronzeNotIngested", "run_dim_media", "run_partition"]
 
@@ -94,10 +100,17 @@ def run_partition(
     configure_silver_session(spark)
     bronze, silver = store_for_uri(bronze_root), store_for_uri(silver_root)
     started = time.monotonic()
-    if table == "fact_events":
-        metrics = _fact_events(spark, bronze, silver, day, media, hash_key or b"")
-    else:
-        metrics = _fact_media_by_date(spark, bronze, silver, day, media)
+    source = window_partition(
+        BRONZE_EVENTS if table == "fact_events" else BRONZE_MEDIA_BY_DATE, day, media
+    )
+    # One Silver build per media at a time (the neighbour guard reads dt-1 and dt+1 of the same
+    # media), and no Bronze re-pull of the partition while it is read: a pull's commit deletes
+    # the parts this build reads. Local locks only (flock); on S3 the run queue does it.
+    with silver.lock(f"silver/wistia/media_id={media}"), bronze.lock(source):
+        if table == "fact_events":
+            metrics = _fact_events(spark, bronze, silver, day, media, hash_key or b"")
+        else:
+            metrics = _fact_media_by_date(spark, bronze, silver, day, media)
     metrics["elapsed_seconds"] = round(time.monotonic() - started, 3)
     log.info(
         "silver %s %s|%s: %d rows, %d duplicates removed, %d quarantined",
@@ -126,15 +139,28 @@ def _as_text(frame: DataFrame) -> DataFrame:
     return frame.select(*columns)
 
 
-def _preview(
-    spark: SparkSession, silver: ObjectStore, partition: str, columns: tuple[str, ...]
-) -> list[dict[str, str | None]]:
+def _read_written(
+    spark: SparkSession, silver: ObjectStore, prefix: str, schema: T.StructType | None
+) -> DataFrame | None:
+    """The Parquet just written under `prefix` (None when there is none). `schema` is the data
+    schema it was written with: given, Spark skips the job that reads a footer to infer it."""
+    files = data_files(silver, prefix)
+    if not files:
+        return None
+    reader = spark.read if schema is None else spark.read.schema(schema)
+    return reader.parquet(*[spark_path(silver, key) for key in files])
+
+
+def _data_schema(final: DataFrame) -> T.StructType:
+    """What `replace_partition` writes into the files: the frame without its partition columns."""
+    return T.StructType([f for f in final.schema.fields if f.name not in PARTITION_COLUMNS])
+
+
+def _preview(written: DataFrame | None, columns: tuple[str, ...]) -> list[dict[str, str | None]]:
     """The first rows of the partition as written: its single file is already sorted, so a
     limit over the file reads a few rows instead of sorting the day again."""
-    files = data_files(silver, partition)
-    if not files:
+    if written is None:
         return []
-    written = spark.read.parquet(*[spark_path(silver, key) for key in files])
     return [row.asDict() for row in _as_text(written.select(*columns)).take(PREVIEW_ROWS)]
 
 
@@ -148,29 +174,61 @@ def _bronze_facts(partition: BronzePartition, bronze_rows: int) -> dict[str, Any
     }
 
 
-def _summarise_lines(
-    parsed: DataFrame, unknown: DataFrame
-) -> tuple[int, int, dict[str, int], dict[str, int]]:
-    """(all lines, valid lines, {reason: lines}, {unknown field: records}) in one Spark job."""
+@dataclass
+class _Summary:
+    lines: int  # every Bronze line read
+    valid: int  # lines without a quarantine reason
+    reasons: dict[str, int]  # reason -> lines
+    unknown: dict[str, int]  # unknown top-level field -> records
+    stats: dict[str, Any]  # the caller's aggregates over the valid lines (None: no valid line)
+
+
+def _summarise(
+    marked: DataFrame, unknown: DataFrame, columns: list[str], stats: dict[str, Column]
+) -> _Summary:
+    """Count lines by quarantine reason, records by unknown field, and the caller's `stats`
+    (aggregates over `columns` of `marked`) of the valid lines, all in one Spark action."""
+    types = dict(marked.select(*columns).dtypes)
+    lines = marked.select(F.lit("reason").alias("kind"), F.col("reason").alias("name"), *columns)
+    fields = unknown.select(
+        F.lit("field").alias("kind"),
+        F.col("field").alias("name"),
+        *[F.lit(None).cast(types[c]).alias(c) for c in columns],
+    )
     counted = (
-        parsed.select(F.lit("reason").alias("kind"), F.col("reason").alias("name"))
-        .unionByName(unknown.select(F.lit("field").alias("kind"), F.col("field").alias("name")))
+        lines.unionByName(fields)
         .groupBy("kind", "name")
-        .agg(F.count("*").alias("n"))
+        .agg(F.count("*").alias("n"), *[column.alias(name) for name, column in stats.items()])
         .collect()
     )
-    reasons = {row["name"]: row["n"] for row in counted if row["kind"] == "reason"}
-    fields = {row["name"]: row["n"] for row in counted if row["kind"] == "field"}
-    valid = reasons.pop(None, 0)
-    return valid + sum(reasons.values()), valid, reasons, fields
+    summary = _Summary(0, 0, {}, {}, dict.fromkeys(stats))
+    for row in counted:
+        if row["kind"] == "field":
+            summary.unknown[row["name"]] = row["n"]
+        elif row["name"] is None:
+            summary.valid = row["n"]
+            summary.stats = {name: row[name] for name in stats}
+        else:
+            summary.reasons[row["name"]] = row["n"]
+    summary.lines = summary.valid + sum(summary.reasons.values())
+    return summary
 
 
-def _scan_written(spark: SparkSession, silver: ObjectStore, prefix: str) -> dict[str, int]:
-    """IP/e-mail-looking values in what was just written (read back: small, already typed)."""
-    files = data_files(silver, prefix)
-    if not files:
-        return {}
-    return personal_value_counts(spark.read.parquet(*[spark_path(silver, k) for k in files]))
+def _scan_written(
+    written: DataFrame | None, extra: dict[str, Column] | None = None
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """IP/e-mail-looking values per column of what was just written (read back: small, already
+    typed), and `extra` aggregates over it, in one Spark action."""
+    extra = extra or {}
+    if written is None:
+        return {}, dict.fromkeys(extra)
+    checks = personal_value_checks(written)
+    if not checks and not extra:
+        return {}, {}
+    # Prefixed so an extra's name cannot collide with a column's (a check is named after one).
+    row = written.agg(*checks, *[c.alias(f"__{n}") for n, c in extra.items()]).first().asDict()
+    found = {name: row.pop(f"__{name}") for name in extra}
+    return {name: int(n) for name, n in row.items() if n}, found
 
 
 def _neighbour_days(day: str) -> tuple[str, str]:
@@ -178,24 +236,20 @@ def _neighbour_days(day: str) -> tuple[str, str]:
     return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
 
 
-def _event_stats(guarded: DataFrame, day: str) -> dict[str, Any]:
-    """Counts of the deduplicated rows in one pass: kept rows and neighbour clashes by day."""
-    kept = F.col("_clash_dt").isNull()
+def _event_stats(day: str) -> tuple[list[str], dict[str, Column]]:
+    """The aggregates `_summarise` computes over the valid event lines of a `mark_kept` frame."""
+    kept = F.col("_kept")
     received = F.col("_received_at")
     before, after = _neighbour_days(day)
-    row = guarded.agg(
-        F.count("*").alias("deduped"),
-        F.count(F.when(kept, 1)).alias("rows"),
-        F.countDistinct(F.when(kept, F.col("_event_key"))).alias("distinct_event_keys"),
-        F.count(F.when(kept & (F.to_date(received) != F.to_date(F.lit(day))), 1)).alias(
-            "out_of_day"
-        ),
-        F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT).alias("min_received_at"),
-        F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT).alias("max_received_at"),
-        F.count(F.when(F.col("_clash_dt") == before, 1)).alias(before),
-        F.count(F.when(F.col("_clash_dt") == after, 1)).alias(after),
-    ).first()
-    return row.asDict()
+    return ["_first", "_kept", "_clash_dt", "_received_at"], {
+        "deduped": F.count(F.when(F.col("_first"), 1)),
+        "rows": F.count(F.when(kept, 1)),
+        "out_of_day": F.count(F.when(kept & (F.to_date(received) != F.to_date(F.lit(day))), 1)),
+        "min_received_at": F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT),
+        "max_received_at": F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT),
+        before: F.count(F.when(F.col("_clash_dt") == before, 1)),
+        after: F.count(F.when(F.col("_clash_dt") == after, 1)),
+    }
 
 
 def _neighbour_keys(
@@ -206,11 +260,9 @@ def _neighbour_keys(
     for other in _neighbour_days(day):
         files = data_files(silver, window_partition(SILVER_FACT_EVENTS, other, media_id))
         if files:
-            frames.append(
-                spark.read.parquet(*[spark_path(silver, key) for key in files]).select(
-                    "event_key", F.lit(other).alias("dt")
-                )
-            )
+            # Only the key is read, and its type is known: no footer-reading job to infer it.
+            keys = spark.read.schema(NEIGHBOUR_KEY).parquet(*[spark_path(silver, k) for k in files])
+            frames.append(keys.select("event_key", F.lit(other).alias("dt")))
     return reduce(DataFrame.unionByName, frames) if frames else None
 
 
@@ -227,38 +279,28 @@ def _fact_events(
     quarantine_prefix = quarantine_partition("events", day, media_id)
     stale = remove_stale_staging(silver, SILVER_FACT_EVENTS)
 
-    parsed = fact_events.parse_events(
-        read_lines(spark, bronze, partition), media_id=media_id
-    ).persist()
-    guarded = None
+    parsed = fact_events.parse_events(read_lines(spark, bronze, partition), media_id=media_id)
+    neighbours = _neighbour_keys(spark, silver, day, media_id)
+    # One cached frame of every line, marked kept or not: the counts, the Silver rows and the
+    # quarantine all read it, so Bronze is parsed and deduplicated once.
+    marked = fact_events.mark_kept(parsed, neighbours).persist()
     try:
-        bronze_rows, valid_rows, reasons, unknown = _summarise_lines(
-            parsed, fact_events.unknown_fields(parsed)
-        )
-
-        deduped = fact_events.keep_first_per_event_key(parsed.where(F.col("reason").isNull()))
-        neighbours = _neighbour_keys(spark, silver, day, media_id)
-        guarded = fact_events.guard_neighbours(deduped, neighbours).persist()
-        stats = _event_stats(guarded, day)
+        columns, aggregates = _event_stats(day)
+        summary = _summarise(marked, fact_events.unknown_fields(marked), columns, aggregates)
+        stats = {name: value or 0 for name, value in summary.stats.items()}
+        reasons = summary.reasons
         for other_dt in _neighbour_days(day):
             if stats[other_dt]:
                 reasons[fact_events.neighbour_reason(other_dt)] = stats[other_dt]
-        duplicates_removed = valid_rows - stats["deduped"]
+        duplicates_removed = summary.valid - stats["deduped"]
 
-        quarantine = fact_events.quarantine_lines(parsed).unionByName(
-            guarded.where(F.col("_clash_dt").isNotNull()).select(
-                F.concat(F.lit("event_key already in dt="), F.col("_clash_dt")).alias("reason"),
-                "line",
-                "part_key",
-                F.col("line_no").cast("long"),
-            )
-        )
         final = (
-            fact_events.to_silver(guarded.where(F.col("_clash_dt").isNull()), hash_key=hash_key)
+            fact_events.to_silver(marked.where(F.col("_kept")), hash_key=hash_key)
             .withColumn("dt", F.lit(day))
             .withColumn("media_id", F.lit(media_id))
         )
         assert_no_personal_columns(final)
+        written = None
         if stats["rows"]:
             replace_partition(
                 final,
@@ -266,41 +308,49 @@ def _fact_events(
                 table_prefix=SILVER_FACT_EVENTS,
                 order_by=["received_at", "event_key"],
             )
-            preview = _preview(spark, silver, target, EVENT_PREVIEW)
+            written = _read_written(spark, silver, target, _data_schema(final))
         else:
             drop_partition(silver, target)
-            preview = []
+        preview = _preview(written, EVENT_PREVIEW)
         quarantined = sum(reasons.values())
-        replace_quarantine(quarantine, store=bronze, prefix=quarantine_prefix, rows=quarantined)
+        replace_quarantine(
+            fact_events.quarantine_lines(marked),
+            store=bronze,
+            prefix=quarantine_prefix,
+            rows=quarantined,
+        )
+        # Distinct keys of the file as written, not of the frame before the write: the
+        # uniqueness check then vouches for what readers get.
+        personal, found = _scan_written(
+            written, {"distinct_event_keys": F.countDistinct("event_key")}
+        )
         return {
             "table": "fact_events",
             "dt": day,
             "media_id": media_id,
             "rows": int(stats["rows"]),
-            "distinct_event_keys": int(stats["distinct_event_keys"]),
+            "distinct_event_keys": int(found["distinct_event_keys"] or 0),
             "duplicates_removed": int(duplicates_removed),
             "quarantined": int(quarantined),
             "quarantine_reasons": dict(sorted(reasons.items())),
             "quarantine_location": spark_path(bronze, quarantine_prefix) if quarantined else None,
-            "unknown_fields": dict(sorted(unknown.items())),
+            "unknown_fields": dict(sorted(summary.unknown.items())),
             "out_of_day_share": (
                 round(stats["out_of_day"] / stats["rows"], 6) if stats["rows"] else 0.0
             ),
-            "min_received_at": stats["min_received_at"],
-            "max_received_at": stats["max_received_at"],
+            "min_received_at": summary.stats["min_received_at"],
+            "max_received_at": summary.stats["max_received_at"],
             "schema": _schema(final),
             "location": spark_path(silver, target),
             "partition_deleted": not stats["rows"],
-            **_bronze_facts(partition, bronze_rows),
+            **_bronze_facts(partition, summary.lines),
             "neighbours_checked": neighbours is not None,
             "stale_staging_removed": stale,
             "preview": preview,
-            "personal_values": _scan_written(spark, silver, target) if stats["rows"] else {},
+            "personal_values": personal,
         }
     finally:
-        for frame in (guarded, parsed):
-            if frame is not None:
-                frame.unpersist()
+        marked.unpersist()
 
 
 def _fact_media_by_date(
@@ -311,47 +361,54 @@ def _fact_media_by_date(
     quarantine_prefix = quarantine_partition("media_by_date", day, media_id)
     stale = remove_stale_staging(silver, SILVER_FACT_MEDIA_BY_DATE)
 
-    parsed = fact_media_by_date.parse_by_date(
-        read_lines(spark, bronze, partition), dt=day
-    ).persist()
-    final = None
+    parsed = fact_media_by_date.parse_by_date(read_lines(spark, bronze, partition), dt=day)
+    # One cached frame of every line, the first of its date marked: counts, totals, the row and
+    # the quarantine all read it.
+    marked = fact_media_by_date.mark_first(parsed).persist()
     try:
-        bronze_rows, valid_rows, reasons, unknown = _summarise_lines(
-            parsed, fact_media_by_date.unknown_fields(parsed)
+        first = F.col("_first")
+        summary = _summarise(
+            marked,
+            fact_media_by_date.unknown_fields(marked),
+            ["_first", "_load", "_play", "_hours"],
+            {
+                "rows": F.count(F.when(first, 1)),
+                "load_count": F.sum(F.when(first, F.col("_load").cast("long"))),
+                "play_count": F.sum(F.when(first, F.col("_play").cast("long"))),
+                "hours_watched": F.sum(F.when(first, F.col("_hours").cast("double"))),
+            },
         )
+        bronze_rows, valid_rows, reasons = summary.lines, summary.valid, summary.reasons
         out_of_day = sum(n for reason, n in reasons.items() if " outside dt=" in reason)
         typed_rows = valid_rows + out_of_day
         if bronze_rows == 0:
+            # The zero row is known without asking Spark: one row of zeros.
             data = fact_media_by_date.zero_day(spark, day)
+            totals = {"rows": 1, "load_count": 0, "play_count": 0, "hours_watched": 0.0}
         else:
-            data = fact_media_by_date.to_silver(
-                fact_media_by_date.keep_first_per_date(parsed.where(F.col("reason").isNull()))
-            )
+            data = fact_media_by_date.to_silver(marked.where(first))
+            totals = {name: value or 0 for name, value in summary.stats.items()}
         final = data.withColumn("dt", F.lit(day)).withColumn("media_id", F.lit(media_id))
         assert_no_personal_columns(final)
-        final = final.persist()
-        totals = final.agg(
-            F.count("*").alias("rows"),
-            F.coalesce(F.sum("load_count"), F.lit(0)).alias("load_count"),
-            F.coalesce(F.sum("play_count"), F.lit(0)).alias("play_count"),
-            F.coalesce(F.sum("hours_watched"), F.lit(0.0)).alias("hours_watched"),
-        ).first()
         rows = int(totals["rows"])
+        written = None
         if rows:
             replace_partition(
                 final, store=silver, table_prefix=SILVER_FACT_MEDIA_BY_DATE, order_by=["date"]
             )
             preview = [row.asDict() for row in _as_text(final.orderBy("date")).take(PREVIEW_ROWS)]
+            written = _read_written(spark, silver, target, _data_schema(final))
         else:
             drop_partition(silver, target)
             preview = []
         quarantined = sum(reasons.values())
         replace_quarantine(
-            fact_media_by_date.quarantine_lines(parsed),
+            fact_media_by_date.quarantine_lines(marked),
             store=bronze,
             prefix=quarantine_prefix,
             rows=quarantined,
         )
+        personal, _ = _scan_written(written)
         return {
             "table": "fact_media_by_date",
             "dt": day,
@@ -362,7 +419,7 @@ def _fact_media_by_date(
             "quarantined": int(quarantined),
             "quarantine_reasons": dict(sorted(reasons.items())),
             "quarantine_location": spark_path(bronze, quarantine_prefix) if quarantined else None,
-            "unknown_fields": dict(sorted(unknown.items())),
+            "unknown_fields": dict(sorted(summary.unknown.items())),
             # Share of readable records that describe another day than the partition's.
             "out_of_day_share": round(out_of_day / typed_rows, 6) if typed_rows else 0.0,
             "load_count": int(totals["load_count"]),
@@ -374,12 +431,10 @@ def _fact_media_by_date(
             **_bronze_facts(partition, bronze_rows),
             "stale_staging_removed": stale,
             "preview": preview,
-            "personal_values": _scan_written(spark, silver, target) if rows else {},
+            "personal_values": personal,
         }
     finally:
-        for frame in (final, parsed):
-            if frame is not None:
-                frame.unpersist()
+        marked.unpersist()
 
 
 def run_dim_media(
@@ -462,7 +517,9 @@ def run_dim_media(
             "location": spark_path(silver, SILVER_DIM_MEDIA),
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "preview": preview,
-            "personal_values": _scan_written(spark, silver, SILVER_DIM_MEDIA),
+            "personal_values": _scan_written(
+                _read_written(spark, silver, SILVER_DIM_MEDIA, schema=None)
+            )[0],
         }
     finally:
         for frame in (dim, parsed):
