@@ -9,12 +9,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from reliability.lab import MEDIA, CliProcess, Lab, stop_local_spark, wait_for_exit
+from reliability.lab import (
+    MEDIA,
+    CliProcess,
+    Lab,
+    default_day,
+    settled,
+    stop_local_spark,
+    wait_for_exit,
+)
 from reliability.matrix import Ctx, case
 from reliability.truth import (
     bronze_manifest,
     partition_snapshot,
-    silver_rows,
     sorted_rows,
 )
 from wistia_assets.storage.layout import (
@@ -193,12 +200,14 @@ def kill_silver(ctx: Ctx) -> None:
     group="replay",
 )
 def rerun_three_times(ctx: Ctx) -> None:
+    second = default_day() + timedelta(days=1)
     lab = ctx.lab(
         seed=32,
         events_per_day=300,
         faults="429=0.1,retry_after=1,503=0.1,foreign=0.03,bad=0.03",
+        clock_at=settled(second),  # every late event of both days has arrived
     )
-    days = [lab.day, lab.day + timedelta(days=1)]
+    days = [lab.day, second]
     rounds = []
     for round_no in range(3):
         for day in days:
@@ -225,39 +234,61 @@ def rerun_three_times(ctx: Ctx) -> None:
 @case(
     "concurrent_same_partition",
     "two runs of the same partition at once",
-    "two `wistia-assets rerun` of one (day, media) started together: both end, and the result "
-    "is consistent: Bronze manifest names only existing parts, Silver = truth",
+    "two `wistia-assets rerun` of one (day, media) started together, sharing the Dagster "
+    "instance (pools serialise their steps) and with an instance each (only the lake's "
+    "partition locks keep them apart): both succeed, the Bronze manifest names only existing "
+    "parts, no stray part is left, Silver = truth",
     group="process",
 )
 def concurrent_same_partition(ctx: Ctx) -> None:
     lab = ctx.lab(seed=33, events_per_day=600, faults="latency_ms=20")
     stop_local_spark()
     day = lab.day
-    for attempt in range(2):
-        first = lab.spawn_cli(
-            "rerun", "--date", day.isoformat(), "--media-id", M0, "--quiet", tag=f"a{attempt}"
-        )
-        second = lab.spawn_cli(
-            "rerun", "--date", day.isoformat(), "--media-id", M0, "--quiet", tag=f"b{attempt}"
-        )
-        runs = [first.wait(600), second.wait(600)]
-        ctx.note(
-            f"attempt {attempt + 1}: "
-            + ", ".join(
-                f"{r.label} {'ok' if r.success else 'failed: ' + str(r.error)}" for r in runs
+    for label, separate in (("shared instance", False), ("an instance each", True)):
+        procs = []
+        for tag in ("a", "b"):
+            env = {"DAGSTER_HOME": str(_own_home(lab, tag))} if separate else None
+            procs.append(
+                lab.spawn_cli(
+                    "rerun",
+                    "--date",
+                    day.isoformat(),
+                    "--media-id",
+                    M0,
+                    "--quiet",
+                    tag=f"{tag}-{'own' if separate else 'shared'}",
+                    env=env,
+                )
             )
+        runs = [proc.wait(600) for proc in procs]
+        outcome = ", ".join(
+            f"{r.label} {'ok' if r.success else 'failed: ' + str(r.error)}" for r in runs
         )
+        ctx.note(f"{label}: {outcome}")
+        ctx.check(all(r.success for r in runs), f"{label}: a concurrent run failed: {outcome}")
         manifest = bronze_manifest(lab.lake, day, M0)
-        missing = [
-            p["key"]
-            for p in (manifest or {}).get("parts", [])
-            if not (lab.lake / p["key"]).is_file()
-        ]
-        ctx.check(manifest is not None and not missing, f"manifest names missing parts {missing}")
-        ctx.check(any(r.success for r in runs), "neither concurrent run succeeded")
-        rows = silver_rows(lab.lake, SILVER_FACT_EVENTS, day, M0)
-        ctx.note(f"attempt {attempt + 1}: {len(rows)} fact_events rows")
+        named = {p["key"] for p in (manifest or {}).get("parts", [])}
+        missing = sorted(k for k in named if not (lab.lake / k).is_file())
+        folder = lab.lake / window_partition(BRONZE_EVENTS, day, M0)
+        stray = sorted(
+            p.name
+            for p in folder.glob("part-*")
+            if f"{folder.relative_to(lab.lake)}/{p.name}" not in named
+        )
+        ctx.check(
+            manifest is not None and not missing, f"{label}: manifest names missing {missing}"
+        )
+        ctx.check(not stray, f"{label}: parts no manifest names: {stray}")
         ctx.matches_truth(lab, [day], [M0])
+
+
+def _own_home(lab: Lab, tag: str) -> Path:
+    import shutil
+
+    home = lab.root / f"dagster_home_{tag}"
+    home.mkdir(exist_ok=True)
+    shutil.copy(lab.home / "dagster.yaml", home / "dagster.yaml")
+    return home
 
 
 @case(

@@ -13,6 +13,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -237,9 +238,9 @@ class Lab:
     def cli_command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "wistia_assets.cli", *args]
 
-    def spawn_cli(self, *args: str, tag: str) -> CliProcess:
+    def spawn_cli(self, *args: str, tag: str, env: dict[str, str] | None = None) -> CliProcess:
         """`wistia-assets <args>` in a subprocess with the deployment's environment."""
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, **(env or {})}
         # One Spark driver per subprocess at 1 GB: the machine is shared.
         env.setdefault("WISTIA_SPARK_DRIVER_MEMORY", "1g")
         out = self.root / f"{tag}.out"
@@ -353,8 +354,16 @@ def _alive(pid: int) -> bool:
 
 
 def _last_error_line(stderr: str) -> str | None:
-    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
-    return lines[-1] if lines else (stderr.strip().splitlines() or [None])[-1]
+    """The CLI's one-line error, else the exception line of a traceback, else the last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for wanted in (
+        lambda line: line.startswith("error:"),
+        lambda line: re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b", line) is not None,
+    ):
+        found = [line for line in lines if wanted(line)]
+        if found:
+            return found[-1]
+    return lines[-1] if lines else None
 
 
 def first_failure(events) -> str:

@@ -124,7 +124,7 @@ class Ctx:
         self.expect(hits)
         if self.report_secret_scan:
             self.note(
-                "secret scan: {files} files ({bytes} bytes) in the lake and DAGSTER_HOME, "
+                "secret scan: {files} files ({bytes} bytes: lake, DAGSTER_HOME, CLI output), "
                 "{records} event log entries and run records, {logs} Python log records, "
                 "{streams} captured stdout/stderr streams: {hits} hits".format(
                     **counts, hits=len(hits)
@@ -134,8 +134,9 @@ class Ctx:
 
 def scan_for_secrets(lab: Lab) -> tuple[list[str], dict[str, int]]:
     """The token and hash key in every file, log record, stream and Dagster record of the lab."""
-    hits, files = scan_files([lab.lake, lab.home], SECRETS)
-    size = sum(p.stat().st_size for r in (lab.lake, lab.home) for p in r.rglob("*") if p.is_file())
+    # The whole lab folder: lake, DAGSTER_HOME(s) with their SQLite files, subprocess output.
+    hits, files = scan_files([lab.root], SECRETS)
+    size = sum(p.stat().st_size for p in lab.root.rglob("*") if p.is_file())
     for i, line in enumerate(lab.capture.lines):
         hits += scan_text(line, SECRETS, f"Python log record #{i}")
     for i, text in enumerate(lab.outputs):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from reliability.matrix import CaseResult
 from reliability.suite import machine
@@ -41,17 +40,17 @@ def print_results(results: list[CaseResult]) -> None:
 
 
 def write_json(results: list[CaseResult], path: str) -> None:
+    fields = ("name", "title", "asserts", "group", "passed", "seconds", "failures", "notes")
+    run_fields = ("label", "success", "seconds", "requests", "injected", "retries", "error")
     payload = {
         "machine": machine(),
         "cases": [
             {
-                **{k: v for k, v in asdict(r).items() if k != "runs"},
+                **{k: getattr(r, k) for k in fields},
                 "requests": r.requests,
                 "injected": r.injected,
                 "retries": r.retries,
-                "runs": [
-                    {k: v for k, v in asdict(run).items() if k != "metadata"} for run in r.runs
-                ],
+                "runs": [{k: getattr(run, k) for k in run_fields} for run in r.runs],
             }
             for r in results
         ],

@@ -164,6 +164,7 @@ LAYOUT = re.compile(
             r"silver/wistia/dim_media/[^/]+",
             r"_state/[^/]+",
             r"_staging/[0-9a-f]{32}\.tmp",
+            r"_locks/[0-9a-f]{32}\.lock",
         ]
     )
     + ")$"

@@ -65,4 +65,6 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        # A shared machine: other jobs' load stretches every wall time here.
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
