@@ -22,10 +22,14 @@ Quarantine (first matching reason wins; the raw line goes to the Bronze zone's q
 `unparsable JSON` (not a JSON object), `record media_id=<B> differs from partition
 media_id=<A>` (another media's event; a record without `media_id` belongs to its partition),
 `missing event_key`, `unparsable received_at`, `percent_viewed not a number`, `percent_viewed
-out of range`, and `event_key already in dt=<other>` (see `guard_neighbours`).
+out of range`, and `event_key already in dt=<other>` (see `mark_kept`).
 
-Deduplication: one row per `event_key`, the first occurrence in Bronze order (part, then line),
-which is the newest page position since pages are pulled newest-first.
+Deduplication: one row per `event_key`, the first valid occurrence in Bronze order (part, then
+line), which is the newest page position since pages are pulled newest-first.
+
+`mark_kept` decides both on every parsed line at once, so that the runner counts, writes and
+quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
+however small the day).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ UNPARSABLE_RECEIVED_AT = "unparsable received_at"
 PERCENT_NOT_A_NUMBER = "percent_viewed not a number"
 PERCENT_OUT_OF_RANGE = "percent_viewed out of range"
 
+NEIGHBOUR_REASON_PREFIX = "event_key already in dt="
+
 _FRACTIONAL_SECONDS = r"T\d{2}:\d{2}:\d{2}\.\d+"
 
 
@@ -62,7 +68,7 @@ def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
 
 
 def neighbour_reason(other_dt: str) -> str:
-    return f"event_key already in dt={other_dt}"
+    return NEIGHBOUR_REASON_PREFIX + other_dt
 
 
 def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
@@ -102,28 +108,36 @@ def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
     return parsed.withColumn("reason", reason)
 
 
-def keep_first_per_event_key(valid: DataFrame) -> DataFrame:
-    """One row per event key: the first in Bronze order (part, then line) is kept."""
-    first = Window.partitionBy("_event_key").orderBy("part_index", "line_no")
-    return valid.withColumn("_nth", F.row_number().over(first)).where("_nth = 1").drop("_nth")
-
-
-def guard_neighbours(rows: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
-    """Add `_clash_dt`: the neighbouring Silver day that already holds the row's event key.
+def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
+    """Add to every parsed line `_first` (the first valid line of its event key, in Bronze order:
+    part, then line), `_clash_dt` (for a first line: the neighbouring Silver day that already
+    holds its key) and `_kept` (first and no clash: the line becomes a Silver row).
 
     `event_key` must be unique across the whole table, but the API's day windows may not be UTC
     days, so one event can be pulled for two adjacent dates. The day written first keeps it; a
     later day quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
     `neighbour_keys` is `event_key, dt` of the same media's dt-1 and dt+1 partitions.
     """
+    valid = F.col("reason").isNull()
+    # Valid lines sort before quarantined ones of the same key (false < true), then Bronze
+    # order: row 1 of a key is its first valid line when it has one. Quarantined lines stay in
+    # the frame (no filter, no union) so one cached frame serves counts, rows and quarantine.
+    in_order = Window.partitionBy("_event_key").orderBy(~valid, "part_index", "line_no")
+    marked = parsed.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
     if neighbour_keys is None:
-        return rows.withColumn("_clash_dt", F.lit(None).cast("string"))
-    earliest = neighbour_keys.groupBy("event_key").agg(F.min("dt").alias("_clash_dt"))
-    return rows.join(
-        earliest.withColumnRenamed("event_key", "_neighbour_key"),
-        F.col("_event_key") == F.col("_neighbour_key"),
-        "left",
-    ).drop("_neighbour_key")
+        marked = marked.withColumn("_clash_dt", F.lit(None).cast("string"))
+    else:
+        earliest = neighbour_keys.groupBy("event_key").agg(F.min("dt").alias("_neighbour_dt"))
+        marked = (
+            marked.join(
+                earliest.withColumnRenamed("event_key", "_neighbour_key"),
+                F.col("_event_key") == F.col("_neighbour_key"),
+                "left",
+            )
+            .withColumn("_clash_dt", F.when(F.col("_first"), F.col("_neighbour_dt")))
+            .drop("_neighbour_key", "_neighbour_dt")
+        )
+    return marked.withColumn("_kept", F.col("_first") & F.col("_clash_dt").isNull())
 
 
 def _has_conversion(raw: Column) -> Column:
@@ -181,10 +195,15 @@ def to_silver(rows: DataFrame, *, hash_key: bytes) -> DataFrame:
     )
 
 
-def quarantine_lines(parsed: DataFrame) -> DataFrame:
-    """`reason, line, part_key, line_no` of the rows whose `reason` is set."""
-    return parsed.where(F.col("reason").isNotNull()).select(
-        "reason", "line", "part_key", F.col("line_no").cast("long")
+def quarantine_lines(marked: DataFrame) -> DataFrame:
+    """`reason, line, part_key, line_no` of the quarantined lines of a `mark_kept` frame: those
+    with a `reason`, and first lines whose key a neighbouring day already holds."""
+    neighbour = F.concat(F.lit(NEIGHBOUR_REASON_PREFIX), F.col("_clash_dt"))
+    return marked.where(F.col("reason").isNotNull() | F.col("_clash_dt").isNotNull()).select(
+        F.coalesce(F.col("reason"), neighbour).alias("reason"),
+        "line",
+        "part_key",
+        F.col("line_no").cast("long"),
     )
 
 

@@ -11,7 +11,8 @@
 
 Quarantine reasons: `unparsable JSON`, `unparsable date`, `date <d> outside dt=<dt>` (a row for
 another day would duplicate that day's own partition), `invalid load_count`, `invalid
-play_count`, `invalid hours_watched`. Duplicate dates keep their first occurrence in Bronze order.
+play_count`, `invalid hours_watched`. Duplicate dates keep their first valid occurrence in Bronze
+order (`mark_first`).
 """
 
 from __future__ import annotations
@@ -73,9 +74,13 @@ def parse_by_date(lines: DataFrame, *, dt: str) -> DataFrame:
     return parsed.withColumn("reason", reason)
 
 
-def keep_first_per_date(valid: DataFrame) -> DataFrame:
-    first = Window.partitionBy("_date").orderBy("part_index", "line_no")
-    return valid.withColumn("_nth", F.row_number().over(first)).where("_nth = 1").drop("_nth")
+def mark_first(parsed: DataFrame) -> DataFrame:
+    """Add `_first` to every parsed line: the first valid line of its date in Bronze order (part,
+    then line). Quarantined lines stay, so one cached frame serves counts, rows and quarantine."""
+    valid = F.col("reason").isNull()
+    # false < true: valid lines sort before quarantined ones of the same date.
+    in_order = Window.partitionBy("_date").orderBy(~valid, "part_index", "line_no")
+    return parsed.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
 
 
 def to_silver(rows: DataFrame) -> DataFrame:

@@ -103,11 +103,10 @@ def _matches(pattern: str):
     return lambda element: element.rlike(pattern)
 
 
-def personal_value_counts(frame: DataFrame) -> dict[str, int]:
-    """Per string (or array-of-string) column: how many values look like an IP or e-mail.
-
-    Counts only, never the values: the result goes into run metadata. One Spark job.
-    """
+def personal_value_checks(frame: DataFrame) -> list[Column]:
+    """Per string (or array-of-string) column, an aggregate named after it: how many of its
+    values look like an IP or e-mail address. For callers that fold the scan into an action of
+    their own; `personal_value_counts` runs it alone."""
     checks = []
     for f in frame.schema.fields:
         col = F.col(f"`{f.name}`")
@@ -121,6 +120,15 @@ def personal_value_counts(frame: DataFrame) -> dict[str, int]:
         else:
             continue
         checks.append(F.sum(F.when(hit, 1).otherwise(0)).alias(f.name))
+    return checks
+
+
+def personal_value_counts(frame: DataFrame) -> dict[str, int]:
+    """Per string (or array-of-string) column: how many values look like an IP or e-mail.
+
+    Counts only, never the values: the result goes into run metadata. One Spark job.
+    """
+    checks = personal_value_checks(frame)
     if not checks:
         return {}
     row = frame.agg(*checks).first()
