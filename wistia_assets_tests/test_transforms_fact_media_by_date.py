@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pyarrow.parquet as pq
 import pytest
 
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets_tests.test_transforms_support import (
     MEDIA_A,
     fixture_lines,
+    parquet_files,
     partition_dir,
     read_quarantine,
     read_rows,
@@ -87,3 +89,7 @@ def test_a_quiet_day_is_one_row_of_zeros(spark, lake):
     ]
     assert metrics["zero_filled"] is True and metrics["rows"] == 1
     assert metrics["bronze_rows"] == 0 and metrics["quarantined"] == 0
+    # Its file declares the same schema as a day with data (nullable columns), not the required
+    # columns constant expressions would give.
+    (zero_file,) = parquet_files(partition_dir(lake, "fact_media_by_date", "2026-11-22", MEDIA_A))
+    assert all(field.nullable for field in pq.read_schema(zero_file))

@@ -17,12 +17,15 @@ order (`mark_first`).
 
 from __future__ import annotations
 
+from datetime import date
+
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from wistia_assets.transforms.schema import (
     BRONZE_MEDIA_BY_DATE,
     CORRUPT_RECORD,
+    FACT_MEDIA_BY_DATE,
     MEDIA_BY_DATE_FIELDS,
 )
 
@@ -93,13 +96,12 @@ def to_silver(rows: DataFrame) -> DataFrame:
 
 
 def zero_day(spark: SparkSession, dt: str) -> DataFrame:
-    """The single all-zero row of a pulled window that returned no records."""
-    return spark.range(1).select(
-        F.to_date(F.lit(dt)).alias("date"),
-        F.lit(0).cast("long").alias("load_count"),
-        F.lit(0).cast("long").alias("play_count"),
-        F.lit(0.0).cast("double").alias("hours_watched"),
-    )
+    """The single all-zero row of a pulled window that returned no records.
+
+    Built with the table's schema, so its file declares the columns nullable like every other
+    day's file (constant expressions would be folded into required columns).
+    """
+    return spark.createDataFrame([(date.fromisoformat(dt), 0, 0, 0.0)], FACT_MEDIA_BY_DATE)
 
 
 def quarantine_lines(parsed: DataFrame) -> DataFrame:
