@@ -55,5 +55,9 @@ format: $(STAMP)
 bench: $(STAMP) java
 	$(BIN)/python -m benchmarks.ingestion $(BENCH_ARGS)
 
+# `make reliability QUICK=1` runs 7 of the 20 cases (~3 min).
+reliability: $(STAMP) java
+	$(BIN)/python -m reliability $(if $(QUICK),--quick)
+
 clean:
 	rm -rf .lake .dagster_home spark-warehouse metastore_db derby.log

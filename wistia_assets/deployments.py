@@ -78,7 +78,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
             pyspark=LazyPySparkResource(spark_config=local_spark_conf()),
             bronze_root=lake.bronze_root,
             silver_root=lake.silver_root,
-            hash_key_file=str(root / STATE_DIR / "hash_key"),
+            hash_key_file=str(settings.hash_key_file.expanduser()),
             channels=settings.channels,
         ),
         "catalog": DuckDbCatalog(lake_root=str(root)),

@@ -181,6 +181,9 @@ class Settings:
     # job fetches the key itself from Secrets Manager, so it never travels as a job argument.
     hash_key: Secret | None = None
     hash_key_secret_id: str | None = None
+    # Outside the lake on purpose: whoever gets a copy of the lake must not get the key with it
+    # (with it, ip_hash over the small IPv4 space is reversible by brute force).
+    hash_key_file: Path = Path("~/.config/wistia_assets/hash_key")
     channels: dict[str, str] = field(default_factory=dict)
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -271,6 +274,9 @@ class Settings:
             start_date=start_date,
             hash_key=Secret(hash_key) if hash_key else None,
             hash_key_secret_id=hash_key_secret_id,
+            hash_key_file=Path(
+                get("WISTIA_HASH_KEY_FILE") or "~/.config/wistia_assets/hash_key"
+            ).expanduser(),
             channels=_parse_channels(get("MEDIA_CHANNELS")),
             aws_endpoint_url=get("AWS_ENDPOINT_URL"),
             aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION") or "us-east-1",

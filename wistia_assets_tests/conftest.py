@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 
 import pytest
 
@@ -19,6 +20,11 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto's dummy cre
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_REGION"] = "us-east-1"
 os.environ["DAGSTER_DEPLOYMENT"] = "local"
+# The local HMAC key file defaults to ~/.config: tests keep theirs in a temporary folder.
+os.environ.setdefault(
+    "WISTIA_HASH_KEY_FILE",
+    os.path.join(tempfile.mkdtemp(prefix="wistia-tests-"), "hash_key"),
+)
 
 
 def free_port() -> int:

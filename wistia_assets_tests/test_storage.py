@@ -152,3 +152,19 @@ def test_sigkill_during_write_leaves_previous_pull_intact_and_next_write_cleans_
         manifest = writer.commit()
     assert [r["event_key"] for r in read_partition(store)] == ["fresh"]
     assert set(store.list_keys(PARTITION)) == {manifest["parts"][0]["key"], manifest_key(PARTITION)}
+
+
+def test_staging_files_of_killed_writers_are_swept_when_old(tmp_path):
+    lake = tmp_path / "lake"
+    store = LocalStore(lake)
+    staging = lake / "_staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    old, fresh = staging / "old.tmp", staging / "fresh.tmp"
+    old.write_bytes(b"half a part")
+    fresh.write_bytes(b"a live writer's part")
+    os.utime(old, (time.time() - 7 * 3600,) * 2)
+    assert store.remove_stale_staging() == 1
+    assert not old.exists() and fresh.exists()  # a write in progress is never touched
+    os.utime(fresh, (time.time() - 7 * 3600,) * 2)
+    LocalStore(lake)  # opening the lake sweeps too
+    assert not fresh.exists()

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import io
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ from urllib.parse import quote, unquote, urlsplit
 # S3 multipart parts must be >= 5 MiB (except the last); 8 MiB keeps memory flat and small.
 MULTIPART_CHUNK = 8 * 1024 * 1024
 STAGING_DIR = "_staging"
+# A staging file this old belongs to a writer that was killed (a live write renames its file
+# within seconds to minutes): the next store opened on the lake removes it.
+STALE_STAGING_SECONDS = 6 * 3600
 LOCK_DIR = "_locks"
 
 
@@ -54,6 +58,21 @@ class LocalStore:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).resolve()
         self.root_uri = "file://" + quote(str(self.root), safe="/=:-_.~")
+        self.remove_stale_staging()
+
+    def remove_stale_staging(self, max_age: float = STALE_STAGING_SECONDS) -> int:
+        """Delete staging files left by killed writers; returns how many."""
+        folder = self.root / STAGING_DIR
+        if not folder.is_dir():
+            return 0
+        cutoff = time.time() - max_age
+        removed = 0
+        for path in folder.glob("*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def path(self, key: str) -> Path:
         return self.root / _check_key(key)
