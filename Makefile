@@ -51,9 +51,10 @@ format: $(STAMP)
 	$(BIN)/black .
 
 # Measurements, not tests: minutes each, numbers in docs/BENCHMARKS.md and docs/RELIABILITY.md.
-# `make bench BENCH_ARGS=--quick` is a ~30 s smoke run.
+# `make bench` runs ingestion, silver and end_to_end (~40 min); `make bench BENCH_ARGS=--quick`
+# is a ~4 min smoke run; `BENCH_ARGS='--only silver'` runs one harness.
 bench: $(STAMP) java
-	$(BIN)/python -m benchmarks.ingestion $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # `make reliability QUICK=1` runs 7 of the 20 cases (~3 min).
 reliability: $(STAMP) java

@@ -1,4 +1,5 @@
-"""Benchmarks that anyone can rerun: `python -m benchmarks.ingestion` (see docs/BENCHMARKS.md).
+"""Benchmarks that anyone can rerun: `python -m benchmarks [--quick]` runs them all, or one of
+`python -m benchmarks.ingestion`, `.silver`, `.end_to_end` (see docs/BENCHMARKS.md).
 
 They print numbers measured side by side in one run (ratios, not timed assertions): a number
 only means something next to its neighbour on the same machine at the same time. Not part of the

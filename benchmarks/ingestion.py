@@ -53,6 +53,14 @@ class Plan:
                 prefetch=self.tuned_prefetch,
                 concurrency=self.tuned_windows,
             ),
+            BudgetConfig(
+                f"WISTIA_POOL_SLOTS={self.tuned_windows}: {self.tuned_windows} runs, "
+                f"1/{self.tuned_windows} each",
+                rate,
+                prefetch=default,
+                concurrency=self.tuned_windows,
+                budgets=self.tuned_windows,
+            ),
         )
 
 

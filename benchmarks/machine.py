@@ -37,3 +37,10 @@ def load() -> str:
         return "/".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+def available_gib() -> float:
+    """Memory the kernel could hand out now (MemAvailable): a big run next to others' Spark
+    sessions needs headroom, and a run that swapped or was squeezed is not a measurement."""
+    kb = _first("/proc/meminfo", "MemAvailable")
+    return int(kb.split()[0]) / 1024 / 1024 if kb else float("nan")

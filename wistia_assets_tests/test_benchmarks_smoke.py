@@ -1,23 +1,47 @@
-"""The ingestion benchmark harness on a tiny configuration, so it cannot rot unnoticed.
+"""The benchmark harnesses on tiny configurations, so they cannot rot unnoticed.
 
-The benchmark itself is not part of the suite (minutes, and timings are not assertions); this
-only checks that what it reports adds up: the client's counts against the sandbox's request
-log, its 60 s window counter against the sandbox's own, rows against events.
+The benchmarks themselves are not part of the suite (minutes, and timings are not assertions);
+this only checks that what they report adds up: the client's counts against the sandbox's
+request log, its 60 s window counter against the sandbox's own, rows against events; the DuckDB
+baseline's output against Spark's (the Silver ratio compares equal work only if they match);
+Spark jobs and seconds per phase against the run's; the end-to-end parts against the wall time.
 """
 
 from __future__ import annotations
 
+import os
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from benchmarks import report
+from benchmarks.bronze_days import BronzeDay
 from benchmarks.budget import inconsistencies as budget_inconsistencies
+from benchmarks.checkout import env_for, product_path
+from benchmarks.duckdb_baseline import run_baseline
+from benchmarks.end_to_end import EndToEnd, StepTime, plan_runs
+from benchmarks.end_to_end import inconsistencies as end_to_end_inconsistencies
+from benchmarks.end_to_end_probe import TARGETS, resolve
 from benchmarks.ingestion import Plan, measure_budget, measure_memory
 from benchmarks.memory import inconsistencies as memory_inconsistencies
+from benchmarks.silver import (
+    HASH_KEY,
+    compare_outputs,
+    measure_step,
+    measure_throughput,
+    run_spark,
+    step_inconsistencies,
+)
+from benchmarks.silver import Plan as SilverPlan
+from benchmarks.spark_jobs import BEFORE_WRITE, PHASES
 from benchmarks.windows import max_in_window, minimum_requests
 from wistia_assets.sandbox import LoggedRequest, RequestLog
+from wistia_assets_tests.test_transforms_support import MEDIA_A, fixture_lines, write_bronze
+
+FIXTURE_DAY = "2026-11-20"
 
 TINY = Plan(
     rate_per_minute=600,
@@ -37,8 +61,10 @@ def quiet(_text: str) -> None:
 def test_the_rate_budget_numbers_agree_with_the_sandbox_request_log():
     runs, loads = measure_budget(TINY, progress=quiet)
 
-    assert [r.config.prefetch for r in runs] == [1, 2, 2]
-    assert [r.config.concurrency for r in runs] == [1, 1, 2]
+    assert [r.config.prefetch for r in runs] == [1, 2, 2, 2]
+    assert [r.config.concurrency for r in runs] == [1, 1, 2, 2]
+    # the last is WISTIA_POOL_SLOTS=2: two runs, each with half the budget of its own
+    assert [r.config.budgets for r in runs] == [1, 1, 1, 2]
     for run in runs:
         assert budget_inconsistencies(run) == []
         assert len(run.pulls) == 2 * TINY.days
@@ -84,3 +110,141 @@ def test_minimum_requests_counts_the_empty_page_after_exact_full_pages():
     assert minimum_requests(99, 100) == 1
     assert minimum_requests(100, 100) == 2
     assert minimum_requests(250, 100) == 3
+
+
+# --- Silver and end to end: the harness's own bookkeeping, on tiny days ----------------------
+
+SILVER_TINY = SilverPlan(
+    sizes=(300,),
+    repetitions=1,
+    step_repetitions=1,
+    attempts=1,
+    # Enough duplicates and quarantine lines in 300 events to compare both outputs on them.
+    faults="drift=1,drift_turns=4,bad=0.02,foreign=0.02",
+    warm_up=False,
+)
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(120)
+def test_the_duckdb_baseline_writes_what_spark_writes_on_the_transform_fixtures(spark, tmp_path):
+    """Both payload eras, every quarantine reason, a duplicate, garbage lines: the baseline's
+    rules must give Spark's rows (every column), quarantine and counts, or its ratio lies."""
+    parts = [fixture_lines("events_current.ndjson"), fixture_lines("events_legacy.ndjson")]
+    lines = [line for part in parts for line in part]
+    manifest = write_bronze(tmp_path, "events", FIXTURE_DAY, MEDIA_A, lines, lines_per_part=15)
+    day = BronzeDay(
+        lake=tmp_path,
+        dt=FIXTURE_DAY,
+        media_id=MEDIA_A,
+        events=len(lines),
+        lines=manifest["rows"],
+        part_keys=tuple(part["key"] for part in manifest["parts"]),
+        foreign=1,
+    )
+    assert len(day.part_keys) == 2
+
+    metrics = run_spark(spark, day)
+    baseline = run_baseline(day, tmp_path / "duckdb", hash_key=HASH_KEY)
+
+    assert compare_outputs(day, metrics, baseline) == []
+    assert baseline.rows == metrics["rows"] == 11
+    assert baseline.duplicates_removed == 1 and baseline.quarantined == 8
+    assert baseline.unknown_fields == metrics["unknown_fields"] == {"attributes": 1}
+    assert len(baseline.preview) == 5
+    # The check itself can fail: a baseline that lost a row is caught.
+    broken = replace(baseline, rows=baseline.rows - 1)
+    assert any("rows Spark" in p for p in compare_outputs(day, metrics, broken))
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(120)
+def test_the_silver_throughput_row_compares_equal_work(spark, tmp_path):
+    (row,) = measure_throughput(spark, SILVER_TINY, tmp_path, progress=quiet)
+
+    assert row.problems == []  # same rows, event_key set and quarantine as Spark
+    assert row.day.lines == row.spark_metrics["bronze_rows"] > row.spark_metrics["rows"]
+    assert row.spark_metrics["duplicates_removed"] > 0 and row.baseline.quarantined > 0
+    assert row.spark_metrics["rows"] == row.baseline.rows
+    assert row.spark_s and row.duckdb_s and row.spread >= 1.0
+    assert 0 <= row.baseline.hash_seconds <= row.baseline.seconds
+    assert len(report.silver_table([row]).splitlines()) == 3
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(120)
+def test_the_step_profile_splits_a_run_into_phases_that_add_up(spark, tmp_path):
+    # fact_events only: its run has every phase; two days (the one before, then the measured).
+    profile = measure_step(spark, tmp_path, 1, events=40, tables=("fact_events",), progress=quiet)
+
+    assert step_inconsistencies(profile) == []
+    for table in ("fact_events",):
+        (run,) = profile.runs[table]
+        assert run.jobs > 0 and run.seconds > 0
+        assert sum(s for s, _ in run.phases.values()) == pytest.approx(run.seconds)
+        assert sum(n for _, n in run.phases.values()) == run.jobs
+        assert run.phases["write Silver"][1] > 0  # the wrapped helpers exist in the runner
+    text = report.step_table(profile, [*PHASES.values(), BEFORE_WRITE])
+    assert "| total" in text and len(text.splitlines()) == 2 + len(PHASES) + 2 + 2
+
+
+def test_every_part_the_end_to_end_probe_times_exists():
+    """A renamed product function would silently drop out of the breakdown: resolve them all."""
+    for module, path, _, _ in TARGETS:
+        owner, name, original = resolve(module, path)
+        assert callable(original), f"{module}:{path}"
+
+
+def test_the_end_to_end_breakdown_adds_up_to_the_wall_time():
+    intervals = {
+        "runs": [[10.0, 20.0, "2026-11-20|a"], [20.5, 30.0, "dim_media"]],
+        "spark_start": [[11.0, 13.0, "getOrCreate"], [25.0, 25.01, "getOrCreate"]],
+        "bronze_api": [[10.5, 10.7, "ingest_events"]],
+        "silver": [[13.0, 15.0, "fact_events"], [15.0, 16.0, "fact_media_by_date"]],
+        "catalog": [[16.0, 16.5, "duplicate_event_keys"]],
+        "watermarks": [[16.5, 16.6, "advance"]],
+        "summary": [[30.0, 31.0, "print_summary"]],
+    }
+    run = EndToEnd(
+        days=1,
+        wall_s=32.0,
+        exit_code=0,
+        probe={"started": 1.5, "imported": 2.0, "ended": 31.5, "intervals": intervals},
+        spawned=1.0,
+        steps=[StepTime("bronze_ingest", "a", 1.0), StepTime("silver_facts", "a", 7.0)],
+        events_per_run=[40, 12],
+    )
+    parts = dict((name, seconds) for name, seconds, _ in run.breakdown())
+
+    assert sum(parts.values()) == pytest.approx(32.0)
+    assert parts["Spark session start"] == pytest.approx(2.0)  # the first call only
+    assert parts["Dagster inside steps"] == pytest.approx(8.0 - 2.0 - 0.2 - 3.0 - 0.6)
+    assert parts["Dagster around steps"] == pytest.approx(19.5 - 8.0)
+    assert parts["CLI setup: definitions, instance"] == pytest.approx(8.0)
+    assert end_to_end_inconsistencies(run) == [
+        "2 Dagster runs, expected 3",
+    ]
+    assert len(report.end_to_end_table(run.breakdown(), run.wall_s).splitlines()) == 2 + 13
+
+
+def test_a_compared_checkout_lends_only_its_product(tmp_path):
+    """The other checkout's `wistia_assets` goes first on a child's path, never its harness."""
+    other = tmp_path / "older"
+    (other / "wistia_assets").mkdir(parents=True)
+    (other / "wistia_assets" / "__init__.py").write_text("")
+    (other / "benchmarks").mkdir()
+    folder = product_path(other, tmp_path / "work")
+    assert sorted(p.name for p in folder.iterdir()) == ["wistia_assets"]
+    assert env_for(folder)["PYTHONPATH"].split(os.pathsep)[0] == str(folder)
+    with pytest.raises(SystemExit, match="no wistia_assets"):
+        product_path(tmp_path / "work", tmp_path / "elsewhere")
+
+
+def test_compared_end_to_end_runs_alternate_and_so_does_who_goes_first():
+    runs = [label for label, _ in plan_runs(3, Path("/old"))]
+    assert runs == [
+        *("this checkout", "compared: /old"),
+        *("compared: /old", "this checkout"),
+        *("this checkout", "compared: /old"),
+    ]
+    assert plan_runs(2, None) == [("this checkout", None)] * 2

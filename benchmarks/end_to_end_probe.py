@@ -1,0 +1,120 @@
+"""`wistia-assets <args>` in this process, with a stopwatch around each part of the run.
+
+The child side of `benchmarks.end_to_end`: it wraps (never edits) the functions the CLI reaches
+through module attributes, so the product runs unchanged and the wrappers go with the process.
+
+    python -m benchmarks.end_to_end_probe --timings out.json -- run --days 7
+
+`out.json` holds, in this process's `time.monotonic()` (CLOCK_MONOTONIC on Linux, one clock for
+every process, so the parent can line it up with its own), every timed interval by bucket and the
+CLI's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+# bucket -> [(start, end, label)]
+INTERVALS: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+
+
+def _timed(bucket: str, original: Callable, label: Callable[..., str] | None = None) -> Callable:
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            name = label(*args, **kwargs) if label else original.__name__
+            INTERVALS[bucket].append((started, time.monotonic(), name))
+
+    return timed
+
+
+def _table(*args, **kwargs) -> str:
+    return kwargs.get("table", "?")
+
+
+def _dim_media(*args, **kwargs) -> str:
+    return "dim_media"
+
+
+def _run_label(job, label, *args, **kwargs) -> str:
+    return label
+
+
+# (module, attribute path, bucket, label of a call): where the CLI looks each part up at call
+# time, so wrapping the attribute times every call. The smoke test checks they all resolve.
+TARGETS: tuple[tuple[str, str, str, Callable[..., str] | None], ...] = (
+    # The first getOrCreate starts the JVM and the SparkContext; later ones return it.
+    ("pyspark.sql", "SparkSession.Builder.getOrCreate", "spark_start", None),
+    ("wistia_assets.assets.bronze", "snapshot_media", "bronze_api", None),
+    ("wistia_assets.assets.bronze", "ingest_media_by_date", "bronze_api", None),
+    ("wistia_assets.assets.bronze", "ingest_events", "bronze_api", None),
+    ("wistia_assets.transforms.runner", "run_partition", "silver", _table),
+    ("wistia_assets.transforms.runner", "run_dim_media", "silver", _dim_media),
+    ("wistia_assets.resources.catalog", "DuckDbCatalog.register_partition", "catalog", None),
+    ("wistia_assets.resources.catalog", "DuckDbCatalog.register_table", "catalog", None),
+    ("wistia_assets.resources.catalog", "DuckDbCatalog.duplicate_event_keys", "catalog", None),
+    ("wistia_assets.resources.catalog", "DuckDbCatalog.play_count", "catalog", None),
+    ("wistia_assets.watermarks.store", "SqliteWatermarkStore.advance", "watermarks", None),
+    ("wistia_assets.commands.materialize", "execute", "runs", _run_label),
+    ("wistia_assets.commands.materialize", "dagster_instance", "setup", None),
+    ("wistia_assets.definitions", "build_defs", "setup", None),
+    ("wistia_assets.commands.summary", "print_summary", "summary", None),
+)
+
+
+def resolve(module: str, path: str) -> tuple[object, str, Callable]:
+    """(owner, attribute name, current value) of `module:path`, e.g. a method of a class."""
+    owner: object = importlib.import_module(module)
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    return owner, name, getattr(owner, name)
+
+
+def install() -> None:
+    """Wrap the CLI's parts where it looks them up (module attributes, at call time)."""
+    for module, path, bucket, label in TARGETS:
+        owner, name, original = resolve(module, path)
+        setattr(owner, name, _timed(bucket, original, label))
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
+    p = argparse.ArgumentParser(prog="python -m benchmarks.end_to_end_probe")
+    p.add_argument("--timings", required=True, help="where to write the intervals (JSON)")
+    p.add_argument("cli", nargs=argparse.REMAINDER, help="-- then the wistia-assets arguments")
+    args = p.parse_args(argv)
+    cli_args = args.cli[1:] if args.cli[:1] == ["--"] else args.cli
+
+    install()
+    from wistia_assets.cli import main as cli_main
+
+    imported = time.monotonic()
+    code = cli_main(cli_args)
+    ended = time.monotonic()
+    with open(args.timings, "w", encoding="utf-8") as out:
+        json.dump(
+            {
+                "started": started,
+                "imported": imported,
+                "ended": ended,
+                "exit_code": code,
+                "intervals": INTERVALS,
+            },
+            out,
+        )
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
