@@ -92,15 +92,27 @@ _IP_VALUE = "|".join(
         r"(?i)\b[0-9a-f]{1,4}::",
     ]
 )
-PERSONAL_VALUE_PATTERN = f"{_IP_VALUE}|{_EMAIL}"
 # Version strings are dotted quads by nature (Chrome's reduced user agent reports `131.0.0.0`):
 # these columns are scanned for e-mail addresses only.
 VERSION_COLUMNS = frozenset({"browser_version"})
 
 
-def _matches(pattern: str):
-    # Spark's higher-order functions inspect the lambda's arity: bind the pattern outside it.
-    return lambda element: element.rlike(pattern)
+def _looks_personal(value: Column, *, ip: bool) -> Column:
+    """`value` looks like an e-mail address (or, with `ip`, an IP address).
+
+    Each regex runs only on values holding the literal its pattern cannot match without (`@` or
+    `%40`; `.` or `:`): Java's regex engine tries every start position of every value, and on
+    the hex hashes and words that make up most of Silver it found nothing at ~10 us a value,
+    which made the scan 3/4 of a 100k-event partition's time. The result is the same."""
+    hit = (value.contains("@") | value.contains("%40")) & value.rlike(_EMAIL)
+    if ip:
+        hit = hit | ((value.contains(".") | value.contains(":")) & value.rlike(_IP_VALUE))
+    return hit
+
+
+def _matches(*, ip: bool):
+    # Spark's higher-order functions inspect the lambda's arity: bind the flag outside it.
+    return lambda element: _looks_personal(element, ip=ip)
 
 
 def personal_value_checks(frame: DataFrame) -> list[Column]:
@@ -110,13 +122,13 @@ def personal_value_checks(frame: DataFrame) -> list[Column]:
     checks = []
     for f in frame.schema.fields:
         col = F.col(f"`{f.name}`")
-        pattern = _EMAIL if f.name in VERSION_COLUMNS else PERSONAL_VALUE_PATTERN
+        ip = f.name not in VERSION_COLUMNS
         if isinstance(f.dataType, T.StringType):
-            hit = col.rlike(pattern)
+            hit = _looks_personal(col, ip=ip)
         elif isinstance(f.dataType, T.ArrayType) and isinstance(
             f.dataType.elementType, T.StringType
         ):
-            hit = F.exists(col, _matches(pattern))
+            hit = F.exists(col, _matches(ip=ip))
         else:
             continue
         checks.append(F.sum(F.when(hit, 1).otherwise(0)).alias(f.name))
