@@ -19,14 +19,13 @@ from wistia_assets.deployments import resources_for
 from wistia_assets.orchestration.alerts import build_failure_sensor
 from wistia_assets.orchestration.jobs import build_jobs
 from wistia_assets.orchestration.schedule import build_daily_schedule
-from wistia_assets.partitions import window_partitions
 from wistia_assets.settings import Settings
 
 
 def build_defs(settings: Settings, resource_overrides: dict | None = None) -> Definitions:
     """Everything for `settings.deployment`; tests swap single resources via `resource_overrides`
     (e.g. a Glue client that runs the entry script locally)."""
-    window_job, dim_media_job = build_jobs(window_partitions(settings))
+    window_job, dim_media_job = build_jobs()
     automation = AutomationConditionSensorDefinition(
         "wistia_automation",
         target=AssetSelection.assets("dim_media"),

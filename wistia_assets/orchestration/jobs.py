@@ -15,11 +15,11 @@ WINDOW_ASSETS = [
 ]
 
 
-def build_jobs(partitions_def):
+def build_jobs():
+    # Partitioned like its assets (date x media_id): Dagster infers it from the selection.
     window_job = define_asset_job(
         WINDOW_JOB,
         selection=AssetSelection.assets(*WINDOW_ASSETS),
-        partitions_def=partitions_def,
         description=(
             "Pull one (UTC day, media) window from Wistia into Bronze and rebuild its Silver "
             "partitions. Re-running replaces the partition: never duplicates."
