@@ -11,7 +11,7 @@ usage() {
 }
 
 # OSS Dagster keeps per-pool limits in its database (dagster.yaml only has a default), so the
-# daemon writes them at every start from DAGSTER_POOL_LIMITS="wistia_api=1,glue=4": the
+# daemon writes them at every start from DAGSTER_POOL_LIMITS="wistia_api=2,glue=4": the
 # CloudFormation parameters stay the single source of truth.
 set_pool_limits() {
   local spec="${DAGSTER_POOL_LIMITS:-}" item pool limit

@@ -286,4 +286,4 @@ def test_ecs_cluster_and_task_definitions(stacks):
     daemon = ecs.describe_task_definition(taskDefinition="deploytest-daemon")["taskDefinition"]
     env = {e["name"]: e["value"] for e in daemon["containerDefinitions"][0]["environment"]}
     assert env["DAGSTER_RUN_TASK_DEFINITION"] == run["taskDefinitionArn"]
-    assert env["DAGSTER_POOL_LIMITS"] == "wistia_api=1,glue=4"
+    assert env["DAGSTER_POOL_LIMITS"] == "wistia_api=2,glue=4"
