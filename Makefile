@@ -51,7 +51,7 @@ format: $(STAMP)
 	$(BIN)/black .
 
 # Measurements, not tests: minutes each, numbers in docs/BENCHMARKS.md and docs/RELIABILITY.md.
-# `make bench` runs ingestion, silver and end_to_end (~40 min); `make bench BENCH_ARGS=--quick`
+# `make bench` runs ingestion, silver and end_to_end (~35 min); `make bench BENCH_ARGS=--quick`
 # is a ~4 min smoke run; `BENCH_ARGS='--only silver'` runs one harness.
 bench: $(STAMP) java
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
