@@ -4,8 +4,8 @@ One run ingests a fixed list of (media, day) windows with `ingest_events` into a
 folder. A run is budget-bound when it sends requests as fast as the budget lets it: then
 requests / (budget x elapsed) is close to 1. Several windows at once share one `RateBudget`
 (one per process, as in production) but each has its own client, as each Dagster run has, so a
-manifest counts only its own window's requests. With `budgets=N` the rate is split into N
-separate budgets instead, one per window thread: N Dagster runs holding the N `wistia_api` pool
+manifest counts only its own window's requests. With `split_budget` the rate is split into
+one budget per window thread instead: N Dagster runs holding the N `wistia_api` pool
 slots, each a process with `rate / N` (how `WISTIA_POOL_SLOTS` splits the account's budget).
 """
 
@@ -36,9 +36,13 @@ class BudgetConfig:
     rate_per_minute: float
     prefetch: int  # pages in flight within one window (WISTIA_PAGE_PREFETCH)
     concurrency: int = 1  # windows ingested at once
-    # Separate budgets of rate / budgets each, one per window thread (concurrency == budgets):
+    # One budget of rate / concurrency per window thread instead of one shared:
     # `WISTIA_POOL_SLOTS=N`, N Dagster runs, each its own process with rate / N of its own.
-    budgets: int = 1
+    split_budget: bool = False
+
+    @property
+    def budgets(self) -> int:
+        return self.concurrency if self.split_budget else 1
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,6 @@ def run_budget(
 ) -> BudgetRun:
     """Ingest `windows` under one fresh budget. `take_log()` hands over the sandbox's request log
     and starts it over: called before and after, so the run's log holds this run only."""
-    if config.budgets not in (1, config.concurrency):
-        raise ValueError("budgets is 1 (shared) or one per window thread")
     take_log()
     budgets = [RateBudget(config.rate_per_minute / config.budgets) for _ in range(config.budgets)]
     clients: list[WistiaClient] = []

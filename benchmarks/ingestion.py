@@ -59,7 +59,7 @@ class Plan:
                 rate,
                 prefetch=default,
                 concurrency=self.tuned_windows,
-                budgets=self.tuned_windows,
+                split_budget=True,
             ),
         )
 

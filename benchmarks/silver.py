@@ -90,6 +90,10 @@ class SilverRow:
         return statistics.median(self.duckdb_s)
 
     @property
+    def hash_median(self) -> float:
+        return statistics.median(self.hash_s)
+
+    @property
     def spread(self) -> float:
         """The larger max/min of the two series: 1.0 is a perfectly quiet machine."""
         return max(max(s) / min(s) for s in (self.spark_s, self.duckdb_s))
