@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEPLOYMENTS = ("local", "aws")
 
@@ -28,6 +29,10 @@ DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SANDBOX_MEDIA_IDS = ("sbx1yt7k2q", "sbx2fb9m4w")
 
 DEFAULT_START_DATE = "2026-01-01"
+
+# How Wistia's events endpoint reads (start_date, end_date): undocumented, so a setting that
+# `wistia-assets doctor` checks (see wistia/windows.py). `inclusive` is the assumption.
+WINDOW_SEMANTICS = ("inclusive", "end-exclusive", "start-exclusive", "exclusive")
 
 
 class ConfigError(ValueError):
@@ -139,6 +144,30 @@ def _parse_base_url(raw: str) -> str:
     return url
 
 
+def _parse_timezone(raw: str | None) -> ZoneInfo:
+    name = raw or "UTC"
+    # ZoneInfo also takes relative paths into the tz database; only plain IANA names are meant.
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", name):
+        raise ConfigError(
+            f"WISTIA_ACCOUNT_TIMEZONE={name!r} is not an IANA time zone name "
+            "(e.g. UTC, America/New_York, Asia/Tokyo)"
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"WISTIA_ACCOUNT_TIMEZONE={name!r} is not a known IANA time zone "
+            "(e.g. UTC, America/New_York, Asia/Tokyo)"
+        ) from None
+
+
+def _parse_choice(raw: str | None, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (raw or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def _parse_channels(raw: str | None) -> dict[str, str]:
     """`MEDIA_CHANNELS=abc123:youtube,def456:facebook` -> {media_id: channel}."""
     if not raw or not raw.strip():
@@ -193,6 +222,10 @@ class Settings:
     athena_workgroup: str = "primary"
     alerts_topic_arn: str | None = None
     schedule_cron: str = "15 2 * * *"
+    # Where the Wistia account's days start, and how the events endpoint reads its dates: both
+    # undocumented, checked by `wistia-assets doctor` (see wistia/windows.py).
+    account_timezone: ZoneInfo = ZoneInfo("UTC")
+    events_window: str = "inclusive"
 
     @property
     def uses_sandbox(self) -> bool:
@@ -286,6 +319,10 @@ class Settings:
             athena_workgroup=get("ATHENA_WORKGROUP") or "primary",
             alerts_topic_arn=get("ALERTS_TOPIC_ARN"),
             schedule_cron=get("WISTIA_SCHEDULE_CRON") or "15 2 * * *",
+            account_timezone=_parse_timezone(get("WISTIA_ACCOUNT_TIMEZONE")),
+            events_window=_parse_choice(
+                get("WISTIA_EVENTS_WINDOW"), "WISTIA_EVENTS_WINDOW", WINDOW_SEMANTICS, "inclusive"
+            ),
         )
         if settings.per_slot_rate_per_minute < 1:
             raise ConfigError("WISTIA_RATE_LIMIT_PER_MINUTE / WISTIA_POOL_SLOTS is below 1/min")
