@@ -1,9 +1,10 @@
 """The Silver catalog: where analysts find the tables, and the table-wide questions checks ask.
 
-Locally the catalog is DuckDB over the Silver Parquet (nothing to register: the views glob the
-layout). In AWS it is the Glue Data Catalog (each written partition is registered with
-`batch_create_partition`, so Athena sees it even without partition projection) and Athena for
-the table-wide questions.
+Locally the catalog is DuckDB over the Silver Parquet (the views glob the layout). In AWS it is
+the Glue Data Catalog plus Athena for the table-wide questions. Nothing is ever registered: the
+data stack's tables use partition projection (dt from WistiaStartDate to today, media_id from
+MediaIds), so Athena sees a partition as soon as its files land, and ignores registered
+partitions anyway.
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ def play_count_sql(window: Window) -> str:
 class SilverCatalog(ConfigurableResource):
     """Interface; see DuckDbCatalog (local) and GlueAthenaCatalog (aws)."""
 
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        raise NotImplementedError
-
-    def register_table(self, table: str, location: str | None) -> None:
-        raise NotImplementedError
-
     def duplicate_event_keys(self) -> int | None:
         raise NotImplementedError
 
@@ -45,12 +40,6 @@ class SilverCatalog(ConfigurableResource):
 
 class DuckDbCatalog(SilverCatalog):
     lake_root: str = Field(description="the local lake folder")
-
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        return None  # the DuckDB views glob the documented layout
-
-    def register_table(self, table: str, location: str | None) -> None:
-        return None
 
     def _scalar(self, sql: str) -> Any:
         from wistia_assets.catalog.duckdb_catalog import MissingTable, run_query
@@ -84,42 +73,6 @@ class GlueAthenaCatalog(SilverCatalog):
         return boto3.client(
             service, endpoint_url=self.endpoint_url or None, region_name=self.region
         )
-
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        from botocore.exceptions import ClientError
-
-        glue = self._client("glue")
-        values = [window.day.isoformat(), window.media_id]
-        try:
-            described = glue.get_table(DatabaseName=self.database, Name=table)["Table"]
-        except ClientError as exc:
-            raise RuntimeError(
-                f"Glue table {self.database}.{table} is missing: deploy the data stack "
-                f"(deploy/cloudformation/data.yaml) first ({exc.response['Error']['Code']})"
-            ) from None
-        storage = dict(described["StorageDescriptor"])
-        storage["Location"] = (
-            f"{storage['Location'].rstrip('/')}/dt={values[0]}/media_id={values[1]}/"
-        )
-        response = glue.batch_create_partition(
-            DatabaseName=self.database,
-            TableName=table,
-            PartitionInputList=[{"Values": values, "StorageDescriptor": storage}],
-        )
-        errors = [
-            e
-            for e in response.get("Errors", [])
-            if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"
-        ]
-        if errors:
-            detail = errors[0].get("ErrorDetail", {})
-            raise RuntimeError(
-                f"Glue rejected partition {values} of {self.database}.{table}: "
-                f"{detail.get('ErrorCode')} {detail.get('ErrorMessage')}"
-            )
-
-    def register_table(self, table: str, location: str | None) -> None:
-        return None  # unpartitioned: the table's location is fixed by the data stack
 
     def _query(self, sql: str) -> list[list[str | None]] | None:
         athena = self._client("athena")

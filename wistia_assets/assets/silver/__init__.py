@@ -372,7 +372,6 @@ def build_silver_assets(settings: Settings):
             except BronzeNotIngested as exc:
                 raise _failure(exc, f"{table} {window.key}") from None
             metrics["engine"] = silver.kind
-            catalog.register_partition(table, window, metrics.get("location"))
             if table == "fact_media_by_date":
                 play_count = int(metrics.get("play_count", 0))
                 checks = check_results(table, metrics)
@@ -427,13 +426,12 @@ def build_silver_assets(settings: Settings):
         pool=pool,
         retry_policy=retry,
     )
-    def dim_media(context: AssetExecutionContext, silver: SilverEngine, catalog: SilverCatalog):
+    def dim_media(context: AssetExecutionContext, silver: SilverEngine):
         try:
             metrics = silver.build_dim_media(context)
         except BronzeNotIngested as exc:
             raise _failure(exc, "dim_media") from None
         metrics["engine"] = silver.kind
-        catalog.register_table("dim_media", metrics.get("location"))
         checks = check_results(
             "dim_media",
             metrics,
