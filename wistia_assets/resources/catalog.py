@@ -9,13 +9,44 @@ partitions anyway.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from wistia_assets.partitions import Window
+
+log = logging.getLogger(__name__)
+
+# What Athena says when a file it listed was deleted before it read it, which happens whenever
+# another media's Silver build replaces its partition during a table-wide scan. Texts from the
+# Athena troubleshooting guide ("HIVE_CURSOR_ERROR: ... AmazonS3Exception: The specified key does
+# not exist") and from Athena/Trino reports (HIVE_CANNOT_OPEN_SPLIT or GENERIC_INTERNAL_ERROR with
+# S3's "Status Code: 404; Error Code: NoSuchKey", "HIVE_CANNOT_OPEN_SPLIT: File does not exist").
+VANISHED_FILE = re.compile(
+    r"The specified key does not exist|Error Code: NoSuchKey|File does not exist"
+    r"|java\.io\.FileNotFoundException",
+    re.IGNORECASE,
+)
+
+
+class VanishedFile(RuntimeError):
+    """One Athena query met a file deleted while it ran."""
+
+
+class TableChangedDuringScan(RuntimeError):
+    """A table-wide query kept meeting files that concurrent Silver builds replaced."""
+
 
 DUPLICATES_SQL = "SELECT count(*) - count(DISTINCT event_key) AS duplicates FROM fact_events"
 
@@ -66,6 +97,12 @@ class GlueAthenaCatalog(SilverCatalog):
     endpoint_url: str | None = None
     region: str = "us-east-1"
     query_timeout_seconds: float = 120.0
+    scan_attempts: int = Field(
+        default=4, description="tries of a table-wide query whose files keep being replaced"
+    )
+    scan_retry_wait_seconds: float = Field(
+        default=5.0, description="first wait before a retry; doubles, at most 60 s"
+    )
 
     def _client(self, service: str):
         import boto3
@@ -88,8 +125,11 @@ class GlueAthenaCatalog(SilverCatalog):
             if state == "SUCCEEDED":
                 break
             if state in ("FAILED", "CANCELLED"):
-                reason = status["Status"].get("StateChangeReason", "")
-                raise RuntimeError(f"Athena query {execution} {state.lower()}: {reason}")
+                reason = status["Status"].get("StateChangeReason") or status["Status"].get(
+                    "AthenaError", {}
+                ).get("ErrorMessage", "")
+                error = VanishedFile if VANISHED_FILE.search(reason) else RuntimeError
+                raise error(f"Athena query {execution} {state.lower()}: {reason}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Athena query {execution} still {state} after timeout")
             time.sleep(1)
@@ -97,8 +137,30 @@ class GlueAthenaCatalog(SilverCatalog):
         # The first row is the header.
         return [[c.get("VarCharValue") for c in r["Data"]] for r in rows[1:]] or None
 
+    def _scan(self, sql: str) -> list[list[str | None]] | None:
+        """`_query`, again (a new query, never the Glue job) while files vanish under it."""
+        try:
+            for attempt in Retrying(
+                stop=stop_after_attempt(self.scan_attempts),
+                wait=wait_exponential(multiplier=self.scan_retry_wait_seconds, max=60),
+                retry=retry_if_exception_type(VanishedFile),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+                reraise=True,
+            ):
+                with attempt:
+                    return self._query(sql)
+        except VanishedFile as exc:
+            raise TableChangedDuringScan(
+                f"the Athena check `{' '.join(sql.split())}` failed {self.scan_attempts} times "
+                "because files it listed were deleted before it read them: other Silver builds "
+                "were replacing their partitions during the whole-table scan. This partition's "
+                "files are written; run its checks again once those builds are done "
+                f"(materialize the partition again). Last error: {exc}"
+            ) from None
+        return None  # unreachable: Retrying either returns or raises
+
     def _scalar(self, sql: str) -> int | None:
-        rows = self._query(sql)
+        rows = self._scan(sql)
         if not rows or rows[0][0] is None:
             return None
         return int(float(rows[0][0]))
