@@ -33,6 +33,7 @@ from wistia_assets.orchestration.schedule import SCHEDULE_NAME
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.iam.actions import Facts, requests_of
 from wistia_assets_tests.iam.policy import decide
@@ -143,18 +144,7 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     s3 = boto3.client("s3", **kw)
     for logical in ("BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"):
         s3.create_bucket(Bucket=data.name_of(logical))
-    boto3.client("dynamodb", **kw).create_table(
-        TableName=data.name_of("WatermarkTable"),
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_watermark_table(aws_endpoint, data.name_of("WatermarkTable"))
     glue = boto3.client("glue", **kw)
     job = platform.name_of("SilverJob")
     glue.create_job(
