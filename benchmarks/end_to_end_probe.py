@@ -60,8 +60,6 @@ TARGETS: tuple[tuple[str, str, str, Callable[..., str] | None], ...] = (
     ("wistia_assets.assets.bronze", "ingest_events", "bronze_api", None),
     ("wistia_assets.transforms.runner", "run_partition", "silver", _table),
     ("wistia_assets.transforms.runner", "run_dim_media", "silver", _dim_media),
-    ("wistia_assets.resources.catalog", "DuckDbCatalog.register_partition", "catalog", None),
-    ("wistia_assets.resources.catalog", "DuckDbCatalog.register_table", "catalog", None),
     ("wistia_assets.resources.catalog", "DuckDbCatalog.duplicate_event_keys", "catalog", None),
     ("wistia_assets.resources.catalog", "DuckDbCatalog.play_count", "catalog", None),
     ("wistia_assets.watermarks.store", "SqliteWatermarkStore.advance", "watermarks", None),

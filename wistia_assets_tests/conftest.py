@@ -73,13 +73,13 @@ def java_available() -> bool:
     )
 
 
-def create_watermark_table(endpoint: str) -> str:
+def create_watermark_table(endpoint: str, name: str | None = None) -> str:
     """A fresh DynamoDB watermark table on moto, shaped like the data stack's; returns its name."""
     import uuid
 
     import boto3
 
-    name = f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
+    name = name or f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
     boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").create_table(
         TableName=name,
         AttributeDefinitions=[

@@ -59,7 +59,11 @@ def test_instance_yaml_matches_the_schema(tmp_path, monkeypatch):
     (tmp_path / "dagster.yaml").write_text(INSTANCE_YAML.read_text())
     config, custom_class = dagster_instance_config(str(tmp_path))
     assert custom_class is None
-    assert config["storage"]["postgres"]["postgres_db"]["params"] == {"sslmode": "require"}
+    # The RDS certificate is verified against the CA bundle the image carries.
+    assert config["storage"]["postgres"]["postgres_db"]["params"] == {
+        "sslmode": "verify-full",
+        "sslrootcert": "/opt/dagster/rds-global-bundle.pem",
+    }
     # ECS tag values refuse `|`, which every multi-partition key holds.
     allow = config["run_launcher"]["config"]["propagate_tags"]["allow_list"]
     assert "dagster/partition" not in allow

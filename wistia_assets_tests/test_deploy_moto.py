@@ -46,6 +46,9 @@ MOTO_SKIPS = {
     "AWS::ServiceDiscovery::PrivateDnsNamespace",
     "AWS::ServiceDiscovery::Service",
     "AWS::EC2::SecurityGroupEgress",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolDomain",
+    "AWS::Cognito::UserPoolClient",
 }
 
 _SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:wistia"
@@ -59,6 +62,9 @@ STAND_INS = {
     "DbSecret": f"{_SECRET}/dagster-db-AbCdEf",
     "SilverJob": "wistia-silver",
     "CodeServerDiscovery.Arn": f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:service/srv-1",
+    "UiUserPool.Arn": f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbCdEf123",
+    "UiUserPoolClient": "1example23456789",
+    "UiUserPoolDomain": "deploytest-dagster-123456789012",
 }
 
 
@@ -120,6 +126,20 @@ def substitute(node: Any, exports: dict[str, str]) -> Any:
     return {k: substitute(v, exports) for k, v in node.items()}
 
 
+def evaluate_find_in_map(node: Any, mappings: dict[str, Any], params: dict[str, Any]) -> Any:
+    """Fn::FindInMap keyed by a parameter: moto looks a Number parameter up as an int, while
+    CloudFormation hands every parameter to intrinsics as a string."""
+    if isinstance(node, list):
+        return [evaluate_find_in_map(n, mappings, params) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::FindInMap"}:
+        name, top, second = node["Fn::FindInMap"]
+        key = str(params[top["Ref"]]) if isinstance(top, dict) else top
+        return mappings[name][key][second]
+    return {k: evaluate_find_in_map(v, mappings, params) for k, v in node.items()}
+
+
 def evaluate_cidr(node: Any, vpc_cidr: str) -> Any:
     """CloudFormation's Fn::Cidr [VpcCidr, count, host bits], for moto which lacks it."""
     if isinstance(node, list):
@@ -167,9 +187,18 @@ def stacks(moto_server):
         "PublicSubnetIds": network["PublicSubnetIds"],
         "PrivateSubnetIds": network["PrivateSubnetIds"],
         "AllowedCidr": "203.0.113.0/24",
+        # moto's listener checks that the certificate exists, as ELB does.
+        "CertificateArn": client("acm", moto_server).request_certificate(
+            DomainName="dagster.example.com"
+        )["CertificateArn"],
+        "UiDomainName": "dagster.example.com",
         "ImageTag": "abc123",
         "MediaIds": MEDIA_IDS,
     }
+    defaults = {k: v.get("Default") for k, v in platform["Parameters"].items()}
+    platform["Resources"] = evaluate_find_in_map(
+        platform["Resources"], platform["Mappings"], {**defaults, **params}
+    )
     create(cfn, "deploytest-platform", platform, params)
     return moto_server, cfn, data
 
@@ -287,3 +316,18 @@ def test_ecs_cluster_and_task_definitions(stacks):
     env = {e["name"]: e["value"] for e in daemon["containerDefinitions"][0]["environment"]}
     assert env["DAGSTER_RUN_TASK_DEFINITION"] == run["taskDefinitionArn"]
     assert env["DAGSTER_POOL_LIMITS"] == "wistia_api=2,glue=4"
+
+
+def test_load_balancer_signs_in_before_forwarding(stacks):
+    endpoint, _, _ = stacks
+    elb = client("elbv2", endpoint)
+    (lb,) = elb.describe_load_balancers(Names=["deploytest-dagster"])["LoadBalancers"]
+    listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    by_port = {
+        listener["Port"]: sorted(listener["DefaultActions"], key=lambda a: a.get("Order", 0))
+        for listener in listeners
+    }
+    assert set(by_port) == {80, 443}
+    assert [a["Type"] for a in by_port[80]] == ["redirect"]
+    # moto does not keep the actions' Order; the template test asserts it (auth first).
+    assert sorted(a["Type"] for a in by_port[443]) == ["authenticate-cognito", "forward"]

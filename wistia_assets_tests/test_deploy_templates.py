@@ -42,7 +42,8 @@ def statements(template: dict[str, Any]):
     """(resource id, statement) for every policy statement a template defines."""
     for rid, res in template["Resources"].items():
         props = res.get("Properties", {})
-        docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        policies = props.get("Policies", [])  # a Cognito pool's Policies is its password rules
+        docs = [p["PolicyDocument"] for p in policies] if isinstance(policies, list) else []
         for key in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
             if key in props:
                 docs.append(props[key])
@@ -280,6 +281,8 @@ def test_glue_job(platform):
     params = platform["Parameters"]
     # Room for the glue pool's runs: the pool, not Glue, is what throttles the fan-out.
     assert params["GlueMaxConcurrentRuns"]["Default"] >= params["GluePoolSlots"]["Default"]
+    # A queued run can end EXPIRED; the glue pool is the queue (test_glue_run_states.py).
+    assert job["JobRunQueuingEnabled"] is False
     args = job["DefaultArguments"]
     pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (pipes,) = [p for p in pins if p.startswith("dagster-pipes==")]
@@ -333,3 +336,100 @@ def test_data_stack_exports_what_the_platform_imports(data, platform):
     exported = {k for k, v in data["Outputs"].items() if "Export" in v}
     imported = set(re.findall(r"\$\{DataStackName\}-(\w+)", json.dumps(platform)))
     assert imported <= exported, imported - exported
+
+
+# ---------------------------------------------------------------- the UI behind a login
+
+
+def test_every_request_to_the_ui_is_https_and_signed_in(platform):
+    listeners = resources(platform, "AWS::ElasticLoadBalancingV2::Listener")
+    assert not [k for k, v in listeners.items() if "Condition" in v], "every listener, always"
+    for name, listener in listeners.items():
+        props = listener["Properties"]
+        actions = sorted(props["DefaultActions"], key=lambda a: a.get("Order", 0))
+        kinds = [a["Type"] for a in actions]
+        if props["Protocol"] == "HTTP":
+            # Plain HTTP only ever redirects to HTTPS.
+            assert kinds == ["redirect"], name
+            assert actions[0]["RedirectConfig"]["Protocol"] == "HTTPS"
+            continue
+        assert props["Protocol"] == "HTTPS" and props["Certificates"], name
+        # Nothing is forwarded to the webserver before Cognito has signed the user in.
+        assert kinds == ["authenticate-cognito", "forward"], name
+        auth = actions[0]["AuthenticateCognitoConfig"]
+        assert auth["OnUnauthenticatedRequest"] == "authenticate"
+        assert auth["UserPoolArn"] == {"Fn::GetAtt": ["UiUserPool", "Arn"]}
+    # The webserver admits the load balancer only: no path around the listener.
+    ingress = platform["Resources"]["WebserverSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [r["SourceSecurityGroupId"] for r in ingress] == [{"Ref": "LoadBalancerSecurityGroup"}]
+    params = platform["Parameters"]
+    assert "Default" not in params["CertificateArn"], "HTTPS is not optional"
+    assert "HasCertificate" not in platform.get("Conditions", {})
+    outputs = platform["Outputs"]
+    assert outputs["DagsterUrl"]["Value"] == {"Fn::Sub": "https://${UiDomainName}"}
+
+
+def test_only_operators_the_admin_creates_can_sign_in(platform):
+    pool = platform["Resources"]["UiUserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    client = platform["Resources"]["UiUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is True and client["AllowedOAuthFlows"] == ["code"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${UiDomainName}/oauth2/idpresponse"}]
+
+
+def _rule_allows(platform, parameters: dict[str, str]) -> bool:
+    """CloudFormation's Rules for these parameter values (the functions the template uses)."""
+
+    def value(node):
+        if isinstance(node, dict):
+            ((fn, arg),) = node.items()
+            if fn == "Ref":
+                return parameters[arg]
+            if fn == "Fn::Equals":
+                return value(arg[0]) == value(arg[1])
+            if fn == "Fn::Not":
+                return not value(arg[0])
+            raise AssertionError(f"evaluate {fn} in this test")
+        return node
+
+    return all(
+        value(assertion["Assert"])
+        for rule in platform["Rules"].values()
+        for assertion in rule["Assertions"]
+    )
+
+
+@pytest.mark.parametrize(
+    "cidr, accepted",
+    [
+        ("203.0.113.0/24", True),
+        ("198.51.100.7/32", True),
+        ("10.0.0.0/8", True),
+        ("0.0.0.0/0", False),
+        ("1.2.3.4/0", False),
+        ("0.0.0.0/1", False),
+        ("128.0.0.0/7", False),
+        ("203.0.113.0/33", False),
+    ],
+)
+def test_the_ui_is_never_opened_to_the_internet(platform, cidr, accepted):
+    parameter = platform["Parameters"]["AllowedCidr"]
+    matches = re.fullmatch(parameter["AllowedPattern"], cidr) is not None
+    assert (matches and _rule_allows(platform, {"AllowedCidr": cidr})) is accepted
+    if cidr == "0.0.0.0/0":
+        # Refused twice: by the pattern and, by name, by the Rules assertion.
+        assert not _rule_allows(platform, {"AllowedCidr": cidr})
+
+
+def test_rds_storage_ceiling_is_above_every_allocation(platform):
+    params = platform["Parameters"]["DbAllocatedStorage"]
+    ceilings = platform["Mappings"]["DbStorageCeiling"]
+    db = platform["Resources"]["Database"]["Properties"]
+    assert db["MaxAllocatedStorage"] == {
+        "Fn::FindInMap": ["DbStorageCeiling", {"Ref": "DbAllocatedStorage"}, "GiB"]
+    }
+    for allocated in params["AllowedValues"]:
+        # RDS refuses a maximum that is not at least 10 % above the allocation.
+        assert ceilings[str(allocated)]["GiB"] >= allocated * 1.1, allocated
+    assert str(params["Default"]) in ceilings

@@ -1,20 +1,52 @@
 """The Silver catalog: where analysts find the tables, and the table-wide questions checks ask.
 
-Locally the catalog is DuckDB over the Silver Parquet (nothing to register: the views glob the
-layout). In AWS it is the Glue Data Catalog (each written partition is registered with
-`batch_create_partition`, so Athena sees it even without partition projection) and Athena for
-the table-wide questions.
+Locally the catalog is DuckDB over the Silver Parquet (the views glob the layout). In AWS it is
+the Glue Data Catalog plus Athena for the table-wide questions. Nothing is ever registered: the
+data stack's tables use partition projection (dt from WistiaStartDate to today, media_id from
+MediaIds), so Athena sees a partition as soon as its files land, and ignores registered
+partitions anyway.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from wistia_assets.partitions import Window
+
+log = logging.getLogger(__name__)
+
+# What Athena says when a file it listed was deleted before it read it, which happens whenever
+# another media's Silver build replaces its partition during a table-wide scan. Texts from the
+# Athena troubleshooting guide ("HIVE_CURSOR_ERROR: ... AmazonS3Exception: The specified key does
+# not exist") and from Athena/Trino reports (HIVE_CANNOT_OPEN_SPLIT or GENERIC_INTERNAL_ERROR with
+# S3's "Status Code: 404; Error Code: NoSuchKey", "HIVE_CANNOT_OPEN_SPLIT: File does not exist").
+VANISHED_FILE = re.compile(
+    r"The specified key does not exist|Error Code: NoSuchKey|File does not exist"
+    r"|java\.io\.FileNotFoundException",
+    re.IGNORECASE,
+)
+
+
+class VanishedFile(RuntimeError):
+    """One Athena query met a file deleted while it ran."""
+
+
+class TableChangedDuringScan(RuntimeError):
+    """A table-wide query kept meeting files that concurrent Silver builds replaced."""
+
 
 DUPLICATES_SQL = "SELECT count(*) - count(DISTINCT event_key) AS duplicates FROM fact_events"
 
@@ -30,12 +62,6 @@ def play_count_sql(window: Window) -> str:
 class SilverCatalog(ConfigurableResource):
     """Interface; see DuckDbCatalog (local) and GlueAthenaCatalog (aws)."""
 
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        raise NotImplementedError
-
-    def register_table(self, table: str, location: str | None) -> None:
-        raise NotImplementedError
-
     def duplicate_event_keys(self) -> int | None:
         raise NotImplementedError
 
@@ -45,12 +71,6 @@ class SilverCatalog(ConfigurableResource):
 
 class DuckDbCatalog(SilverCatalog):
     lake_root: str = Field(description="the local lake folder")
-
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        return None  # the DuckDB views glob the documented layout
-
-    def register_table(self, table: str, location: str | None) -> None:
-        return None
 
     def _scalar(self, sql: str) -> Any:
         from wistia_assets.catalog.duckdb_catalog import MissingTable, run_query
@@ -77,6 +97,12 @@ class GlueAthenaCatalog(SilverCatalog):
     endpoint_url: str | None = None
     region: str = "us-east-1"
     query_timeout_seconds: float = 120.0
+    scan_attempts: int = Field(
+        default=4, description="tries of a table-wide query whose files keep being replaced"
+    )
+    scan_retry_wait_seconds: float = Field(
+        default=5.0, description="first wait before a retry; doubles, at most 60 s"
+    )
 
     def _client(self, service: str):
         import boto3
@@ -84,42 +110,6 @@ class GlueAthenaCatalog(SilverCatalog):
         return boto3.client(
             service, endpoint_url=self.endpoint_url or None, region_name=self.region
         )
-
-    def register_partition(self, table: str, window: Window, location: str | None) -> None:
-        from botocore.exceptions import ClientError
-
-        glue = self._client("glue")
-        values = [window.day.isoformat(), window.media_id]
-        try:
-            described = glue.get_table(DatabaseName=self.database, Name=table)["Table"]
-        except ClientError as exc:
-            raise RuntimeError(
-                f"Glue table {self.database}.{table} is missing: deploy the data stack "
-                f"(deploy/cloudformation/data.yaml) first ({exc.response['Error']['Code']})"
-            ) from None
-        storage = dict(described["StorageDescriptor"])
-        storage["Location"] = (
-            f"{storage['Location'].rstrip('/')}/dt={values[0]}/media_id={values[1]}/"
-        )
-        response = glue.batch_create_partition(
-            DatabaseName=self.database,
-            TableName=table,
-            PartitionInputList=[{"Values": values, "StorageDescriptor": storage}],
-        )
-        errors = [
-            e
-            for e in response.get("Errors", [])
-            if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"
-        ]
-        if errors:
-            detail = errors[0].get("ErrorDetail", {})
-            raise RuntimeError(
-                f"Glue rejected partition {values} of {self.database}.{table}: "
-                f"{detail.get('ErrorCode')} {detail.get('ErrorMessage')}"
-            )
-
-    def register_table(self, table: str, location: str | None) -> None:
-        return None  # unpartitioned: the table's location is fixed by the data stack
 
     def _query(self, sql: str) -> list[list[str | None]] | None:
         athena = self._client("athena")
@@ -135,8 +125,11 @@ class GlueAthenaCatalog(SilverCatalog):
             if state == "SUCCEEDED":
                 break
             if state in ("FAILED", "CANCELLED"):
-                reason = status["Status"].get("StateChangeReason", "")
-                raise RuntimeError(f"Athena query {execution} {state.lower()}: {reason}")
+                reason = status["Status"].get("StateChangeReason") or status["Status"].get(
+                    "AthenaError", {}
+                ).get("ErrorMessage", "")
+                error = VanishedFile if VANISHED_FILE.search(reason) else RuntimeError
+                raise error(f"Athena query {execution} {state.lower()}: {reason}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Athena query {execution} still {state} after timeout")
             time.sleep(1)
@@ -144,8 +137,30 @@ class GlueAthenaCatalog(SilverCatalog):
         # The first row is the header.
         return [[c.get("VarCharValue") for c in r["Data"]] for r in rows[1:]] or None
 
+    def _scan(self, sql: str) -> list[list[str | None]] | None:
+        """`_query`, again (a new query, never the Glue job) while files vanish under it."""
+        try:
+            for attempt in Retrying(
+                stop=stop_after_attempt(self.scan_attempts),
+                wait=wait_exponential(multiplier=self.scan_retry_wait_seconds, max=60),
+                retry=retry_if_exception_type(VanishedFile),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+                reraise=True,
+            ):
+                with attempt:
+                    return self._query(sql)
+        except VanishedFile as exc:
+            raise TableChangedDuringScan(
+                f"the Athena check `{' '.join(sql.split())}` failed {self.scan_attempts} times "
+                "because files it listed were deleted before it read them: other Silver builds "
+                "were replacing their partitions during the whole-table scan. This partition's "
+                "files are written; run its checks again once those builds are done "
+                f"(materialize the partition again). Last error: {exc}"
+            ) from None
+        return None  # unreachable: Retrying either returns or raises
+
     def _scalar(self, sql: str) -> int | None:
-        rows = self._query(sql)
+        rows = self._scan(sql)
         if not rows or rows[0][0] is None:
             return None
         return int(float(rows[0][0]))

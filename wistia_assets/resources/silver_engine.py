@@ -114,15 +114,13 @@ class GlueSilverEngine(SilverEngine):
         return boto3.client("glue", **kw), boto3.client("s3", **kw)
 
     def pipes_client(self, glue=None, s3=None):
-        from dagster_aws.pipes import (
-            PipesGlueClient,
-            PipesS3ContextInjector,
-            PipesS3MessageReader,
-        )
+        from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
+
+        from wistia_assets.resources.glue_runs import SilverGlueClient
 
         default_glue, default_s3 = self._clients()
         glue, s3 = glue or default_glue, s3 or default_s3
-        return PipesGlueClient(
+        return SilverGlueClient(
             client=glue,
             context_injector=PipesS3ContextInjector(bucket=self.pipes_bucket, client=s3),
             # Poll every 2 s (default 10 s): a Silver run of one day is short, and the reader's

@@ -33,7 +33,7 @@ from dagster import (
 
 from wistia_assets.assets.bronze import OWNERS
 from wistia_assets.partitions import Window, window_partitions
-from wistia_assets.resources.catalog import SilverCatalog
+from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringScan
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
@@ -304,9 +304,9 @@ def check_results(
 
 
 def _failure(exc: BronzeNotIngested | RuntimeError, what: str) -> Failure:
-    return Failure(
-        description=f"{what}: {exc}", allow_retries=not isinstance(exc, BronzeNotIngested)
-    )
+    # Neither is helped by running the step (and its Glue job) again right away.
+    final = isinstance(exc, BronzeNotIngested | TableChangedDuringScan)
+    return Failure(description=f"{what}: {exc}", allow_retries=not final)
 
 
 def build_silver_assets(settings: Settings):
@@ -372,18 +372,18 @@ def build_silver_assets(settings: Settings):
             except BronzeNotIngested as exc:
                 raise _failure(exc, f"{table} {window.key}") from None
             metrics["engine"] = silver.kind
-            catalog.register_partition(table, window, metrics.get("location"))
             if table == "fact_media_by_date":
                 play_count = int(metrics.get("play_count", 0))
                 checks = check_results(table, metrics)
             else:
-                if play_count is None:
-                    play_count = catalog.play_count(window)
+                try:
+                    if play_count is None:
+                        play_count = catalog.play_count(window)
+                    table_duplicates = catalog.duplicate_event_keys()
+                except TableChangedDuringScan as exc:
+                    raise _failure(exc, f"{table} {window.key}") from None
                 checks = check_results(
-                    table,
-                    metrics,
-                    table_duplicates=catalog.duplicate_event_keys(),
-                    play_count=play_count,
+                    table, metrics, table_duplicates=table_duplicates, play_count=play_count
                 )
             context.log.info(
                 f"{table} {window.key}: {metrics.get('rows')} rows, "
@@ -427,13 +427,12 @@ def build_silver_assets(settings: Settings):
         pool=pool,
         retry_policy=retry,
     )
-    def dim_media(context: AssetExecutionContext, silver: SilverEngine, catalog: SilverCatalog):
+    def dim_media(context: AssetExecutionContext, silver: SilverEngine):
         try:
             metrics = silver.build_dim_media(context)
         except BronzeNotIngested as exc:
             raise _failure(exc, "dim_media") from None
         metrics["engine"] = silver.kind
-        catalog.register_table("dim_media", metrics.get("location"))
         checks = check_results(
             "dim_media",
             metrics,

@@ -1,0 +1,298 @@
+"""Every AWS call the aws deployment makes is allowed by the role its process runs under.
+
+The deployment's real paths run against moto, with names and ARNs resolved from the templates:
+a run task (`wistia_window`: Bronze to S3, the Silver step through PipesGlueClient, the Athena
+checks, watermarks; then a run that fails in Bronze), the Glue job (the real entry script, run by
+the local Glue stand-in, whose S3 mirror stands for Spark's S3 connector), the code server
+(the daily schedule's watermark reads, the run-failure sensor publishing its alert), and the
+daemon's and webserver's EcsRunLauncher (launch, health check, terminate). Every botocore call is
+recorded with its process, turned into the IAM requests AWS makes for it (`iam/actions.py`) and
+decided against the statements the templates give that process's role (`iam/stacks.py`,
+`iam/policy.py`).
+
+To extend: a new AWS call shows up as "no IAM rule for ..." (add a rule), a new process as a row
+of PROCESSES, a grant used only outside these paths as a row of USED_ELSEWHERE with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from dagster import AssetKey, DagsterInstance, build_schedule_context
+
+from wistia_assets.definitions import build_defs
+from wistia_assets.deployments import resources_for
+from wistia_assets.orchestration.jobs import WINDOW_ASSETS
+from wistia_assets.orchestration.schedule import SCHEDULE_NAME
+from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.sandbox import SandboxWistia, serve
+from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.conftest import create_watermark_table
+from wistia_assets_tests.glue_local import LocalGlueClient
+from wistia_assets_tests.iam.actions import Facts, requests_of
+from wistia_assets_tests.iam.policy import decide
+from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as
+from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
+from wistia_assets_tests.test_failure_alerts import fail_in_bronze, stale_token_wistia, tick
+
+DAY = date(2026, 11, 12)
+MEDIA = SANDBOX_MEDIA_IDS[0]
+TOKEN = "iam-test-token-41c0"
+
+# process -> how the platform template names its role
+PROCESSES = {
+    "run task": ("task", "RunTaskDefinition"),
+    "code server": ("task", "CodeServerTaskDefinition"),
+    "daemon": ("task", "DaemonTaskDefinition"),
+    "webserver": ("task", "WebserverTaskDefinition"),
+    "Glue job": ("glue", "SilverJob"),
+}
+
+# (role, statement Sid[, action]) -> who uses it outside the paths this test drives.
+USED_ELSEWHERE = {
+    ("GlueJobRole", "ListBuckets", "s3:GetBucketLocation"): (
+        "Spark's S3 connector on Glue (EMRFS) asks a bucket's region; the local stand-in does not"
+    ),
+    ("RunTaskRole", "DriveSilverJob", "glue:BatchStopJobRun"): (
+        "PipesGlueClient stops the Glue run when the Dagster run is terminated"
+    ),
+    ("RunTaskRole", "MoveWatermarks", "dynamodb:DescribeTable"): (
+        "branch i10b: the watermark store reads the table's key names; drop once merged"
+    ),
+    ("CodeServerTaskRole", "ReadWatermarks", "dynamodb:DescribeTable"): (
+        "branch i10b: the watermark store reads the table's key names; drop once merged"
+    ),
+    ("GlueJobRole", "ReadScriptAndWheel"): "Glue itself fetches the script and the wheel",
+    ("GlueJobRole", "GlueTemp"): "Glue's --TempDir (spark event logs, shuffle spill)",
+    ("GlueJobRole", "WriteJobLogs"): "Glue writes the driver's continuous logs",
+    ("GlueJobRole", "PublishJobMetrics"): "Glue publishes the job's metrics",
+    ("RunTaskRole", "StepLogsAndAthenaResults"): (
+        "S3ComputeLogManager uploads step logs (dagster/compute-logs/); Athena's results are"
+        " written as the run (evaluated here through StartQueryExecution)"
+    ),
+    ("CodeServerTaskRole", "WriteTickLogs"): "S3ComputeLogManager stores schedule/sensor logs",
+    ("CodeServerTaskRole", "UseDataKey", "kms:GenerateDataKey"): "tick logs are SSE-KMS objects",
+    ("GlueJobRole", "WriteQuarantine"): (
+        "a partition with lines that break the schema (none in this sandbox day)"
+    ),
+    ("GlueJobRole", "WriteSilver", "s3:AbortMultipartUpload"): "a failed multipart write",
+    ("RunTaskRole", "WriteBronze", "s3:AbortMultipartUpload"): (
+        "S3Store.open_writer aborts the upload of a page stream that failed"
+    ),
+    ("WebserverTaskRole", "ListComputeLogs"): "the UI lists step logs (S3ComputeLogManager)",
+    ("WebserverTaskRole", "ReadAndDeleteComputeLogs"): "the UI shows and wipes step logs",
+    ("WebserverTaskRole", "DecryptComputeLogs"): "step logs are SSE-KMS objects",
+    ("DaemonTaskRole", "ReadFailedRunLogs"): (
+        "run monitoring quotes a dead run task's last log lines (get_task_logs)"
+    ),
+}
+
+
+def role_of(platform: Stack, process: str) -> str:
+    kind, logical = PROCESSES[process]
+    if kind == "task":
+        return platform.task_role(logical)
+    return platform.resource(logical)["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def container_env(platform: Stack, task_definition: str) -> dict[str, str]:
+    (container,) = platform.resource(task_definition)["Properties"]["ContainerDefinitions"]
+    return {e["Name"]: str(platform.resolve(e["Value"])) for e in container["Environment"]}
+
+
+class RoleGlueEngine(GlueSilverEngine):
+    """The production engine; its Glue client runs the entry script as the Glue job's process."""
+
+    workdir: str
+
+    def _clients(self):
+        glue, s3 = super()._clients()
+        return GlueJobAsItsRole(glue, s3, workdir=Path(self.workdir)), s3
+
+
+class GlueJobAsItsRole(LocalGlueClient):
+    def _execute(self, arguments):
+        with acting_as("Glue job"):
+            return super()._execute(arguments)
+
+
+@pytest.fixture
+def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
+    """moto resources named as the stacks name them; the run task's environment from its task
+    definition. Nothing here is recorded: no deployed process makes these calls."""
+    recorder = Recorder()
+    prefix = f"iam{uuid.uuid4().hex[:8]}"
+    media_ids = ",".join(SANDBOX_MEDIA_IDS)
+    kw = {"endpoint_url": aws_endpoint, "region_name": REGION}
+    secrets = boto3.client("secretsmanager", **kw)
+    physical = {
+        "HashKeySecret": secrets.create_secret(
+            Name=f"{prefix}/wistia-hash-key", SecretString="iam-hash-key-0e1f"
+        )["ARN"],
+        "WistiaApiTokenSecret": secrets.create_secret(
+            Name=f"{prefix}/wistia-api-token", SecretString=TOKEN
+        )["ARN"],
+    }
+    data = data_stack(prefix, media_ids, physical)
+    platform = platform_stack(prefix, media_ids, data, {})
+    s3 = boto3.client("s3", **kw)
+    for logical in ("BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"):
+        s3.create_bucket(Bucket=data.name_of(logical))
+    create_watermark_table(aws_endpoint, data.name_of("WatermarkTable"))
+    glue = boto3.client("glue", **kw)
+    job = platform.name_of("SilverJob")
+    glue.create_job(
+        Name=job,
+        Role=platform.get_att("GlueJobRole", "Arn"),
+        Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/glue/silver_job.py"},
+        GlueVersion="5.0",
+    )
+    boto3.client("sns", **kw).create_topic(Name=data.name_of("AlertsTopic"))
+    boto3.client("athena", **kw).create_work_group(Name=data.name_of("AthenaWorkGroup"))
+
+    env = container_env(platform, "RunTaskDefinition")
+    env |= {
+        "WISTIA_API_TOKEN": TOKEN,
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "WISTIA_START_DATE": "2026-11-01",
+        "MEDIA_CHANNELS": f"{MEDIA}:youtube",
+    }
+    sandbox = SandboxWistia(token=TOKEN, events_per_day=120, seed=11)
+    server = serve(sandbox)
+    env["WISTIA_BASE_URL"] = server.url
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env(env)
+    engine = RoleGlueEngine(
+        job_name=settings.glue_job_name,
+        pipes_bucket=settings.pipes_bucket,
+        bronze_root=f"s3://{settings.bronze_bucket}",
+        silver_root=f"s3://{settings.silver_bucket}",
+        hash_key_secret_id=settings.hash_key_secret_id,
+        channels=settings.channels,
+        endpoint_url=aws_endpoint,
+        region=REGION,
+        workdir=str(tmp_path),
+    )
+    facts = Facts.of(data)
+    with recorder.installed():
+        yield dict(
+            recorder=recorder,
+            data=data,
+            platform=platform,
+            facts=facts,
+            settings=settings,
+            defs=build_defs(settings, resource_overrides={"silver": engine}),
+            endpoint=aws_endpoint,
+            server=server,
+            tmp_path=tmp_path,
+        )
+    server.shutdown()
+
+
+def seed_athena(endpoint: str, value: str) -> None:
+    """moto answers Athena queries from a queue of results; queue the duplicates count."""
+    rows = [{"Data": [{"VarCharValue": "duplicates"}]}, {"Data": [{"VarCharValue": value}]}]
+    body = json.dumps({"results": [{"rows": rows}]}).encode()
+    httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
+
+
+def run_the_deployment(d) -> None:
+    """Each process's real paths, as the deployment runs them."""
+    defs, recorder = d["defs"], d["recorder"]
+    (d["tmp_path"] / "instance").mkdir()
+    instance = DagsterInstance.local_temp(tempdir=str(d["tmp_path"] / "instance"))
+    with recorder.paused():
+        seed_athena(d["endpoint"], "0")
+    with acting_as("code server"):
+        cursor = tick(defs, instance)
+        schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
+        moment = datetime(2026, 11, 13, 2, 15, tzinfo=UTC)
+        context = build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=moment,
+            repository_def=defs.get_repository_def(),
+            resources={"watermarks": resources_for(d["settings"])["watermarks"]},
+        )
+        assert schedule.evaluate_tick(context).run_requests
+    with acting_as("run task"):
+        result = defs.resolve_job_def("wistia_window").execute_in_process(
+            partition_key=f"{DAY}|{MEDIA}", instance=instance
+        )
+        assert result.success
+        # A re-pull replaces the partition's Bronze parts (deletes the old ones).
+        repull = defs.resolve_job_def("wistia_window").execute_in_process(
+            partition_key=f"{DAY}|{MEDIA}",
+            instance=instance,
+            asset_selection=[AssetKey(k) for k in WINDOW_ASSETS],
+        )
+        assert repull.success
+        failing = build_defs(
+            d["settings"], resource_overrides={"wistia": stale_token_wistia(d["server"])}
+        )
+        fail_in_bronze(failing, instance)
+    with acting_as("code server"):
+        tick(defs, instance, cursor)
+
+
+def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:
+    """(denied calls, role -> granted actions never used)."""
+    platform, facts = d["platform"], d["facts"]
+    roles = {process: role_of(platform, process) for process in PROCESSES}
+    statements = {role: platform.role_statements(role) for role in set(roles.values())}
+    denied = []
+    for call in d["recorder"].calls:
+        assert call.process != UNATTRIBUTED, f"a call outside any process: {call}"
+        role = roles[call.process]
+        for request in requests_of(call, facts):
+            allowing = decide(statements[role], request)
+            if allowing is None:
+                denied.append(f"{call.process} ({role}) is denied {request}, needed by {call}")
+                continue
+            for statement in allowing:
+                statement.used_by.append(request)
+    exercised = {roles[c.process] for c in d["recorder"].calls}
+    unused: dict[str, list[str]] = {}
+    for role in sorted(exercised):
+        for statement in statements[role]:
+            if (role, statement.sid) in USED_ELSEWHERE:
+                continue
+            used = {r.action.lower() for r in statement.used_by}
+            idle = [
+                a
+                for a in statement.actions()
+                if not any(_covers(a, u) for u in used)
+                and (role, statement.sid, a) not in USED_ELSEWHERE
+            ]
+            if idle:
+                unused.setdefault(role, []).append(f"{statement.sid}: {', '.join(idle)}")
+    return sorted(set(denied)), unused
+
+
+def _covers(pattern: str, action: str) -> bool:
+    from wistia_assets_tests.iam.policy import _glob
+
+    return _glob(pattern, action, case=False)
+
+
+def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
+    run_the_deployment(deployment)
+    denied, unused = evaluate(deployment)
+    processes = {c.process for c in deployment["recorder"].calls}
+    with capsys.disabled():
+        print(f"\n{len(deployment['recorder'].calls)} AWS calls by {sorted(processes)}")
+        for role, grants in unused.items():
+            print(f"{role} is granted and never uses: " + "; ".join(grants))
+    assert not denied, "\n".join(denied)
+    assert (
+        not unused
+    ), "granted but never used (remove, or add to USED_ELSEWHERE with a reason): " + json.dumps(
+        unused, indent=1
+    )
+    assert {"run task", "Glue job", "code server"} <= processes
