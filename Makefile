@@ -11,12 +11,14 @@ export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: run test dev lint format bench reliability glue-artifacts clean java
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml deploy/build-requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
 	  { echo "error: Python 3.11 is required (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[local,dev]'
+	# The hash-pinned build backend the image uses, also what `package-glue` builds its wheel with.
+	$(BIN)/pip install --quiet --require-hashes --only-binary=:all: -r deploy/build-requirements.lock
 	@touch $@
 
 java:
