@@ -168,6 +168,7 @@ def stacks(moto_server):
         "PrivateSubnetIds": network["PrivateSubnetIds"],
         "AllowedCidr": "203.0.113.0/24",
         "ImageTag": "abc123",
+        "GlueArtifactsCommit": "abc1234",
         "MediaIds": MEDIA_IDS,
     }
     create(cfn, "deploytest-platform", platform, params)
