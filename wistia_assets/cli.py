@@ -83,7 +83,8 @@ def _add_deploy(sub) -> None:
     )
     g.add_argument("--out", default="dist/glue", help="local folder; files go to <out>/<commit>/")
     g.add_argument(
-        "--upload", help="s3://bucket/prefix; files go to <prefix>/<commit>/ (s3://<artifacts>/glue)"
+        "--upload",
+        help="s3://bucket/prefix; files go to <prefix>/<commit>/ (s3://<artifacts>/glue)",
     )
     g.add_argument(
         "--commit", help="name the artifacts by this commit instead of HEAD (a test build)"

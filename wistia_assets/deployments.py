@@ -2,9 +2,10 @@
 
 `local` is the embedded default: a lake folder, SQLite watermarks, local PySpark, DuckDB, and the
 built-in sandbox API unless a token is set (pyspark, dagster-pyspark and duckdb come from the
-package's `local` extra and are imported only when the local set is built). `aws` is production: S3, DynamoDB, Glue + Pipes,
-the Glue catalog and Athena. Both run the same assets; only these objects differ. Every AWS client
-honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto server in tests.
+package's `local` extra and are imported only when the local set is built). `aws` is production:
+S3, DynamoDB, Glue + Pipes, the Glue catalog and Athena. Both run the same assets; only these
+objects differ. Every AWS client honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto
+server in tests.
 """
 
 from __future__ import annotations

@@ -78,9 +78,9 @@ def project_version() -> str:
 
 
 def pipes_requirement() -> tuple[str, str]:
-    """(`dagster-pipes==<pin>`, the locked line with its hash) from deploy/glue-requirements.lock."""
+    """(`dagster-pipes==<pin>`, the locked line with its hash) from glue-requirements.lock."""
     if not GLUE_LOCK.exists():
-        raise PackagingError(f"{GLUE_LOCK} is missing: package-glue runs from a source checkout")
+        raise PackagingError(f"{GLUE_LOCK} is missing: run package-glue from a source checkout")
     lines = [
         line.strip()
         for line in GLUE_LOCK.read_text().splitlines()
@@ -236,9 +236,7 @@ def upload(paths: list[Path], target: str, commit: str, client=None) -> list[tup
     results = []
     for path, key, digest in plan:
         if digest is not None:
-            client.upload_file(
-                str(path), bucket, key, ExtraArgs={"Metadata": {"sha256": digest}}
-            )
+            client.upload_file(str(path), bucket, key, ExtraArgs={"Metadata": {"sha256": digest}})
         results.append((f"s3://{bucket}/{key}", "uploaded" if digest else "unchanged"))
     return results
 
