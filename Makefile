@@ -9,15 +9,15 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test dev lint format bench reliability glue-artifacts image image-test clean java
+.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java
 
+# The last step adds the hash-pinned build backend the image uses: `package-glue` builds with it.
 $(STAMP): pyproject.toml deploy/build-requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
 	  { echo "error: Python 3.11 is required (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[local,dev]'
-	# The hash-pinned build backend the image uses, also what `package-glue` builds its wheel with.
 	$(BIN)/pip install --quiet --require-hashes --only-binary=:all: -r deploy/build-requirements.lock
 	@touch $@
 
@@ -60,6 +60,11 @@ image:
 image-test: $(STAMP) image
 	unshare --net -- bash -c 'ip link set lo up && WISTIA_IMAGE=$(IMAGE) \
 	  $(BIN)/pytest -m image -p no:cacheprovider wistia_assets_tests/test_image.py'
+
+# The Glue job from its packaged artifacts, in an emulated Glue 5.0 runtime (deploy/README.md,
+# "What the Glue job runs"): ~2-4 min, so not part of `make test`.
+glue-test: $(STAMP) java
+	$(BIN)/pytest -m glue_runtime -p no:cacheprovider wistia_assets_tests/test_glue_deployed_job.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

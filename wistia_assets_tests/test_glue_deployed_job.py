@@ -58,7 +58,8 @@ PARTITIONS = MultiPartitionsDefinition(
         "media_id": StaticPartitionsDefinition([MEDIA_A, MEDIA_B]),
     }
 )
-pytestmark = pytest.mark.slow
+# Three Spark jobs in fresh processes (~2-4 min): `make glue-test`, and .ci/run after make test.
+pytestmark = [pytest.mark.slow, pytest.mark.glue_runtime]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -83,56 +84,43 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
+def sh(*command: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory) -> Iterator[dict[str, str]]:
+def postgres() -> Iterator[dict[str, str]]:
     """A Postgres cluster on loopback with SSL on (dagster.yaml says sslmode: require)."""
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     if not bins:
         pytest.fail("Postgres is required: apt-get install -y postgresql (make image-test)")
     bin_dir = bins[-1]
-    root = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's tmp_path: the postgres user cannot enter root's 0700 folders there.
+    root = Path(tempfile.mkdtemp(prefix="wistia-image-pg-"))
     data = root / "data"
     key, cert = root / "server.key", root / "server.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
+    sh(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
+    )  # fmt: skip
     key.chmod(0o600)
-    shutil.chown(root, "postgres")
-    for path in (key, cert):
+    for path in (root, key, cert):
         shutil.chown(path, "postgres")
-    as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "dagster"]
-        + ["--auth=trust", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
+    as_postgres = ("runuser", "-u", "postgres", "--")
+    sh(*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "dagster", "--auth=trust")
     port = "5432"  # deploy/dagster.yaml's; free in make image-test's network namespace
     options = (
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c ssl=on "
         f"-c ssl_cert_file={cert} -c ssl_key_file={key} -c fsync=off"
     )
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options]
-        + ["-l", str(root / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", port]
-        + ["-U", "dagster", "dagster"],
-        check=True,
-        capture_output=True,
-    )
+    pg_ctl = (*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data))
+    sh(*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start")
+    sh(*as_postgres, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-U", "dagster", "dagster")
     yield {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": port}
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-        check=False,
-        capture_output=True,
-    )
+    subprocess.run([*pg_ctl, "-m", "fast", "stop"], capture_output=True, check=False)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
