@@ -56,7 +56,7 @@ image:
 	deploy/image/build.sh $(IMAGE)
 
 # Builds the image, then starts its code server and webserver on moto and a throwaway Postgres
-# (apt-get install -y postgresql) in a private network namespace: ~5 min on a fresh machine.
+# (apt-get install -y postgresql openssl iproute2) in a private network namespace: ~5 min fresh.
 image-test: $(STAMP) image
 	unshare --net -- bash -c 'ip link set lo up && WISTIA_IMAGE=$(IMAGE) \
 	  $(BIN)/pytest -m image -p no:cacheprovider wistia_assets_tests/test_image.py'
