@@ -102,6 +102,12 @@ class GlueRuntime:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.distributions = provided_distributions()
+        pyspark = metadata.version("pyspark")
+        if sys.version_info[:2] != (3, 11) or not pyspark.startswith("3.5."):
+            raise RuntimeError(
+                f"Glue 5.0 is Python 3.11 + pyspark 3.5; this is Python "
+                f"{sys.version_info[0]}.{sys.version_info[1]} + pyspark {pyspark}"
+            )
 
     def new_node(self) -> Path:
         node = Path(tempfile.mkdtemp(prefix="node-", dir=self.root))
