@@ -32,6 +32,8 @@ else
   base_kind="stand-in"
 fi
 
+# Rebuilding a tag leaves the previous image untagged; it is removed below (vfs copies are big).
+previous="$(buildah "${STORAGE[@]}" inspect --type image --format '{{.FromImageID}}' "${IMAGE}" 2>/dev/null || true)"
 start=$(date +%s)
 # The host's CA bundle: pip in the build verifies PyPI with the same roots as the host's pip.
 buildah "${STORAGE[@]}" bud --quiet --isolation chroot \
@@ -40,6 +42,10 @@ buildah "${STORAGE[@]}" bud --quiet --isolation chroot \
   --build-arg PYTHON_IMAGE="${BASE}" \
   --label "wistia-assets.base=${base_kind} ${BASE}" \
   -f deploy/Dockerfile -t "${IMAGE}" . >/dev/null
+current="$(buildah "${STORAGE[@]}" inspect --type image --format '{{.FromImageID}}' "${IMAGE}")"
+if [[ -n "${previous}" && "${previous}" != "${current}" ]]; then
+  buildah "${STORAGE[@]}" rmi "${previous}" >/dev/null 2>&1 || true  # still tagged elsewhere: kept
+fi
 # Sum of the layers (uncompressed): what a task unpacks; ECR stores them compressed.
 bytes=$(buildah "${STORAGE[@]}" inspect --type image "${IMAGE}" | python3 -c \
   'import json, sys; print(sum(l["size"] for l in json.loads(json.load(sys.stdin)["Manifest"])["layers"]))')
