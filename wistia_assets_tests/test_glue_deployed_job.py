@@ -36,6 +36,7 @@ from dagster import (
 )
 
 from wistia_assets.commands import package_glue
+from wistia_assets.glue import silver_job
 from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets_tests.glue_local import LocalGlueClient
@@ -194,8 +195,10 @@ def failure_text(raised: pytest.ExceptionInfo) -> str:
     return "\n".join(str(e) for e in chain)
 
 
-def test_the_deployed_job_builds_silver_from_its_s3_artifacts(deployed):
+def test_the_deployed_job_builds_silver_from_its_s3_artifacts(deployed, artifacts):
     """Both wheels come from glue/<commit>/ only; the UDF runs on workers that import them."""
+    # The script Glue runs is the repository's entry script, byte for byte.
+    assert artifacts[0].read_bytes() == Path(silver_job.__file__).read_bytes()
     assert deployed.command["ScriptLocation"].endswith(f"/glue/{COMMIT}/silver_job.py")
     modules = deployed.defaults["--additional-python-modules"].split(",")
     assert all(m.startswith(f"s3://{deployed.names['artifacts']}/glue/{COMMIT}/") for m in modules)
