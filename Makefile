@@ -9,14 +9,16 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test dev lint format bench reliability glue-artifacts clean java
+.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java
 
-$(STAMP): pyproject.toml
+# The last step adds the hash-pinned build backend the image uses: `package-glue` builds with it.
+$(STAMP): pyproject.toml deploy/build-requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
 	  { echo "error: Python 3.11 is required (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet --require-hashes --only-binary=:all: -r deploy/build-requirements.lock
 	@touch $@
 
 java:
@@ -45,6 +47,24 @@ lint: $(STAMP)
 # The Glue entry script + the Dagster-free wheel; `make glue-artifacts UPLOAD=s3://bucket/glue`.
 glue-artifacts: $(STAMP)
 	$(BIN)/wistia-assets deploy package-glue --out dist/glue $(if $(UPLOAD),--upload $(UPLOAD))
+
+# The ECS image, built here with buildah (as root; apt-get install -y buildah debootstrap). Its base
+# is deploy/Dockerfile's python:3.11-slim when a registry answers, else a STAND-IN built from
+# Debian's mirror and labelled so (deploy/image/): such an image is for this machine, never ECR.
+IMAGE ?= localhost/wistia-assets:$(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+image:
+	deploy/image/build.sh $(IMAGE)
+
+# Builds the image, then starts its code server and webserver on moto and a throwaway Postgres
+# (apt-get install -y postgresql openssl iproute2) in a private network namespace: ~5 min fresh.
+image-test: $(STAMP) image
+	unshare --net -- bash -c 'ip link set lo up && WISTIA_IMAGE=$(IMAGE) \
+	  $(BIN)/pytest -m image -p no:cacheprovider wistia_assets_tests/test_image.py'
+
+# The Glue job from its packaged artifacts, in an emulated Glue 5.0 runtime (deploy/README.md,
+# "What the Glue job runs"): ~2-4 min, so not part of `make test`.
+glue-test: $(STAMP) java
+	$(BIN)/pytest -m glue_runtime -p no:cacheprovider wistia_assets_tests/test_glue_deployed_job.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

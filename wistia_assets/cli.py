@@ -5,7 +5,7 @@
     wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
-    wistia-assets deploy package-glue            build (and upload) the Glue job artefacts
+    wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
 
 Every failure ends in one line on stderr that says what went wrong and exits non-zero; the token
 and the hashing key never appear in any output.
@@ -78,9 +78,17 @@ def _add_sandbox(sub) -> None:
 def _add_deploy(sub) -> None:
     p = sub.add_parser("deploy", help="deployment helpers")
     dsub = p.add_subparsers(dest="deploy_command", required=True)
-    g = dsub.add_parser("package-glue", help="build the Glue entry script and transforms wheel")
-    g.add_argument("--out", default="dist/glue", help="local output folder (dist/glue)")
-    g.add_argument("--upload", help="s3://bucket/prefix to upload to (e.g. s3://scripts/glue)")
+    g = dsub.add_parser(
+        "package-glue", help="build the Glue job's script and wheels, named by the commit"
+    )
+    g.add_argument("--out", default="dist/glue", help="local folder; files go to <out>/<commit>/")
+    g.add_argument(
+        "--upload",
+        help="s3://bucket/prefix; files go to <prefix>/<commit>/ (s3://<artifacts>/glue)",
+    )
+    g.add_argument(
+        "--commit", help="name the artifacts by this commit instead of HEAD (a test build)"
+    )
 
 
 def parser() -> argparse.ArgumentParser:

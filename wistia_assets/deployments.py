@@ -1,9 +1,11 @@
 """Resources by deployment name, in one place (`DAGSTER_DEPLOYMENT=local|aws`).
 
 `local` is the embedded default: a lake folder, SQLite watermarks, local PySpark, DuckDB, and the
-built-in sandbox API unless a token is set. `aws` is production: S3, DynamoDB, Glue + Pipes,
-the Glue catalog and Athena. Both run the same assets; only these objects differ. Every AWS client
-honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto server in tests.
+built-in sandbox API unless a token is set (pyspark, dagster-pyspark and duckdb come from the
+package's `local` extra and are imported only when the local set is built). `aws` is production:
+S3, DynamoDB, Glue + Pipes, the Glue catalog and Athena. Both run the same assets; only these
+objects differ. Every AWS client honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto
+server in tests.
 """
 
 from __future__ import annotations
@@ -11,16 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from dagster import EnvVar
-from dagster_pyspark import LazyPySparkResource
 
 from wistia_assets.resources.alerts import AlertsResource
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
 from wistia_assets.resources.lake import LakeResource
-from wistia_assets.resources.silver_engine import GlueSilverEngine, SparkSilverEngine
+from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.settings import Settings
-from wistia_assets.transforms.session import local_spark_conf
 
 STATE_DIR = "_state"
 
@@ -66,6 +66,13 @@ def wistia_resource(settings: Settings) -> WistiaApiResource:
 
 
 def local_resources(settings: Settings) -> dict[str, Any]:
+    # Local-only packages (the `local` extra: pyspark, dagster-pyspark), imported here so that
+    # the aws deployment loads without them: the ECS image does not carry them.
+    from dagster_pyspark import LazyPySparkResource
+
+    from wistia_assets.resources.spark_engine import SparkSilverEngine
+    from wistia_assets.transforms.session import local_spark_conf
+
     root = settings.lake_root.resolve()
     lake = LakeResource(bronze_root=root.as_uri(), silver_root=root.as_uri())
     return {

@@ -4,6 +4,8 @@ moto's Glue reports runs as succeeded and executes nothing, so `LocalGlueClient`
 dagster-aws's own `LocalGlueMockClient` does: `start_job_run` records the run in moto, then runs
 `wistia_assets.glue.silver_job.main` in-process with the shared local Spark session, and
 `get_job_run` reports that outcome (`SUCCEEDED`, or `FAILED` with the error as `ErrorMessage`).
+Given a `GlueRuntime` (glue_runtime.py), it runs the job's ScriptLocation instead, as deployed:
+in an emulated Glue 5.0 environment of its own, with the job's modules installed as Glue would.
 
 Local Spark has no S3 connector, so the `s3://` lake roots are mirrored: the Bronze and Silver
 zones are downloaded to a temp folder, the root arguments rewritten to `file://`, and after the
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from dagster_pipes import PipesContext
 
 from wistia_assets.glue import silver_job
+from wistia_assets_tests.glue_runtime import GlueRunFailed
 
 # Zone prefixes mirrored down per root argument, and the ones a run may change (synced back).
 MIRRORED = {"--bronze-root": "bronze/", "--silver-root": "silver/"}
@@ -40,10 +43,11 @@ class LocalRun:
 class LocalGlueClient:
     """Duck-types the boto3 Glue client methods `PipesGlueClient` calls."""
 
-    def __init__(self, glue_client: Any, s3_client: Any, workdir: Path):
+    def __init__(self, glue_client: Any, s3_client: Any, workdir: Path, runtime: Any = None):
         self.glue_client = glue_client
         self.s3 = s3_client
         self.workdir = Path(workdir)
+        self.runtime = runtime
         self.runs: dict[str, LocalRun] = {}
 
     @property
@@ -56,7 +60,8 @@ class LocalGlueClient:
         # moto merges the job's DefaultArguments with the run's, as Glue does.
         recorded = self.glue_client.get_job_run(JobName=JobName, RunId=run_id)["JobRun"]
         arguments = {**recorded.get("Arguments", {}), "--JOB_NAME": JobName, "--JOB_RUN_ID": run_id}
-        self.runs[run_id] = self._execute(arguments)
+        script = self.glue_client.get_job(JobName=JobName)["Job"]["Command"]["ScriptLocation"]
+        self.runs[run_id] = self._execute(arguments, script)
         return response
 
     def get_job_run(self, JobName: str, RunId: str, **kwargs):
@@ -70,7 +75,7 @@ class LocalGlueClient:
     def batch_stop_job_run(self, JobName: str, JobRunIds: list[str]):
         return self.glue_client.batch_stop_job_run(JobName=JobName, JobRunIds=JobRunIds)
 
-    def _execute(self, arguments: dict[str, str]) -> LocalRun:
+    def _execute(self, arguments: dict[str, str], script: str) -> LocalRun:
         mirror = Path(tempfile.mkdtemp(prefix="glue-run-", dir=self.workdir))
         local_args = dict(arguments)
         synced: list[tuple[str, str, Path]] = []
@@ -86,6 +91,21 @@ class LocalGlueClient:
             synced.append((bucket, WRITABLE[name], root))
 
         argv = [item for pair in local_args.items() for item in pair]
+        try:
+            if self.runtime is None:
+                self._run_in_process(argv)
+            else:
+                endpoint = self.s3.meta.endpoint_url
+                self.runtime.run(script, argv, self.s3, endpoint_url=endpoint)
+        except Exception as exc:
+            error = str(exc) if isinstance(exc, GlueRunFailed) else f"{type(exc).__name__}: {exc}"
+            return LocalRun("FAILED", error, local_args)
+        for bucket, prefix, root in synced:
+            self._upload(bucket, prefix, root)
+        return LocalRun("SUCCEEDED", None, local_args)
+
+    @staticmethod
+    def _run_in_process(argv: list[str]) -> None:
         saved_argv = sys.argv
         # dagster-pipes reads its arguments from sys.argv and keeps one context per process; each
         # Glue run is a fresh process, so both are reset around the in-process call.
@@ -93,14 +113,9 @@ class LocalGlueClient:
         PipesContext._instance = None
         try:
             silver_job.main(argv)
-        except Exception as exc:
-            return LocalRun("FAILED", f"{type(exc).__name__}: {exc}", local_args)
         finally:
             sys.argv = saved_argv
             PipesContext._instance = None
-        for bucket, prefix, root in synced:
-            self._upload(bucket, prefix, root)
-        return LocalRun("SUCCEEDED", None, local_args)
 
     def _keys(self, bucket: str, prefix: str) -> list[str]:
         paginator = self.s3.get_paginator("list_objects_v2")

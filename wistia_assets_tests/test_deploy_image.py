@@ -154,3 +154,15 @@ def test_build_backend_is_hash_pinned_and_satisfies_pyproject():
     for raw in PYPROJECT["build-system"]["requires"]:
         req = Requirement(raw)
         assert req.specifier.contains(pins[canonicalize_name(req.name)])
+
+
+def test_the_image_leaves_out_the_local_extra():
+    """The `local` extra (pyspark, dagster-pyspark, DuckDB, pyarrow) never runs on ECS: none of it,
+    nor what only it pulls in (py4j, dagster-spark), is locked for the image."""
+    pins = lock()
+    local = {
+        canonicalize_name(Requirement(r).name)
+        for r in PYPROJECT["project"]["optional-dependencies"]["local"]
+    }
+    assert local and not local & set(pins), local & set(pins)
+    assert not {"py4j", "dagster-spark"} & set(pins)

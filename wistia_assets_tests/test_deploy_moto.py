@@ -193,6 +193,7 @@ def stacks(moto_server):
         )["CertificateArn"],
         "UiDomainName": "dagster.example.com",
         "ImageTag": "abc123",
+        "GlueArtifactsCommit": "abc1234",
         "MediaIds": MEDIA_IDS,
     }
     defaults = {k: v.get("Default") for k, v in platform["Parameters"].items()}

@@ -284,18 +284,31 @@ def test_glue_job(platform):
     # A queued run can end EXPIRED; the glue pool is the queue (test_glue_run_states.py).
     assert job["JobRunQueuingEnabled"] is False
     args = job["DefaultArguments"]
-    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    (pipes,) = [p for p in pins if p.startswith("dagster-pipes==")]
-    assert args["--additional-python-modules"] == pipes
-    assert json.dumps(job["Command"]["ScriptLocation"]).count("/glue/silver_job.py") == 1
+    # Glue installs the project and dagster-pipes from S3 wheels, never from an index; nothing
+    # goes in --extra-py-files (a .whl there never reaches the executors' Python path).
+    assert args["--python-modules-installer-option"] == "--no-index"
+    assert "--extra-py-files" not in args
+    # No Spark SQL table is read or written: the Glue catalog as Spark's metastore is not needed.
+    assert "--enable-glue-datacatalog" not in args
+    assert args["--aws-region"] == {"Ref": "AWS::Region"}
 
 
 def test_glue_artefact_names_match_the_packager(platform):
-    from wistia_assets.commands.package_glue import DIST_NAME
+    """The job runs exactly what `package-glue` uploads under glue/<commit>/."""
+    from wistia_assets.commands.package_glue import COMMIT, artifact_names, pipes_requirement
 
-    wheel = platform["Resources"]["SilverJob"]["Properties"]["DefaultArguments"]
-    wheel = wheel["--extra-py-files"]["Fn::Sub"][0]
-    assert wheel.endswith(f"/glue/{DIST_NAME}-${{AppVersion}}-py3-none-any.whl")
+    job = platform["Resources"]["SilverJob"]["Properties"]
+    prefix = "s3://${Bucket}/glue/${GlueArtifactsCommit}/"
+    script, wheel, pipes_wheel = artifact_names()
+    assert job["Command"]["ScriptLocation"]["Fn::Sub"][0] == prefix + script
+    modules = job["DefaultArguments"]["--additional-python-modules"]["Fn::Sub"][0]
+    assert modules.split(",") == [prefix + wheel, prefix + pipes_wheel]
+    param = platform["Parameters"]["GlueArtifactsCommit"]
+    assert "Default" not in param, "a release names its commit"
+    assert param["AllowedPattern"] == COMMIT.pattern
+    # The wheel Glue installs is the dagster-pipes the app talks to.
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert pipes_requirement()[0] in pins
 
 
 @pytest.mark.parametrize("table", ["fact_events", "fact_media_by_date", "dim_media"])

@@ -278,3 +278,22 @@ def test_the_glue_package_needs_no_dagster():
             else:
                 continue
             assert not [n for n in names if n.split(".")[0] == "dagster"], path
+
+
+def test_secrets_manager_gets_the_jobs_region(aws_endpoint, monkeypatch):
+    """Glue gives boto3 no region: the job's --aws-region (the stack's) reaches the client, and
+    without any region the job says where one comes from instead of botocore's NoRegionError."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    assert silver_job.aws_region(["--table", "dim_media", "--aws-region", "eu-west-1"]) == (
+        "eu-west-1"
+    )
+    assert silver_job.aws_region(["--table", "dim_media"]) is None
+    with pytest.raises(JobArgumentError, match="no AWS region for Secrets Manager.*--aws-region"):
+        silver_job.fetch_hash_key("wistia/hash-key", None)
+    secret_id = f"wistia/hash-key-{uuid.uuid4().hex[:8]}"
+    boto3.client(
+        "secretsmanager", endpoint_url=aws_endpoint, region_name="eu-west-1"
+    ).create_secret(Name=secret_id, SecretString="k")
+    assert silver_job.fetch_hash_key(secret_id, "eu-west-1") == b"k"

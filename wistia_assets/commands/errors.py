@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+# Import names of the `local` extra (pyproject.toml), which the ECS image leaves out.
+LOCAL_EXTRA = frozenset({"pyspark", "py4j", "duckdb", "pyarrow", "dagster_pyspark"})
+
 
 def describe(exc: BaseException) -> str:
     from wistia_assets.settings import ConfigError
 
     if isinstance(exc, ConfigError):
         return str(exc)
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in LOCAL_EXTRA:
+        return (
+            f"{exc.name} is not installed: this command needs the local deployment's packages "
+            "(pip install 'wistia_assets[local]'); the ECS image carries only the aws deployment"
+        )
     try:
         from wistia_assets.wistia.errors import WistiaError
 

@@ -1,15 +1,17 @@
 """AWS Glue 5.0 entry script: build one Silver partition (or dim_media) and report to Dagster.
 
-Glue runs this file with Spark 3.5 / Python 3.11, `--additional-python-modules
-dagster-pipes==1.13.27` and the project wheel in `--extra-py-files`. Dagster is not installed
-there: the job talks back only through dagster-pipes (context from S3, messages to S3), started by
-dagster-aws's `PipesGlueClient`, which adds `--dagster-pipes-context`/`--dagster-pipes-messages`.
+Glue runs this file with Spark 3.5 / Python 3.11; the project wheel and dagster-pipes come from
+`--additional-python-modules` (S3 wheels, installed on the driver and every executor; see
+`wistia-assets deploy package-glue`). Dagster is not installed there: the job talks back only
+through dagster-pipes (context from S3, messages to S3), started by dagster-aws's
+`PipesGlueClient`, which adds `--dagster-pipes-context`/`--dagster-pipes-messages`.
 
 Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
   --table fact_events|fact_media_by_date|dim_media
   --dt YYYY-MM-DD --media-id <hashed id>       (the fact tables)
   --bronze-root s3://<bronze bucket>  --silver-root s3://<silver bucket>
   --hash-key-secret-id <Secrets Manager id>    (fact_events; the key never travels as an argument)
+  --aws-region <region>                         of the job's own AWS clients (the stack sets it)
   --channels '{"<media_id>": "<channel>"}'     (dim_media)
 
 The run's metrics are sent as a Pipes custom message `{"metrics": {...}}` and become the
@@ -70,6 +72,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--silver-root", required=True)
     parser.add_argument("--hash-key-secret-id")
     parser.add_argument("--channels", default="{}")
+    parser.add_argument("--aws-region")
     args, _unknown = parser.parse_known_args(list(argv))
     if args.table in TABLES and not (args.dt and args.media_id):
         raise JobArgumentError(f"--table {args.table} needs --dt and --media-id")
@@ -87,13 +90,32 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def fetch_hash_key(secret_id: str, client: Any = None) -> bytes:
+def aws_region(argv: Sequence[str]) -> str | None:
+    """`--aws-region`, else boto3's own chain (AWS_REGION, a profile); None when neither has one.
+
+    Read before the full parse: the Pipes S3 client is made before the arguments are checked.
+    """
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--aws-region")
+    known, _ = pre.parse_known_args(list(argv))
+    return known.aws_region or boto3.session.Session().region_name
+
+
+def fetch_hash_key(secret_id: str, region: str | None, client: Any = None) -> bytes:
     """The HMAC key from Secrets Manager: the secret string's UTF-8 bytes (or its binary).
 
     The local deployment hashes with WISTIA_HASH_KEY's UTF-8 bytes, so one secret value gives
     the same hashes in both deployments.
     """
-    client = client or boto3.client("secretsmanager")
+    if client is None:
+        if not region:
+            # Glue's environment names no region for boto3: without one the client fails with
+            # botocore's NoRegionError, which says nothing about where the region should come from.
+            raise JobArgumentError(
+                "no AWS region for Secrets Manager: pass --aws-region (the platform stack's job "
+                "sets it to the stack's region)"
+            )
+        client = boto3.client("secretsmanager", region_name=region)
     secret = client.get_secret_value(SecretId=secret_id)
     value = secret.get("SecretBinary") or (secret.get("SecretString") or "").encode("utf-8")
     if not value:
@@ -109,7 +131,11 @@ def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
             silver_root=args.silver_root,
             channels=args.channels,
         )
-    hash_key = fetch_hash_key(args.hash_key_secret_id) if args.table == "fact_events" else None
+    hash_key = (
+        fetch_hash_key(args.hash_key_secret_id, args.aws_region or aws_region([]))
+        if args.table == "fact_events"
+        else None
+    )
     return run_partition(
         spark,
         table=args.table,
@@ -161,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     arguments from `sys.argv`, as on Glue."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = sys.argv[1:] if argv is None else argv
-    s3 = boto3.client("s3")
+    s3 = boto3.client("s3", region_name=aws_region(argv))
     with open_dagster_pipes(
         context_loader=PipesS3ContextLoader(client=s3),
         message_writer=PipesS3MessageWriter(client=s3, interval=MESSAGE_INTERVAL),

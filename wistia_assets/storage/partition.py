@@ -28,6 +28,10 @@ def new_run_token(now: datetime | None = None) -> str:
     return f"{moment.strftime('%Y%m%dT%H%M%S')}Z{secrets.token_hex(3)}"
 
 
+class BronzeNotIngested(LookupError):
+    """The Bronze partition (or dataset) a Silver table needs was never written."""
+
+
 def read_manifest(store: ObjectStore, partition: str) -> dict[str, Any] | None:
     """The committed manifest of a partition, or None when it was never (fully) written."""
     key = manifest_key(partition)

@@ -27,7 +27,7 @@ from wistia_assets.storage.layout import (
     window_partition,
 )
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.storage.partition import read_manifest
+from wistia_assets.storage.partition import BronzeNotIngested, read_manifest
 from wistia_assets.transforms.paths import spark_path
 
 LINES = T.StructType(
@@ -42,10 +42,6 @@ LINES = T.StructType(
 _SNAPSHOT_KEY = re.compile(
     rf"^{re.escape(BRONZE_MEDIA_METADATA)}/media_id=([a-z0-9]+)/load_ts=(\d{{8}}T\d{{12}}Z)/doc\.json$"
 )
-
-
-class BronzeNotIngested(LookupError):
-    """The Bronze partition (or dataset) a Silver table needs was never written."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wistia_assets.transforms.schema import FORBIDDEN_SILVER_COLUMNS
+from wistia_assets.transforms.personal_columns import FORBIDDEN_SILVER_COLUMNS
 
 # Above this share of quarantined Bronze lines the run warns (the data is still written).
 QUARANTINE_WARN_SHARE = 0.05

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
+# Re-exported: the personal-data rule is also read where pyspark is not installed (ECS).
+from wistia_assets.transforms.personal_columns import FORBIDDEN_SILVER_COLUMNS  # noqa: F401
+
 
 def _strings(*names: str) -> T.StructType:
     return T.StructType([T.StructField(name, T.StringType()) for name in names])
@@ -138,22 +141,4 @@ QUARANTINE = T.StructType(
         T.StructField("part_key", T.StringType()),
         T.StructField("line_no", T.LongType()),
     ]
-)
-
-# Column names that hold raw personal data; none of them may ever reach a Silver table.
-FORBIDDEN_SILVER_COLUMNS = frozenset(
-    {
-        "ip",
-        "email",
-        "lat",
-        "lon",
-        "conversion_data",
-        "visitor_key",
-        "iframe_heatmap_url",
-        "thumbnail",
-        "media_url",
-        "first_name",
-        "last_name",
-        "is_new_lead",
-    }
 )

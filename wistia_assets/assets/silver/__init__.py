@@ -37,7 +37,7 @@ from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringSca
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
-from wistia_assets.transforms.bronze_reader import BronzeNotIngested
+from wistia_assets.storage.partition import BronzeNotIngested
 from wistia_assets.transforms.report import check_outcomes, preview_markdown
 
 SILVER_KINDS = {"spark", "glue", "athena", "s3"}

@@ -1,0 +1,73 @@
+"""The local Silver engine: local PySpark through dagster-pyspark's lazy session (created on
+first use, then reused by every Silver step of the process).
+
+Its own module because it needs the `local` extra (pyspark, dagster-pyspark), which the ECS image
+leaves out: only the local deployment imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from dagster_pyspark import LazyPySparkResource
+from pydantic import Field
+
+from wistia_assets.partitions import Window
+from wistia_assets.resources.silver_engine import SilverEngine
+
+
+class SparkSilverEngine(SilverEngine):
+    """Local PySpark (the `local` deployment)."""
+
+    pyspark: LazyPySparkResource
+    bronze_root: str
+    silver_root: str
+    hash_key_file: str = Field(
+        description="File holding the HMAC key (created with a random key on first use), used "
+        "when WISTIA_HASH_KEY is not set."
+    )
+    channels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return "spark"
+
+    def _hash_key(self) -> bytes:
+        key = os.environ.get("WISTIA_HASH_KEY", "").strip()
+        if key:
+            return key.encode()
+        path = Path(self.hash_key_file)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Only this user may read it: it is what keeps the hashes from being reversed by
+            # brute force over the (small) IPv4 space.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def build_partition(self, context, table: str, window: Window) -> dict[str, Any]:
+        from wistia_assets.transforms.runner import run_partition
+
+        return run_partition(
+            self.pyspark.spark_session,
+            table=table,
+            dt=window.day.isoformat(),
+            media_id=window.media_id,
+            bronze_root=self.bronze_root,
+            silver_root=self.silver_root,
+            hash_key=self._hash_key() if table == "fact_events" else None,
+        )
+
+    def build_dim_media(self, context) -> dict[str, Any]:
+        from wistia_assets.transforms.runner import run_dim_media
+
+        return run_dim_media(
+            self.pyspark.spark_session,
+            bronze_root=self.bronze_root,
+            silver_root=self.silver_root,
+            channels=dict(self.channels),
+        )
