@@ -4,10 +4,9 @@ overlap re-pull) pages through it must be in Bronze and in Silver after that sam
 The day is pulled once (yesterday's run), then `wistia-assets rerun` runs it in the same process
 against the same embedded sandbox, whose drift (`drift=3,drift_pull=2`) happens during the
 second pull only: three new events at the head after every page turn, landing on page 1,
-already read. Before the pull re-read shifted
-windows, the second run replaced Bronze with a pull that missed them, and nothing pulled the day
-again: with the client before that change, this test found 12 of 463 events (the 12 drift events)
-missing from Bronze and from Silver (notes/i10a.md).
+already read. Before the pull re-read shifted windows, the second run replaced Bronze with a pull
+that missed them, and nothing pulled the day again: with the client before that change, this
+test found 12 of 463 events (the 12 drift events) missing from Bronze and Silver.
 """
 
 from __future__ import annotations
