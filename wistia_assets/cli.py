@@ -4,6 +4,7 @@
     wistia-assets rerun --date D [--media-id M]  re-materialize one day (Bronze + Silver)
     wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
+    wistia-assets doctor [--date D]              read-only preflight: the API vs the settings
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job artefacts
 
@@ -62,6 +63,15 @@ def _add_query(sub) -> None:
     p.add_argument("--smoke", action="store_true", help="run the smoke queries")
 
 
+def _add_doctor(sub) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="read-only preflight of the account: does the API behave as configured?",
+    )
+    p.add_argument("--date", help="probe this day, YYYY-MM-DD (default: a recent day with plays)")
+    p.add_argument("--media-id", help="probe this media (default: the first with plays)")
+
+
 def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
     ssub = p.add_subparsers(dest="sandbox_command", required=True)
@@ -99,7 +109,15 @@ def _add_deploy(sub) -> None:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_rerun, _add_watermark, _add_query, _add_sandbox, _add_deploy):
+    for add in (
+        _add_run,
+        _add_rerun,
+        _add_watermark,
+        _add_query,
+        _add_doctor,
+        _add_sandbox,
+        _add_deploy,
+    ):
         add(sub)
     return p
 
