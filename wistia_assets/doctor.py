@@ -33,6 +33,7 @@ from wistia_assets.wistia.account_days import (
 )
 from wistia_assets.wistia.client import WistiaClient
 from wistia_assets.wistia.errors import WistiaAuthError, WistiaForbiddenError
+from wistia_assets.wistia.event_pull import NOT_AN_END
 from wistia_assets.wistia.probes import (
     Access,
     PastEnd,
@@ -395,7 +396,7 @@ def _past_end_row(client, budget, report, media, pulls: list[Pull]) -> None:
             "the pull cannot tell where a day of exactly 100 x k events ends"
         )
         return
-    if answer.status in (401, 403, 407, 408, 429, 502, 503, 504):
+    if answer.status in NOT_AN_END:
         report.add("page past the end", answer.answer, handled, UNVERIFIED)
         report.notes.append(
             f"Wistia answered a page past the end with {answer.answer}, which the pull takes "

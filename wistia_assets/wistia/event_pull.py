@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # A window still shifting after this many reads is still being written to: fail, retry later.
 MAX_READS = 4
 # Statuses that never mean "no such page": auth, throttling, gateways.
-_NOT_AN_END = frozenset({401, 403, 407, 408, 429, 502, 503, 504})
+NOT_AN_END = frozenset({401, 403, 407, 408, 429, 502, 503, 504})
 
 
 @dataclass
@@ -182,7 +182,7 @@ class EventPull(Iterator["Page"]):
             and len(read.previous_ids) == self.per_page
             and exc.status is not None
             and exc.status >= 400
-            and exc.status not in _NOT_AN_END
+            and exc.status not in NOT_AN_END
         )
 
     def _confirm_past_end(self, read: _Read, number: int, exc: WistiaError) -> str:
