@@ -185,7 +185,7 @@ def _access_rows(settings: Settings, access: Access, report: Report) -> bool:
                 "it may not read media: give it 'Read all folder and media data'",
             )
         )
-    names = ", ".join(f"{m.media_id} ({m.name!r})" for m in found) or "none"
+    names = ", ".join(f"{m.media_id} {_short(m.name)!r}" for m in found) or "none"
     if missing:
         report.add("MEDIA_IDS", f"not in the account: {', '.join(missing)}", "MEDIA_IDS", CHANGE)
         report.changes.append(
@@ -228,9 +228,9 @@ def _hours_watched_row(access: Access, report: Report) -> None:
     constant = sorted(m for m, values in per_media.items() if len(values) == 1)
     varying = sorted(m for m, values in per_media.items() if len(values) > 1)
     if constant and not varying:
-        found = "hours_watched / play_count is the same every day: a derived figure"
+        found = "hours per play the same every day: a derived figure"
     elif varying and not constant:
-        found = "hours_watched / play_count varies by day: a sum of viewing"
+        found = "hours per play varies by day: a sum of viewing"
     elif constant:
         found = f"a derived figure for {', '.join(constant)}, a sum for {', '.join(varying)}"
     else:
@@ -416,7 +416,7 @@ def _request_row(settings: Settings, report: Report, semantics: str, start: DayS
     covers the UTC day under what was measured."""
     utc_day = report.day
     window = event_window(utc_day, settings.account_timezone, settings.events_window)
-    asked = f"start_date={window.start_date} end_date={window.end_date}"
+    asked = f"{window.start_date}..{window.end_date}"
     first, last = window.start_date, window.end_date
     if semantics in ("start-exclusive", "exclusive"):
         first += timedelta(days=1)
@@ -425,7 +425,7 @@ def _request_row(settings: Settings, report: Report, semantics: str, start: DayS
     model = ZoneInfo(start.zones[0]) if start.zones else None
     if first > last or model is None:
         covered = first <= last
-        detail = "returns no day at all" if not covered else "zone unknown"
+        detail = "no day at all" if not covered else "days in an unknown zone"
     else:
         begins = datetime(first.year, first.month, first.day, tzinfo=model)
         after = last + timedelta(days=1)
@@ -433,8 +433,13 @@ def _request_row(settings: Settings, report: Report, semantics: str, start: DayS
         covered = begins <= midnight(utc_day) and midnight(utc_day + timedelta(days=1)) <= ends
         detail = f"account days {first}..{last}"
     verdict = OK if covered else CHANGE
-    what = f"{asked} = {detail}: {'covers' if covered else 'does NOT cover'} UTC day {utc_day}"
-    report.add("pipeline's request", what, "wistia/windows.py event_window", verdict)
+    what = f"asks {asked}, gets {detail}: {'covers it' if covered else 'misses part of it'}"
+    report.add(f"request for UTC {utc_day}", what, "the settings above", verdict)
+
+
+def _short(name: str | None, limit: int = 24) -> str:
+    name = name or ""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def render(report: Report) -> str:
