@@ -11,10 +11,8 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
-import respx
 
 from wistia_assets.sandbox import SandboxWistia
-from wistia_assets.settings import Secret
 from wistia_assets.wistia import (
     RateBudget,
     WistiaAuthError,
@@ -24,14 +22,21 @@ from wistia_assets.wistia import (
     WistiaUnsettledError,
 )
 from wistia_assets.wistia.read_digest import NewRecords, ReadDigest, id_hashes
+from wistia_assets_tests.test_wistia_client import (  # noqa: F401 - fixtures used below
+    MEDIA,
+    clock,
+    event,
+    events_route,
+    make_client,
+    router,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)
-BASE = "https://api.wistia.test/v1"
-MEDIA = "e4a27b971d"
 
 
 def sandbox_client(sandbox: SandboxWistia, **overrides) -> WistiaClient:
+    """A client wired to the sandbox in-process, with a budget too large to wait on."""
     options = {
         "base_url": sandbox.base_url,
         "token": None,
@@ -97,33 +102,16 @@ def test_a_quiet_day_with_an_error_past_the_end_is_one_empty_page():
 # -- scripted servers: what must not pass for the end ---------------------------------------------
 
 
-def event(n: int) -> dict:
-    return {"event_key": f"ev{n:06d}", "media_id": MEDIA, "received_at": "2026-11-20T01:02:03Z"}
-
-
 @pytest.fixture
-def scripted():
-    """A client on a respx router; `serve(handler)` routes /stats/events.json to it."""
-    router = respx.MockRouter(assert_all_called=False, base_url=BASE)
-    clients = []
+def scripted(router, make_client):  # noqa: F811 - the fixtures imported above
+    """`scripted(handler)`: a client (fake clock, one page at a time) whose events requests the
+    handler answers."""
 
     def make(handler, **overrides) -> WistiaClient:
-        router.get("/stats/events.json").mock(side_effect=handler)
-        options = {
-            "base_url": BASE,
-            "token": Secret("tok-5c1e"),
-            "budget": RateBudget(1_000_000),
-            "transport": httpx.MockTransport(router.handler),
-            "sleep": lambda seconds: None,
-            "page_prefetch": 1,
-        } | overrides
-        client = WistiaClient(**options)
-        clients.append(client)
-        return client
+        events_route(router, handler)
+        return make_client(**({"page_prefetch": 1} | overrides))
 
-    yield make
-    for client in clients:
-        client.close()
+    return make
 
 
 class Feed:

@@ -20,8 +20,8 @@ from wistia_assets.catalog.duckdb_catalog import run_query
 from wistia_assets.sandbox import SandboxConfig, SandboxWistia, shared_sandbox
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.storage.partition import read_manifest
-from wistia_assets.wistia import RateBudget, WistiaClient
 from wistia_assets_tests.test_cli import DAY, A, cli, environment
+from wistia_assets_tests.test_event_pull import sandbox_client
 
 SEED = 43  # its own shared sandbox: no other test in the process pulls from it
 FAULTS = "drift=3,drift_pull=2"
@@ -49,12 +49,7 @@ def test_events_appearing_during_the_last_pull_are_in_bronze_and_silver_after_it
 
     # The day's first pull (yesterday's run) on the very sandbox the CLI's runs will meet...
     shared = shared_sandbox(**SandboxConfig.from_env().sandbox_kwargs())
-    with WistiaClient(
-        base_url=shared.base_url,
-        token=None,
-        budget=RateBudget(100_000),
-        transport=shared.transport(),
-    ) as client:
+    with sandbox_client(shared) as client:
         first = [
             r["event_key"] for page in client.iter_event_pages(A, DAY, DAY) for r in page.records
         ]

@@ -101,16 +101,11 @@ def test_a_derived_hours_watched_is_kept_as_wistia_sent_it(spark, tmp_path):
     from wistia_assets.ingestion import ingest_media_by_date
     from wistia_assets.sandbox import SandboxWistia
     from wistia_assets.storage.objects import LocalStore
-    from wistia_assets.wistia import RateBudget, WistiaClient
+    from wistia_assets_tests.test_event_pull import sandbox_client
 
     sandbox = SandboxWistia(hours_watched="derived")
     media, day = sandbox.media_ids[0], date(2026, 11, 20)
-    with WistiaClient(
-        base_url=sandbox.base_url,
-        token=None,
-        budget=RateBudget(10_000),
-        transport=sandbox.transport(),
-    ) as client:
+    with sandbox_client(sandbox) as client:
         ingest_media_by_date(client, LocalStore(tmp_path), day, media, source="sandbox")
 
     metrics = run_partition(
