@@ -32,7 +32,7 @@ from wistia_assets.wistia.account_days import (
     zone_offset,
 )
 from wistia_assets.wistia.client import WistiaClient
-from wistia_assets.wistia.errors import WistiaAuthError, WistiaForbiddenError
+from wistia_assets.wistia.errors import WistiaAuthError, WistiaError, WistiaForbiddenError
 from wistia_assets.wistia.event_pull import NOT_AN_END
 from wistia_assets.wistia.probes import (
     Access,
@@ -110,6 +110,9 @@ def examine(
     except ProbeBudgetSpent as exc:
         report.notes.append(f"stopped early: {exc}; the checks not shown are unverified")
         report.add("request budget", f"{budget.limit} requests spent", "-", UNVERIFIED)
+    except WistiaError as exc:  # an outage, a wrong base URL: the checks not shown are unknown
+        report.notes.append(f"stopped early: {exc}")
+        report.add("Wistia", f"stopped answering ({type(exc).__name__})", "-", UNVERIFIED)
     report.requests = budget.used
     return report
 

@@ -300,3 +300,17 @@ def test_the_installed_commands_end_to_end(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_server_that_stops_answering_leaves_the_rest_unverified(doctor):
+    port = free_port()  # nothing listens there
+    env = {
+        "WISTIA_API_TOKEN": TOKEN,
+        "WISTIA_BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "MEDIA_IDS": A,
+        "WISTIA_MAX_ATTEMPTS": "1",
+    }
+    code, out, err = doctor(env)
+    assert code == 1, out + err
+    assert verdicts(out)["Wistia"] == "unverified" and "WISTIA_BASE_URL" in out
+    assert TOKEN not in out + err

@@ -12,6 +12,8 @@ Two things Wistia leaves open decide when a pull is complete:
   differ from the earlier read (`read_digest`). A pull is complete after a read that did not
   shift; at most `max_reads` reads, then it fails (`WistiaUnsettledError`), leaving the
   partition as it was. A read that did not shift saw every event that existed when it began.
+  (Unless two pages' worth of events or more appeared between two page requests: then no record
+  repeats across the boundary. At the rates of closed days that is not a case.)
 - **The answer to a page past the end**, asked for only after a page that was exactly full (a
   day of exactly 100 x k events). An empty array is the end. A page identical to the full page
   before it is the end too once the next page repeats it again (a shift of exactly one page
