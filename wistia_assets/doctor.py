@@ -141,10 +141,11 @@ def _examine(
     )
     _hours_watched_row(access, report)
     if chosen is None:
-        wanted = f"{day}" if day else f"the {OLDEST_PROBE_AGE - NEWEST_PROBE_AGE + 1} days before"
+        oldest, newest = (today - timedelta(days=n) for n in (OLDEST_PROBE_AGE, NEWEST_PROBE_AGE))
+        wanted = f"on {day}" if day else f"from {oldest} to {newest}"
         report.add(
             "events window",
-            f"no plays on {wanted} (by_date) for {media_id or 'any media'}",
+            f"no plays {wanted} (by_date) for {media_id or 'any media'}",
             f"WISTIA_EVENTS_WINDOW={settings.events_window}",
             UNVERIFIED,
         )

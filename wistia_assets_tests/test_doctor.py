@@ -314,3 +314,12 @@ def test_a_server_that_stops_answering_leaves_the_rest_unverified(doctor):
     assert code == 1, out + err
     assert verdicts(out)["Wistia"] == "unverified" and "WISTIA_BASE_URL" in out
     assert TOKEN not in out + err
+
+
+def test_weeks_without_plays_leave_the_window_unverified_and_say_what_to_do(doctor):
+    today = datetime.now(UTC).date()
+    quiet = f"zero_days={today - timedelta(days=25)}..{today}"
+    code, out, _ = doctor({"WISTIA_SANDBOX_FAULTS": quiet})
+    assert code == 1
+    assert verdicts(out)["events window"] == "unverified"
+    assert "--date YYYY-MM-DD of a day with plays" in out and "change " not in out
