@@ -322,4 +322,4 @@ def test_weeks_without_plays_leave_the_window_unverified_and_say_what_to_do(doct
     code, out, _ = doctor({"WISTIA_SANDBOX_FAULTS": quiet})
     assert code == 1
     assert verdicts(out)["events window"] == "unverified"
-    assert "--date YYYY-MM-DD of a day with plays" in out and "change " not in out
+    assert "--date YYYY-MM-DD of a day with plays" in out and changes(out) == {}
