@@ -182,7 +182,7 @@ def test_derived_hours_watched_and_503_throttling_are_told_apart_and_met(doctor)
         }
     )
     assert code == 0, out
-    assert "is the same every day: a derived figure" in out
+    assert "hours per play the same every day: a derived figure" in out
     assert verdicts(out)["by_date hours_watched"] == "info"
 
 
