@@ -297,3 +297,20 @@ def test_a_long_stretch_of_new_records_is_let_through_before_it_ends():
     assert max(held) <= 11  # never more than the spill threshold in memory
     assert {f"new{i}" for i in range(1000)} <= set(keys(out))
     assert "c" not in keys(out) and "d" not in keys(out)  # the unchanged stretch is dropped
+
+
+def test_a_window_that_changes_while_its_end_is_confirmed_is_read_again(scripted):
+    feed = Feed(200)
+
+    def handler(request):
+        number = int(request.url.params["page"])
+        if feed.asked.count(2) == 1 and number == 2:
+            feed.insert(0, 5)  # events arrive between the error and its confirmation
+        if number > len(feed.events) // 100 + (len(feed.events) % 100 > 0):
+            return httpx.Response(404, json={"error": "Page not found"})
+        return feed(request)
+
+    records, summary = pull(scripted(handler), MEDIA)
+
+    assert set(keys(records)) == set(keys(feed.events)) and len(feed.events) == 205
+    assert summary.reads == 2 and summary.shifted_reads == 1 and summary.end == "short page"

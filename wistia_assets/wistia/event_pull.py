@@ -142,20 +142,20 @@ class EventPull(Iterator["Page"]):
                     confirming = self._requests()
                     read.end = self._confirm_past_end(read, taken + 1, exc)
                     read.confirmations += self._requests() - confirming
-                    self._log.info(
-                        "%s: page %d answered HTTP %d twice while page %d read the same: that is "
-                        "Wistia's answer to a page past the end, not a failure (%s)",
-                        self.label,
-                        taken + 1,
-                        exc.status,
-                        taken,
-                        read.end,
-                    )
+                    if not read.shifted:
+                        self._log.info(
+                            "%s: page %d answered HTTP %d twice while page %d read the same: "
+                            "that is Wistia's answer to a page past the end, not a failure",
+                            self.label,
+                            taken + 1,
+                            exc.status,
+                            taken,
+                        )
                     break
                 taken = page.number
                 ids = [record_id(r) for r in page.records]
                 if held is not None:
-                    if ids == held[1]:  # the same full page a third time: Wistia's "no more"
+                    if ids == held[1]:  # the last full page, served a third time: the end
                         read.end = f"repeat of page {taken - 2}"
                         break
                     yield from read.take(*held)  # a shift of exactly one page, not a repeat
