@@ -9,7 +9,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java
+.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java contract-sandbox
 
 # The last step adds the hash-pinned build backend the image uses: `package-glue` builds with it.
 $(STAMP): pyproject.toml deploy/build-requirements.lock
@@ -79,6 +79,17 @@ bench: $(STAMP) java
 # `make reliability QUICK=1` runs 7 of the 20 cases (~3 min).
 reliability: $(STAMP) java
 	$(BIN)/python -m reliability $(if $(QUICK),--quick)
+
+# The Wistia contract tests (skipped in `make test`: they need a real token) against
+# `wistia-assets sandbox serve`, to prove they run (~2 min, paced at 60 requests/minute).
+contract-sandbox: $(STAMP)
+	@port=$$($(BIN)/python -c 'from wistia_assets_tests.conftest import free_port; print(free_port())'); \
+	$(BIN)/wistia-assets sandbox serve --port $$port --token contract-t0k \
+	  --media-only-token contract-media-t0k & pid=$$!; trap "kill $$pid" EXIT; \
+	for _ in $$(seq 150); do (echo > /dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.2; done; \
+	WISTIA_CONTRACT_TOKEN=contract-t0k WISTIA_CONTRACT_MEDIA_ONLY_TOKEN=contract-media-t0k \
+	WISTIA_CONTRACT_MEDIA_ID=sbx1yt7k2q WISTIA_CONTRACT_BASE_URL=http://127.0.0.1:$$port/v1 \
+	  $(BIN)/pytest -p no:cacheprovider -m contract -v wistia_assets_tests/test_wistia_contract.py
 
 clean:
 	rm -rf .lake .dagster_home spark-warehouse metastore_db derby.log

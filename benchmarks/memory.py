@@ -29,6 +29,8 @@ class MemoryRun:
     malloc_in_use_kb: int | None
     malloc_free_kb: int | None
     served: int  # requests the sandbox saw
+    reads: int = 1  # reads of the window (2 when the pages shifted while it was read)
+    faults: str = ""  # the sandbox's faults for the day ("" or drift)
 
     @property
     def growth_mb(self) -> float:
@@ -36,9 +38,15 @@ class MemoryRun:
         return (self.peak_kb - self.rss_before_kb) / 1024
 
 
-def measure_day(events: int, day: date, *, timeout: float = 900.0) -> MemoryRun:
+def drift_faults(events: int) -> str:
+    """One new event at the head per page turn, all day long: every page shifts, so the pull
+    reads the day twice (and keeps its digest of the first read while it re-reads)."""
+    return f"drift=1,drift_turns={max(1, events // 100)}"
+
+
+def measure_day(events: int, day: date, *, faults: str = "", timeout: float = 1800.0) -> MemoryRun:
     """Ingest one day of exactly `events` events of the first sandbox media; no latency."""
-    with SandboxProcess(events_per_day=str(events)) as sandbox:
+    with SandboxProcess(events_per_day=str(events), faults=faults) as sandbox:
         completed = subprocess.run(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
@@ -62,13 +70,18 @@ def measure_day(events: int, day: date, *, timeout: float = 900.0) -> MemoryRun:
             raise RuntimeError(f"memory probe failed:\n{completed.stderr[-4000:]}")
         served = len(sandbox.take_log().requests)
     found = json.loads(completed.stdout.strip().splitlines()[-1])
-    return MemoryRun(events=events, served=served, **found)
+    return MemoryRun(events=events, served=served, faults=faults, **found)
 
 
 def inconsistencies(run: MemoryRun) -> list[str]:
     problems = []
-    if run.rows != run.events:
+    if not run.faults and run.rows != run.events:
         problems.append(f"{run.events} events served as a day, {run.rows} rows in Bronze")
+    if run.faults and (run.rows < run.events or run.reads < 2):
+        problems.append(
+            f"a drifting day of {run.events} events: {run.rows} rows in Bronze after "
+            f"{run.reads} read(s), expected all events and a re-read"
+        )
     if run.requests != run.served:
         problems.append(f"client sent {run.requests} requests, sandbox saw {run.served}")
     if run.peak_kb < run.rss_before_kb:

@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": manifest["rows"],
             "pages": manifest["pages"],
             "requests": manifest["requests"],
+            "reads": manifest["reads"],
             "bytes": manifest["bytes"],
             "seconds": round(seconds, 2),
             "rss_before_kb": rss_before,

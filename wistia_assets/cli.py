@@ -4,6 +4,7 @@
     wistia-assets rerun --date D [--media-id M]  re-materialize one day (Bronze + Silver)
     wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
+    wistia-assets doctor [--date D]              read-only preflight: the API vs the settings
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
 
@@ -62,17 +63,39 @@ def _add_query(sub) -> None:
     p.add_argument("--smoke", action="store_true", help="run the smoke queries")
 
 
+def _add_doctor(sub) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="read-only preflight of the account: does the API behave as configured?",
+    )
+    p.add_argument("--date", help="probe this day, YYYY-MM-DD (default: a recent day with plays)")
+    p.add_argument("--media-id", help="probe this media (default: the first with plays)")
+
+
 def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
     ssub = p.add_subparsers(dest="sandbox_command", required=True)
     s = ssub.add_parser("serve", help="serve the sandbox API on loopback HTTP")
+    # Unset flags fall back to the WISTIA_SANDBOX_* variables (README), then to the defaults.
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--seed", type=int, help="data seed (7)")
     s.add_argument("--faults", default="", help="fault spec, e.g. '429=0.1,latency_ms=200'")
     s.add_argument("--token", help="require this bearer token (default: accept any)")
+    s.add_argument(
+        "--media-only-token", help="also accept this token for media, answering 403 on stats"
+    )
     s.add_argument("--events-per-day", help="events per media per day: N or LO-HI (120-420)")
-    s.add_argument("--day-offset-hours", type=int, default=0, help="account time zone offset")
+    s.add_argument("--day-offset-hours", type=int, help="account days shifted by N hours (0)")
+    s.add_argument("--account-timezone", help="account days in this IANA zone (DST included)")
+    s.add_argument(
+        "--events-window",
+        help="how start_date/end_date are read: inclusive (default), end-exclusive, "
+        "start-exclusive or exclusive",
+    )
+    s.add_argument("--past-end", help="answer to a page past the end: empty, repeat or a status")
+    s.add_argument("--hours-watched", help="by_date hours_watched: sum (default) or derived")
+    s.add_argument("--throttle-status", type=int, help="status of throttling answers: 429 | 503")
 
 
 def _add_deploy(sub) -> None:
@@ -94,7 +117,15 @@ def _add_deploy(sub) -> None:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_rerun, _add_watermark, _add_query, _add_sandbox, _add_deploy):
+    for add in (
+        _add_run,
+        _add_rerun,
+        _add_watermark,
+        _add_query,
+        _add_doctor,
+        _add_sandbox,
+        _add_deploy,
+    ):
         add(sub)
     return p
 

@@ -26,27 +26,11 @@ STATE_DIR = "_state"
 
 
 def sandbox_config(env=None) -> dict[str, Any]:
-    """The sandbox knobs (WISTIA_SANDBOX_*), validated here so a typo fails at load time."""
-    import os
+    """The sandbox knobs (WISTIA_SANDBOX_*) as the resource's fields, validated by the sandbox's
+    own parser so a typo fails at load time with the variable's name."""
+    from wistia_assets.sandbox.config import SandboxConfig
 
-    from wistia_assets.sandbox import Faults, parse_events_per_day
-    from wistia_assets.settings import ConfigError
-
-    env = os.environ if env is None else env
-    config = {
-        "sandbox_faults": env.get("WISTIA_SANDBOX_FAULTS", "").strip(),
-        "sandbox_seed": env.get("WISTIA_SANDBOX_SEED", "7").strip() or "7",
-        "sandbox_events_per_day": env.get("WISTIA_SANDBOX_EVENTS_PER_DAY", "").strip() or "120-420",
-        "sandbox_day_offset_hours": env.get("WISTIA_SANDBOX_DAY_OFFSET_HOURS", "0").strip() or "0",
-    }
-    try:
-        Faults.parse(config["sandbox_faults"])
-        parse_events_per_day(config["sandbox_events_per_day"])
-        config["sandbox_seed"] = int(config["sandbox_seed"])
-        config["sandbox_day_offset_hours"] = int(config["sandbox_day_offset_hours"])
-    except ValueError as exc:
-        raise ConfigError(f"WISTIA_SANDBOX_* setting rejected: {exc}") from None
-    return config
+    return SandboxConfig.from_env(env).resource_fields()
 
 
 def wistia_resource(settings: Settings) -> WistiaApiResource:

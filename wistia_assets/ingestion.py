@@ -74,7 +74,9 @@ def ingest_events(
     pull = _PullLog(client)
     foreign = 0
     with PartitionWriter(store, partition) as writer:
-        for page in client.iter_event_pages(media_id, day, day):
+        # Re-read pages included: a window that shifted while it was read is read again.
+        events = client.iter_event_pages(media_id, day, day)
+        for page in events:
             pull.page(page)
             # Kept as sent (Bronze is the API's record); Silver quarantines them. Counted here so
             # the materialization shows it at once.
@@ -83,6 +85,7 @@ def ingest_events(
         return writer.commit(
             **_window_fields("events", day, media_id, source),
             **pull.fields(),
+            **events.summary.manifest_fields(),
             foreign_media_rows=foreign,
         )
 

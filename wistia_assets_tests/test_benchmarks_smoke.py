@@ -85,14 +85,26 @@ def test_the_rate_budget_numbers_agree_with_the_sandbox_request_log():
 def test_the_memory_probe_reports_a_whole_day_and_its_peak():
     runs = measure_memory(TINY, progress=quiet)
 
-    assert [r.events for r in runs] == list(TINY.memory_events)
+    plain = [r for r in runs if not r.faults]
+    drifting = [r for r in runs if r.faults]
+    assert [r.events for r in plain] == list(TINY.memory_events)
+    assert [r.events for r in drifting] == [TINY.memory_events[-1]]
     for run in runs:
         assert memory_inconsistencies(run) == []
-        assert run.pages == minimum_requests(run.events, 100)
         assert run.peak_kb >= run.rss_before_kb > 0
         # the probe's own peak, not its parent's (pytest is bigger than any probe here)
         assert run.peak_kb < 400 * 1024
-    assert any("peak RSS, 3,000 vs 1,000 events" in line for line in report.verdicts([], runs))
+    for run in plain:
+        assert run.pages == minimum_requests(run.events, 100) and run.reads == 1
+    for run in drifting:  # every page shifted: the day was read twice
+        assert run.reads == 2 and run.pages >= 2 * minimum_requests(run.events, 100)
+    verdicts = report.verdicts([], runs)
+    assert any("peak RSS, 3,000 vs 1,000 events" in line for line in verdicts)
+    assert any("peak RSS, 3,000 re-read (drift) vs 1,000 events" in line for line in verdicts)
+    cells = [
+        [c.strip() for c in line.split("|")[1:4]] for line in report.memory_table(runs).split("\n")
+    ]
+    assert ["3,000", "drift: every page shifts", "2"] in cells
 
 
 def test_the_window_counter_agrees_with_the_sandbox_request_log():

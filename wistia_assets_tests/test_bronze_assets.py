@@ -118,6 +118,55 @@ def test_rematerializing_replaces_the_partition(local_lake):
     assert len(bronze_events(store)) == 240
 
 
+def materializations(result) -> dict[str, dict]:
+    return {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
+        for m in (
+            e.event_specific_data.materialization for e in result.get_asset_materialization_events()
+        )
+    }
+
+
+def test_events_appearing_during_the_days_last_pull_are_in_bronze_after_it(local_lake):
+    # The second pull of the day (the overlap re-pull, its last) pages while new events appear
+    # at its head, behind the reader: the pull reads the window again until it holds still.
+    sandbox = SandboxWistia(
+        token=TOKEN, events_per_day=420, late_share=0, faults="drift=3,drift_pull=2", seed=5
+    )
+    store = LocalStore(local_lake.bronze_root.removeprefix("file://"))
+    truth = {t["event_key"] for t in sandbox.ground_truth_events(MEDIA, DAY)}
+    with serve(sandbox) as server:
+        first = run(server, local_lake, selection=["bronze_events"])
+        assert {r["event_key"] for r in bronze_events(store)} < truth  # drift not yet shown
+        last = run(server, local_lake, selection=["bronze_events"])
+
+    assert {r["event_key"] for r in bronze_events(store)} == truth
+    assert materializations(first)["bronze_events"]["reads"] == 1
+    meta = materializations(last)["bronze_events"]
+    assert meta["reads"] == 2 and meta["reread_requests"] >= 5 and meta["window_end"]
+    manifest = read_manifest(store, f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}")
+    assert manifest["reads"] == 2 and manifest["shifted_reads"] == 1
+    assert manifest["reread_requests"] == meta["reread_requests"]
+    # every events request of the second run is in its manifest, the re-read's included
+    first_requests = materializations(first)["bronze_events"]["requests"]
+    assert manifest["requests"] == sandbox.request_log.count(endpoint="events") - first_requests
+
+
+@pytest.mark.parametrize("past_end", ["empty", "repeat", "404"])
+def test_a_day_of_exactly_two_full_pages_is_bronze_once_whatever_comes_past_it(
+    local_lake, past_end
+):
+    sandbox = SandboxWistia(token=TOKEN, events_per_day=200, past_end=past_end, seed=8)
+    with serve(sandbox) as server:
+        result = run(server, local_lake, selection=["bronze_events"])
+    store = LocalStore(local_lake.bronze_root.removeprefix("file://"))
+    assert bronze_events(store) == sandbox.ground_truth_events(MEDIA, DAY)
+    ended = materializations(result)["bronze_events"]["window_end"]
+    assert ended == {"empty": "empty page", "repeat": "repeat of page 2"}.get(
+        past_end, "HTTP 404 on page 3"
+    )
+
+
 def test_rejected_token_fails_after_one_request_with_one_clear_message(local_lake):
     sandbox = SandboxWistia(token=TOKEN)
     instance = DagsterInstance.ephemeral()

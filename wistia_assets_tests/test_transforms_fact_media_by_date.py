@@ -93,3 +93,39 @@ def test_a_quiet_day_is_one_row_of_zeros(spark, lake):
     # columns constant expressions would give.
     (zero_file,) = parquet_files(partition_dir(lake, "fact_media_by_date", "2026-11-22", MEDIA_A))
     assert all(field.nullable for field in pq.read_schema(zero_file))
+
+
+def test_a_derived_hours_watched_is_kept_as_wistia_sent_it(spark, tmp_path):
+    # Other teams saw the real by_date's hours_watched = a per-media constant x play_count: a
+    # figure of Wistia's, not a sum Silver could check. It is stored as sent, like any other.
+    from wistia_assets.ingestion import ingest_media_by_date
+    from wistia_assets.sandbox import SandboxWistia
+    from wistia_assets.storage.objects import LocalStore
+    from wistia_assets_tests.test_event_pull import sandbox_client
+
+    sandbox = SandboxWistia(hours_watched="derived")
+    media, day = sandbox.media_ids[0], date(2026, 11, 20)
+    with sandbox_client(sandbox) as client:
+        ingest_media_by_date(client, LocalStore(tmp_path), day, media, source="sandbox")
+
+    metrics = run_partition(
+        spark,
+        table="fact_media_by_date",
+        dt=day.isoformat(),
+        media_id=media,
+        bronze_root=f"file://{tmp_path}",
+        silver_root=f"file://{tmp_path}",
+    )
+
+    sent = sandbox.ground_truth_by_date(media, day)
+    (row,) = read_rows(partition_dir(tmp_path, "fact_media_by_date", day.isoformat(), media))
+    assert (
+        row["hours_watched"]
+        == sent["hours_watched"]
+        == pytest.approx(
+            sent["play_count"]
+            * sandbox.ground_truth_by_date(media, date(2026, 11, 1))["hours_watched"]
+            / sandbox.ground_truth_by_date(media, date(2026, 11, 1))["play_count"]
+        )
+    )
+    assert metrics["quarantined"] == 0 and metrics["rows"] == 1

@@ -315,14 +315,27 @@ def test_429_waits_what_retry_after_says_then_succeeds(router, make_client, cloc
     assert client.stats.retries == 1
 
 
-def test_a_429_holds_the_shared_budget_so_other_callers_wait_too(router, make_client, clock):
-    throttled = httpx.Response(429, text="slow down", headers={"Retry-After": "5"})
+@pytest.mark.parametrize("status", [429, 503])  # 503 + Retry-After: Wistia's older docs
+def test_throttling_holds_the_shared_budget_so_other_callers_wait_too(
+    router, make_client, clock, status
+):
+    throttled = httpx.Response(status, text="slow down", headers={"Retry-After": "5"})
     events_route(router, answers(throttled, ok()))
     client = make_client(sleep=lambda seconds: None)  # this caller does not wait itself...
 
     pages_of(client)
 
     assert clock.sleeps == [pytest.approx(5.0)]  # ...so the budget made its next request wait
+    assert client.stats.throttled == 1
+
+
+def test_a_503_without_retry_after_does_not_hold_the_budget(router, make_client, clock):
+    events_route(router, answers(httpx.Response(503), ok()))
+    client = make_client(sleep=lambda seconds: None)
+
+    pages_of(client)
+
+    assert clock.sleeps == []  # only this request backed off (its own, faked, sleep)
 
 
 def test_retry_after_is_capped_at_max_backoff(router, make_client, clock):
@@ -733,11 +746,16 @@ def test_a_quiet_day_costs_one_request_even_with_prefetch(router, make_client):
 
 
 def test_a_failure_surfaces_in_page_order_after_the_good_pages(router, make_client):
+    # The media is deleted while page 3 is asked for: from then on every page is a 404, the
+    # ones already read included, so the 404 is a failure and not the end of the window.
+    served: set[int] = set()
+
     def handler(request):
         page = int(request.url.params["page"])
-        if page == 3:
+        if page >= 3 or page in served:
             return httpx.Response(404)
-        return httpx.Response(200, json=[event(n) for n in range(100)])
+        served.add(page)
+        return httpx.Response(200, json=[event(n) for n in range((page - 1) * 100, page * 100)])
 
     events_route(router, handler)
     pages = make_client(page_prefetch=3).iter_event_pages(MEDIA, DAY, DAY)

@@ -39,6 +39,21 @@ class WistiaApiResource(ConfigurableResource):
     sandbox_day_offset_hours: int = Field(
         default=0, description="Sandbox account time zone: day windows shifted by this."
     )
+    sandbox_account_timezone: str = Field(
+        default="", description="Sandbox account time zone as an IANA name (DST included)."
+    )
+    sandbox_events_window: str = Field(
+        default="inclusive", description="How the sandbox reads an events window's dates."
+    )
+    sandbox_past_end: str = Field(
+        default="empty", description="Sandbox answer to a page past the end: empty|repeat|<status>."
+    )
+    sandbox_hours_watched: str = Field(
+        default="sum", description="Sandbox by_date hours_watched: sum | derived (constant/play)."
+    )
+    sandbox_throttle_status: int = Field(
+        default=429, description="Status of the sandbox's throttling answers: 429 | 503."
+    )
     timeout: float = 30.0
     per_page: int = 100
     first_page: int = 1
@@ -59,18 +74,13 @@ class WistiaApiResource(ConfigurableResource):
         transport = None
         base_url = self.base_url
         if self.sandbox:
-            from wistia_assets.sandbox import shared_sandbox
+            from wistia_assets.sandbox import SandboxConfig, shared_sandbox
 
             if log is not None:
                 log.warning(SANDBOX_WARNING)
             # One sandbox per process: a re-pull in a later run of this process must meet the
             # same simulated account (drift reveals, late arrivals), not a fresh one.
-            sandbox = shared_sandbox(
-                seed=self.sandbox_seed,
-                faults=self.sandbox_faults,
-                events_per_day=self.sandbox_events_per_day,
-                day_offset_hours=self.sandbox_day_offset_hours,
-            )
+            sandbox = shared_sandbox(**SandboxConfig.from_resource_fields(self).sandbox_kwargs())
             transport = sandbox.transport()
             base_url = sandbox.base_url
         client = WistiaClient(

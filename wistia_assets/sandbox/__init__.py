@@ -15,6 +15,7 @@ Only stdlib and httpx: no Dagster here.
 """
 
 from wistia_assets.sandbox.clock import ManualClock
+from wistia_assets.sandbox.config import SandboxConfig
 from wistia_assets.sandbox.faults import ENV_VAR as FAULTS_ENV_VAR
 from wistia_assets.sandbox.faults import REQUEST_FAULTS, Faults, FaultScript
 from wistia_assets.sandbox.media import DEFAULT_MEDIA, SandboxMedia, media_document
@@ -31,6 +32,7 @@ __all__ = [
     "LoggedRequest",
     "ManualClock",
     "RequestLog",
+    "SandboxConfig",
     "SandboxMedia",
     "SandboxServer",
     "SandboxWistia",

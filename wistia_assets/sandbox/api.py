@@ -3,7 +3,9 @@
 Paths are accepted with or without the `/v1` prefix and with or without `.json`. Validation
 mirrors WISTIA_API.md: 404 `{"error": ...}` for unknown media and events, 422 for malformed
 dates, start after end, or a page/per_page that is not a positive integer; `per_page` above 100
-is cut to 100 silently, and absent it is 10.
+is cut to 100 silently, and absent it is 10. What Wistia does not document is configurable
+(`config.py`): whether the events window's ends are inclusive (an excluded end makes a one-day
+window empty, never an error) and what a page past the end of a window is.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from wistia_assets.sandbox.media import media_document
-from wistia_assets.sandbox.paging import page_newest_first
+from wistia_assets.sandbox.paging import day_total, page_newest_first
 from wistia_assets.sandbox.timeline import BAD, DayPlan, DriftLedger, Timeline
 
 JSON = "application/json; charset=utf-8"
@@ -81,12 +83,16 @@ class WistiaV1:
         seed: int,
         now_ms: Callable[[], int],
         retention_days: int | None,
+        events_window: str = "inclusive",
+        past_end: str = "empty",
     ):
         self.timeline = timeline
         self.drift = drift
         self.seed = seed
         self.now_ms = now_ms
         self.retention_days = retention_days
+        self.events_window = events_window
+        self.past_end = past_end
 
     def route(self, method: str, path: str, params: Mapping[str, str]) -> Reply:
         endpoint, captures = classify(path)
@@ -121,10 +127,16 @@ class WistiaV1:
         else:  # account-wide feed, as the real endpoint serves without media_id
             slots = tuple(range(len(self.timeline.media)))
         oldest = self._oldest_kept(today)
-        start = _date_param(params, "start_date") or oldest
-        end = _date_param(params, "end_date") or today
-        if start > end:
+        start = _date_param(params, "start_date")
+        end = _date_param(params, "end_date")
+        if start is not None and end is not None and start > end:
             raise BadRequest("start_date must be on or before end_date")
+        # The dates as this account reads them: an excluded end drops its day.
+        if start is not None and self.events_window in ("start-exclusive", "exclusive"):
+            start += timedelta(days=1)
+        if end is not None and self.events_window in ("end-exclusive", "exclusive"):
+            end -= timedelta(days=1)
+        start, end = start or oldest, end or today
         per_page = min(_positive_int(params, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
         page = _positive_int(params, "page", 1)
         # Days outside [oldest kept, today] hold nothing visible: skip them cheaply.
@@ -141,7 +153,13 @@ class WistiaV1:
             ]
             for day_plans in plans
         ]
-        selected = page_newest_first(visible, (page - 1) * per_page, per_page)
+        offset = (page - 1) * per_page
+        total = sum(day_total(day) for day in visible)
+        if page > 1 and offset >= total and self.past_end != "empty":
+            if self.past_end != "repeat":
+                return error(int(self.past_end), f"page {page} is beyond the last page")
+            offset = max(0, (total - 1) // per_page) * per_page  # the last page again
+        selected = page_newest_first(visible, offset, per_page)
         reply = json_reply(200, [stream.record(i) for stream, i in selected])
         reply.on_delivered = lambda: self.drift.delivered(query, page)
         return reply

@@ -5,7 +5,8 @@ Spec: comma-separated `key=value` items; unknown keys are an error. Shares are 0
 Per request (drawn from the seed, the request and how often that exact request was seen, so a
 retry gets a fresh draw and a run is reproducible; the shares below must add up to <= 1):
 
-    429=P            answer 429 with `Retry-After` and a text/plain body
+    429=P            answer as throttled: 429 with `Retry-After` and a text/plain body (503 with
+                     `Retry-After` under WISTIA_SANDBOX_THROTTLE_STATUS=503, see config.py)
     retry_after=S    seconds in that Retry-After header (int, default 1)
     503=P            answer 503 without Retry-After (throttling as it has also been observed)
     5xx=P            answer 500 (JSON body), 502 or 504 (HTML bodies from a gateway)
@@ -16,8 +17,8 @@ retry gets a fresh draw and a run is reproducible; the shares below must add up 
     truncate=P       cut the JSON body short: half the time with a matching Content-Length
                      (200 + unparseable JSON), half with the full length (truncated read)
     latency_ms=A[-B] add A ms (or uniformly A..B ms) to every request
-    rate_limit=N     answer 429 once more than N requests arrived in the last 60 s (real
-                     Wistia: 600); Retry-After tells when a slot frees
+    rate_limit=N     answer as throttled once more than N requests arrived in the last 60 s
+                     (real Wistia: 600); Retry-After tells when a slot frees
 
 Per (media, day) of data (deterministic from the seed):
 
@@ -25,6 +26,9 @@ Per (media, day) of data (deterministic from the seed):
                      events at the head (last 15 min of the day): later pages shift, an event
                      shows up twice; a re-pull of the window sees them all (ground truth)
     drift_turns=K    the pool per (media, day) is N*K drift events (default 4)
+    drift_pull=K     the drift happens during the K-th pull of a window (default 1): the pulls
+                     before it see none of the pool, a pull after it sees the whole pool. With
+                     K=2 the events appear while the overlap re-pull (the day's last) pages
     late=P           share of events that arrive 1-20 h after their day ended (overrides the
                      sandbox's late_share)
     foreign=P        share of a media's feed that are copies of another media's events
@@ -90,6 +94,7 @@ class Faults:
     rate_limit: int = 0
     drift: int = 0
     drift_turns: int = 4
+    drift_pull: int = 1
     late: float | None = None
     foreign: float = 0.0
     bad: float = 0.0
@@ -113,8 +118,8 @@ class Faults:
         for name in ("retry_after", "rate_limit", "drift"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
-        if self.drift_turns < 1:
-            raise ValueError("drift_turns must be >= 1")
+        if self.drift_turns < 1 or self.drift_pull < 1:
+            raise ValueError("drift_turns and drift_pull must be >= 1")
         if self.slow_s <= 0:
             raise ValueError("slow_s must be > 0")
 
@@ -218,7 +223,7 @@ def _parse_value(name: str, raw: str) -> object:
         lo, sep, hi = raw.partition("-")
         low = float(lo)
         return (low, float(hi) if sep else low)
-    if name in ("retry_after", "rate_limit", "drift", "drift_turns"):
+    if name in ("retry_after", "rate_limit", "drift", "drift_turns", "drift_pull"):
         if not re.fullmatch(r"\d+", raw):
             raise ValueError("expected a whole number")
         return int(raw)

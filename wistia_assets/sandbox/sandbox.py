@@ -24,6 +24,13 @@ import httpx
 
 from wistia_assets.sandbox.api import Reply, WistiaV1, classify, error
 from wistia_assets.sandbox.clock import to_epoch_ms, utc_now
+from wistia_assets.sandbox.config import (
+    account_zone,
+    check_events_window,
+    check_hours_watched,
+    check_past_end,
+    check_throttle_status,
+)
 from wistia_assets.sandbox.faults import Faults, FaultScript
 from wistia_assets.sandbox.media import DEFAULT_MEDIA, SandboxMedia, phantom_media
 from wistia_assets.sandbox.randomness import derive, unit
@@ -50,6 +57,7 @@ _GATEWAY_PAGES = {
     504: "504 Gateway Time-out",
 }
 SOCKET_FAULTS = ("timeout", "reset", "truncate", "truncate_read")
+STATS_ENDPOINTS = ("events", "event", "by_date")
 
 
 @dataclass
@@ -74,12 +82,15 @@ def _gateway_page(status: int) -> bytes:
     ).encode()
 
 
-def fault_reply(kind: str, retry_after: int) -> Reply:
-    """The response of an injected status fault, shaped like Wistia's (or its gateway's)."""
+def fault_reply(kind: str, retry_after: int, throttle_status: int = 429) -> Reply:
+    """The response of an injected status fault, shaped like Wistia's (or its gateway's).
+
+    Throttling (`kind` 429) carries Retry-After, with status 429 or, as Wistia's older docs
+    describe it, 503."""
     if kind == "429":
         text = f"Rate limit exceeded. Please retry in {retry_after} seconds.\n"
         return Reply(
-            429,
+            throttle_status,
             text.encode(),
             "text/plain; charset=utf-8",
             {"Retry-After": str(retry_after)},
@@ -129,7 +140,16 @@ class SandboxWistia:
         late_share: float = 0.03,
         day_offset_hours: int = 0,
         retention_days: int | None = 730,
+        account_timezone: str = "",
+        events_window: str = "inclusive",
+        past_end: str = "empty",
+        hours_watched: str = "sum",
+        throttle_status: int = 429,
+        media_only_token: str | None = None,
     ):
+        """`account_timezone` .. `throttle_status`: the API's undocumented choices (see
+        `config.py`). `media_only_token`: a second token that may read media but not stats
+        (403 on the stats endpoints), as a token without "Read detailed stats" would."""
         media = tuple(media)
         if not 0 < len(media) <= MAX_MEDIA:
             raise ValueError(f"the sandbox serves 1 to {MAX_MEDIA} media, not {len(media)}")
@@ -140,6 +160,14 @@ class SandboxWistia:
             raise ValueError("late_share must be between 0 and 1")
         if not -14 <= day_offset_hours <= 14:
             raise ValueError("day_offset_hours must be between -14 and 14")
+        self.zone = account_zone(account_timezone or "")
+        if self.zone is not None and day_offset_hours:
+            raise ValueError("give account_timezone or day_offset_hours, not both")
+        self.events_window = check_events_window(events_window)
+        self.past_end = check_past_end(str(past_end))
+        self.hours_watched = check_hours_watched(hours_watched)
+        self.throttle_status = check_throttle_status(int(throttle_status))
+        self.media_only_token = media_only_token
         self.media = media
         self.seed = seed
         self.clock = clock or utc_now
@@ -174,13 +202,17 @@ class SandboxWistia:
             events_per_day=self.events_per_day,
             late_share=self.late_share,
             day_offset_hours=self.day_offset_hours,
+            zone=self.zone,
+            hours_watched=self.hours_watched,
         )
         self.api = WistiaV1(
             self.timeline,
-            DriftLedger(faults.drift),
+            DriftLedger(faults.drift, faults.drift_pull),
             seed=self.seed,
             now_ms=self.now_ms,
             retention_days=self.retention_days,
+            events_window=self.events_window,
+            past_end=self.past_end,
         )
 
     @property
@@ -273,16 +305,19 @@ class SandboxWistia:
         faults = self._faults
 
         fault = self.script.take(number, endpoint)
-        if fault is None and not self._authorized(headers):
+        access = self._access(headers)
+        if fault is None and access is None:
             reply = error(401, "Invalid credentials.")
         elif fault is None and (wait := self._throttle_wait(arrived_mono)) is not None:
-            fault, reply = "rate_limit", fault_reply("429", wait)
+            fault, reply = "rate_limit", fault_reply("429", wait, self.throttle_status)
+        elif fault is None and access == "media" and endpoint in STATS_ENDPOINTS:
+            reply = error(403, "This token does not have permission to read stats.")
         else:
             fault = fault or faults.pick(u, v)
             if fault is None or fault in SOCKET_FAULTS:
                 reply = self._route(method, path, query) if fault != "reset" else None
             else:
-                reply = fault_reply(fault, faults.retry_after)
+                reply = fault_reply(fault, faults.retry_after, self.throttle_status)
 
         outcome = Outcome(
             status=reply.status if reply else 0,
@@ -370,13 +405,17 @@ class SandboxWistia:
             log.exception("sandbox failed to answer %s %s", method, path)
             return error(500, f"sandbox error: {type(exc).__name__}: {exc}")
 
-    def _authorized(self, headers: Mapping[str, str]) -> bool:
+    def _access(self, headers: Mapping[str, str]) -> str | None:
+        """ "all", "media" (the media-only token) or None (not authorized)."""
         if self.token is None:
-            return True
+            return "all"
         scheme, _, given = (headers.get("Authorization") or "").strip().partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), self.token.encode()
-        )
+        if scheme.lower() != "bearer":
+            return None
+        for token, access in ((self.token, "all"), (self.media_only_token, "media")):
+            if token is not None and hmac.compare_digest(given.strip().encode(), token.encode()):
+                return access
+        return None
 
     def _throttle_wait(self, now: float) -> int | None:
         """Seconds to wait if the rolling 60 s budget is spent, else None (and count this)."""

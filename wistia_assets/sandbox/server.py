@@ -8,7 +8,6 @@ early), and a slow response holds the connection past the client's read timeout.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import struct
@@ -17,12 +16,8 @@ import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from wistia_assets.sandbox.faults import Faults
-from wistia_assets.sandbox.sandbox import DEFAULT_EVENTS_PER_DAY, EventsPerDay, SandboxWistia
-
-ENV_SEED = "WISTIA_SANDBOX_SEED"
-ENV_EVENTS_PER_DAY = "WISTIA_SANDBOX_EVENTS_PER_DAY"
-ENV_DAY_OFFSET_HOURS = "WISTIA_SANDBOX_DAY_OFFSET_HOURS"
+from wistia_assets.sandbox.config import SandboxConfig
+from wistia_assets.sandbox.sandbox import SandboxWistia
 
 
 class _Server(ThreadingHTTPServer):
@@ -133,48 +128,32 @@ def serve(sandbox: SandboxWistia, host: str = "127.0.0.1", port: int = 0) -> San
 
 
 def sandbox_from_env(env: Mapping[str, str] | None = None, **overrides) -> SandboxWistia:
-    """A sandbox configured by WISTIA_SANDBOX_SEED / _FAULTS / _EVENTS_PER_DAY /
-    _DAY_OFFSET_HOURS (the local deployment's embedded default); keyword arguments win."""
-    env = os.environ if env is None else env
-    settings: dict = {"faults": Faults.from_env(env)}
-    if env.get(ENV_SEED, "").strip():
-        settings["seed"] = int(env[ENV_SEED])
-    if env.get(ENV_EVENTS_PER_DAY, "").strip():
-        settings["events_per_day"] = env[ENV_EVENTS_PER_DAY]
-    if env.get(ENV_DAY_OFFSET_HOURS, "").strip():
-        settings["day_offset_hours"] = int(env[ENV_DAY_OFFSET_HOURS])
-    settings.update(overrides)
-    return SandboxWistia(**settings)
+    """A sandbox configured by the WISTIA_SANDBOX_* variables (`SandboxConfig`, the local
+    deployment's embedded default); keyword arguments win."""
+    config = SandboxConfig.from_env(env).sandbox_kwargs()
+    return SandboxWistia(**(config | overrides))
 
 
 def run_forever(
     host: str = "127.0.0.1",
     port: int = 8765,
     *,
-    seed: int = 7,
-    faults: str | Faults | None = None,
     token: str | None = None,
-    events_per_day: EventsPerDay | str | None = None,
-    day_offset_hours: int = 0,
+    media_only_token: str | None = None,
     late_share: float = 0.03,
+    **options,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM; prints the base URL first.
 
-    `faults` None or "" reads WISTIA_SANDBOX_FAULTS (an empty CLI flag means "not given");
-    `events_per_day` None keeps the default 120-420.
+    `options` are `SandboxConfig` fields (seed, faults, events_per_day, events_window, ...);
+    one that is None or "" is "not given" and the WISTIA_SANDBOX_* variable (or the default)
+    holds.
     """
-    if faults is None or (isinstance(faults, str) and not faults.strip()):
-        faults = Faults.from_env()
-    elif isinstance(faults, str):
-        faults = Faults.parse(faults)
-    if events_per_day is None:
-        events_per_day = DEFAULT_EVENTS_PER_DAY
+    config = SandboxConfig.from_env(**options)
     sandbox = SandboxWistia(
-        seed=seed,
-        faults=faults,
+        **config.sandbox_kwargs(),
         token=token,
-        events_per_day=events_per_day,
-        day_offset_hours=day_offset_hours,
+        media_only_token=media_only_token,
         late_share=late_share,
     )
     server = serve(sandbox, host, port)
@@ -185,7 +164,8 @@ def run_forever(
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
     print(
         f"Wistia sandbox API serving {', '.join(sandbox.media_ids)} at {server.url} "
-        f"(seed={seed}, faults={faults.spec() or 'none'}, auth={'token' if token else 'none'})",
+        f"(seed={config.seed}, faults={sandbox.faults.spec() or 'none'}, "
+        f"auth={'token' if token else 'none'}{_behaviour(config)})",
         flush=True,
     )
     try:
@@ -198,3 +178,21 @@ def run_forever(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         print("Wistia sandbox API stopped", file=sys.stderr, flush=True)
+
+
+def _behaviour(config: SandboxConfig) -> str:
+    """The non-default API choices, for the start-up line."""
+    default = SandboxConfig()
+    shown = [
+        f"{name}={getattr(config, name)}"
+        for name in (
+            "events_window",
+            "account_timezone",
+            "day_offset_hours",
+            "past_end",
+            "hours_watched",
+            "throttle_status",
+        )
+        if getattr(config, name) != getattr(default, name)
+    ]
+    return "".join(f", {item}" for item in shown)

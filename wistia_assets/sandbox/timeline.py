@@ -23,7 +23,8 @@ import threading
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from wistia_assets.sandbox.events import (
     PV_LEVELS,
@@ -44,7 +45,6 @@ from wistia_assets.sandbox.randomness import (
     unit,
 )
 
-DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
 DRIFT_SPAN_MS = 15 * MINUTE_MS
@@ -164,7 +164,7 @@ class LateCohort(StratifiedStream):
     kind = "late"
 
     def __init__(self, plan: DayPlan, sid: int, n: int, arrival_ms: int):
-        super().__init__(plan, sid, n, plan.start_ms, DAY_MS, plan.shape)
+        super().__init__(plan, sid, n, plan.start_ms, plan.span_ms, plan.shape)
         self.arrives_ms = arrival_ms
 
     def visible(self, now_ms: int, revealed: int) -> int:
@@ -188,7 +188,7 @@ class BadStream(StratifiedStream):
     kind = "bad"
 
     def __init__(self, plan: DayPlan, n: int):
-        super().__init__(plan, BAD, n, plan.start_ms, DAY_MS, plan.shape)
+        super().__init__(plan, BAD, n, plan.start_ms, plan.span_ms, plan.shape)
 
 
 class ForeignStream(Stream):
@@ -244,14 +244,16 @@ class DayPlan:
         self.day = day
         self.key = derive(timeline.seed, "day", self.media.hashed_id, day.toordinal())
         self.start_ms = timeline.day_start_ms(day)
-        self.end_ms = self.start_ms + DAY_MS
+        # 24 h, or 23/25 h on the days an account zone changes to or from daylight saving time
+        self.end_ms = timeline.day_start_ms(day + timedelta(days=1))
+        self.span_ms = self.end_ms - self.start_ms
         draws = Draws(self.key)
         self.shape = DayShape(w * draws.between(0.6, 1.4) for w in DIURNAL)
         self.delay_ms = int(draws.between(1.0, 9.0) * MINUTE_MS)
         counts = timeline.counts(slot, day)
         self.base_total = counts.total
         self.punctual = StratifiedStream(
-            self, PUNCTUAL, counts.total - counts.late, self.start_ms, DAY_MS, self.shape
+            self, PUNCTUAL, counts.total - counts.late, self.start_ms, self.span_ms, self.shape
         )
         self.cohorts = tuple(self._late_cohorts(draws, counts.late))
         faults = timeline.faults
@@ -354,6 +356,24 @@ class DayPlan:
         if cached is not None:
             return cached
         plays = sum(visible)
+        ratio = 0.2 + 0.9 * (derive(self.key, "loads") / 2**64)
+        row = {
+            "date": self.day.isoformat(),
+            "load_count": plays + int(plays * ratio),
+            "play_count": plays,
+            "hours_watched": self._hours_watched(streams, visible, plays),
+        }
+        if len(self._by_date_cache) < 64:
+            self._by_date_cache[visible] = row
+        return row
+
+    def _hours_watched(self, streams: list[Stream], visible: tuple[int, ...], plays: int) -> float:
+        if self.timeline.hours_watched == "derived":
+            # As other teams observed of the real API: hours_watched / play_count is constant
+            # per media over weeks, a derived figure rather than a sum of viewing.
+            key = derive(self.timeline.seed, "hours/play", self.media.hashed_id)
+            share = 0.25 + 0.5 * unit(key)
+            return plays * share * self.media.duration / 3600
         hidden = sum(s.n for s in streams) - plays
         if hidden <= plays:  # all arrived, or cheaper to subtract the few that have not
             watched_e4 = self._all_watched_e4()
@@ -364,16 +384,7 @@ class DayPlan:
                 sum(self.pv_e4(s, i) for i in range(v))
                 for s, v in zip(streams, visible, strict=True)
             )
-        ratio = 0.2 + 0.9 * (derive(self.key, "loads") / 2**64)
-        row = {
-            "date": self.day.isoformat(),
-            "load_count": plays + int(plays * ratio),
-            "play_count": plays,
-            "hours_watched": watched_e4 * self.media.duration / 36_000_000,
-        }
-        if len(self._by_date_cache) < 64:
-            self._by_date_cache[visible] = row
-        return row
+        return watched_e4 * self.media.duration / 36_000_000
 
     def _all_watched_e4(self) -> int:
         # Closed form for punctual + late (the dealt table), a short walk for the drift pool.
@@ -403,6 +414,8 @@ class Timeline:
         events_per_day: EventsPerDay,
         late_share: float,
         day_offset_hours: int,
+        zone: ZoneInfo | None = None,
+        hours_watched: str = "sum",
     ):
         self.media = media
         self.slots = (*media, phantom)
@@ -411,7 +424,9 @@ class Timeline:
         self.faults = faults
         self.events_per_day = events_per_day
         self.late_share = faults.late if faults.late is not None else late_share
-        self.offset = timedelta(hours=day_offset_hours)
+        # The account's days: an IANA zone (daylight saving included), else a fixed offset.
+        self.zone = zone or timezone(timedelta(hours=day_offset_hours))
+        self.hours_watched = hours_watched
         self.codec = EventKeyCodec(seed)
         self.rendered = 0  # records rendered so far: lets tests prove generation is lazy
         self._plans: dict[tuple[int, date], DayPlan] = {}
@@ -419,11 +434,11 @@ class Timeline:
         self._lock = threading.Lock()
 
     def day_start_ms(self, day: date) -> int:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - self.offset
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone)
         return int(midnight.timestamp() * 1000)
 
     def local_day(self, epoch_ms: int) -> date:
-        return (datetime.fromtimestamp(epoch_ms / 1000, tz=UTC) + self.offset).date()
+        return datetime.fromtimestamp(epoch_ms / 1000, tz=self.zone).date()
 
     def counts(self, slot: int, day: date) -> DayCounts:
         key = (slot, day)
@@ -431,7 +446,7 @@ class Timeline:
         if cached is not None:
             return cached
         media = self.slots[slot]
-        if day in self.faults.zero_days or day < (media.created + self.offset).date():
+        if day in self.faults.zero_days or day < media.created.astimezone(self.zone).date():
             counts = DayCounts(0, 0)
         else:
             spec = media.events_per_day if media.events_per_day is not None else self.events_per_day
@@ -484,16 +499,18 @@ class Timeline:
 class DriftLedger:
     """Which drift events each (media, day) has revealed, driven by clients' pagination.
 
-    A page request after the first one of a query reveals `drift` more events at the head of
-    the window's newest day: later pages shift and the client sees an event twice. A client
-    that starts the same query again (page 1 of a window whose page 1 it has received intact
-    before) finds every drift event revealed, so a re-pull of the window recovers them all.
+    A pull of a query starts with page 1 received intact. During the `pull`-th pull (the first
+    by default), each page request after page 1 reveals `drift` more events at the head of the
+    window's newest day: later pages shift and the client sees an event twice, while the new
+    events land on page 1, already read. Pulls before that one see none of the pool; page 1 of
+    a later pull (a re-pull, or a re-read within one pull) finds every drift event revealed.
     """
 
-    def __init__(self, drift: int):
+    def __init__(self, drift: int, pull: int = 1):
         self.drift = drift
+        self.pull = pull
         self._revealed: dict[tuple[int, date], int] = {}
-        self._seen: set[tuple] = set()
+        self._pulls: dict[tuple, int] = {}  # query -> page 1s delivered intact
         self._lock = threading.Lock()
 
     def revealed(self, slot: int, day: date) -> int:
@@ -504,10 +521,13 @@ class DriftLedger:
             return
         pools = [p for p in plans_newest_first if p.drift is not None]
         with self._lock:
+            pulls = self._pulls.get(query, 0)
             if page == 1:
-                if query in self._seen:
+                if pulls >= self.pull:
                     for plan in pools:
                         self._revealed[(plan.slot, plan.day)] = plan.drift.n
+                return
+            if pulls != self.pull:
                 return
             for plan in pools:
                 key = (plan.slot, plan.day)
@@ -519,4 +539,4 @@ class DriftLedger:
     def delivered(self, query: tuple, page: int) -> None:
         if self.drift and page == 1:
             with self._lock:
-                self._seen.add(query)
+                self._pulls[query] = self._pulls.get(query, 0) + 1

@@ -12,11 +12,15 @@ from wistia_assets.wistia.errors import (
     WistiaNotFoundError,
     WistiaProtocolError,
     WistiaUnavailableError,
+    WistiaUnsettledError,
 )
+from wistia_assets.wistia.event_pull import EventPull, PullSummary
 from wistia_assets.wistia.rate_budget import RateBudget
 
 __all__ = [
+    "EventPull",
     "Page",
+    "PullSummary",
     "RateBudget",
     "RequestStats",
     "WistiaAuthError",
@@ -27,4 +31,5 @@ __all__ = [
     "WistiaNotFoundError",
     "WistiaProtocolError",
     "WistiaUnavailableError",
+    "WistiaUnsettledError",
 ]

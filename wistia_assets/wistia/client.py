@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from wistia_assets.wistia.errors import (
     WistiaProtocolError,
     WistiaUnavailableError,
 )
+from wistia_assets.wistia.event_pull import EventPull
 from wistia_assets.wistia.paging import ordered_pages
 from wistia_assets.wistia.rate_budget import RateBudget
 from wistia_assets.wistia.responses import (
@@ -69,6 +70,7 @@ class Page:
     byte_count: int  # response body size
     fetched_at: datetime  # UTC
     attempts: int  # 1 + retries for this request
+    read: int = 1  # which read of the window it belongs to (>1: a re-read, see event_pull)
 
 
 @dataclass
@@ -234,11 +236,13 @@ class WistiaClient:
 
     # -- endpoints -------------------------------------------------------------------------
 
-    def iter_event_pages(self, media_id: str, start_date: date, end_date: date) -> Iterator[Page]:
-        """Pages of `/stats/events.json` for one media and an inclusive date range, in order.
+    def iter_event_pages(self, media_id: str, start_date: date, end_date: date) -> EventPull:
+        """Pages of `/stats/events.json` for one media and a date range, in order, re-read until
+        the window held still (`EventPull`); its `summary` says how the pull went.
 
-        Arguments are checked now; requests start when iteration does. Stops after the first
-        page shorter than `per_page` (an empty one included).
+        Arguments are checked now; requests start when iteration does. A read ends after the
+        first page shorter than `per_page` (an empty one included), or at the answer Wistia gives
+        for a page past the end.
         """
         media_id = parse_media_id(media_id)
         start, end = _date_range(start_date, end_date)
@@ -246,25 +250,54 @@ class WistiaClient:
         def fetch(
             number: int, cancel: threading.Event | None, wanted: threading.Event | None
         ) -> Page:
-            params = {
-                "media_id": media_id,
-                "start_date": start,
-                "end_date": end,
-                "per_page": self.per_page,
-                "page": number,
-            }
-            description = RequestDescription(
-                "/stats/events.json", params, media_id=media_id, page=number
-            )
-            call = _Call(description, expect=list, cancel=cancel, wanted=wanted)
-            return self._page(call, number)
+            return self._event_page(media_id, start, end, number, self.per_page, cancel, wanted)
 
-        return ordered_pages(
-            fetch,
+        return EventPull(
+            read=lambda: ordered_pages(
+                fetch,
+                first=self.first_page,
+                is_last=lambda page: len(page.records) < self.per_page,
+                depth=self.page_prefetch,
+            ),
+            fetch=lambda number: fetch(number, None, None),
+            requests=lambda: self.stats.requests,
+            per_page=self.per_page,
             first=self.first_page,
-            is_last=lambda page: len(page.records) < self.per_page,
-            depth=self.page_prefetch,
+            label=f"events of media '{media_id}' for {start}..{end}",
+            log=self._log,
         )
+
+    def event_page(
+        self, media_id: str, start_date: date, end_date: date, page: int, *, per_page: int
+    ) -> Page:
+        """One page of `/stats/events.json`, with any `per_page` (probes of what Wistia does)."""
+        media_id = parse_media_id(media_id)
+        start, end = _date_range(start_date, end_date)
+        if page < 1 or per_page < 1:
+            raise ValueError(f"page and per_page must be at least 1, got {page} and {per_page}")
+        return self._event_page(media_id, start, end, page, per_page, None, None)
+
+    def _event_page(
+        self,
+        media_id: str,
+        start: str,
+        end: str,
+        number: int,
+        per_page: int,
+        cancel: threading.Event | None,
+        wanted: threading.Event | None,
+    ) -> Page:
+        params = {
+            "media_id": media_id,
+            "start_date": start,
+            "end_date": end,
+            "per_page": per_page,
+            "page": number,
+        }
+        description = RequestDescription(
+            "/stats/events.json", params, media_id=media_id, page=number
+        )
+        return self._page(_Call(description, expect=list, cancel=cancel, wanted=wanted), number)
 
     def media_by_date(self, media_id: str, start_date: date, end_date: date) -> Page:
         """Daily `{date, load_count, play_count, hours_watched}` rows for an inclusive range."""
@@ -369,8 +402,9 @@ class WistiaClient:
         if is_transient_status(status):
             # 429 bodies are text/plain: only the header matters.
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            if status == 429 and retry_after:
-                # The limit is per account: every thread of the process should back off.
+            if status in (429, 503) and retry_after:
+                # Throttling (429, or 503 as Wistia's older docs describe it): the limit is per
+                # account, so every thread of the process backs off, not only this request.
                 self.budget.hold(min(retry_after, self.max_backoff))
             raise TransientFailure(status=status, request_id=request_id, retry_after=retry_after)
         raise fatal_error(

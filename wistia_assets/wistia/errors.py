@@ -62,3 +62,7 @@ class WistiaProtocolError(WistiaError):
         super().__init__(message, **kwargs)
         self.attempts = attempts
         self.elapsed = elapsed
+
+
+class WistiaUnsettledError(WistiaUnavailableError):
+    """An events window kept changing while it was read, past the bounded re-reads."""

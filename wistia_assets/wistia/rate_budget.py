@@ -102,7 +102,7 @@ class RateBudget:
             return wait if wait > self._rounding else 0.0
 
     def hold(self, seconds: float) -> None:
-        """Let nobody in the process send for `seconds` (Wistia answered 429 with Retry-After).
+        """Let nobody in the process send for `seconds` (Wistia throttled with Retry-After).
 
         Every thread shares the account's limit, so when one is told to back off, all are.
         """

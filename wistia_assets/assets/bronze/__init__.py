@@ -78,8 +78,9 @@ def _result(asset: str, manifest: dict[str, Any], lake: LakeResource) -> Materia
         "pulled_at": manifest["pulled_at"],
         "request_ids": MetadataValue.json(manifest["request_ids"][:10]),
     }
-    if "foreign_media_rows" in manifest:
-        metadata["foreign_media_rows"] = manifest["foreign_media_rows"]
+    for key in ("foreign_media_rows", "reads", "reread_requests", "window_end"):
+        if key in manifest:
+            metadata[key] = manifest[key]
     return MaterializeResult(asset_key=asset, metadata=metadata)
 
 
