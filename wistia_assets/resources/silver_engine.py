@@ -1,4 +1,7 @@
-"""Where the Silver Spark transforms run: local PySpark, or an AWS Glue 5.0 job through Pipes.
+"""Where the Spark transforms run: local PySpark, or an AWS Glue 5.0 job through Pipes.
+
+Silver partitions, dim_media, and the Gold work of the media report (the `media_daily` days and
+the report's figures), so that nothing Spark-shaped ever runs in the ECS run task.
 
 Both engines call the same runner (`wistia_assets.transforms.runner`) and return the same plain
 metrics, from which the Silver assets build metadata and checks in one place. The local engine
@@ -34,6 +37,13 @@ class SilverEngine(ConfigurableResource):
         raise NotImplementedError
 
     def build_dim_media(self, context) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """`media_daily`: rebuild the Gold days first..last; `media_report`: the report's
+        figures for that range (`transforms/gold_runner.py`)."""
         raise NotImplementedError
 
 
@@ -88,6 +98,20 @@ class SparkSilverEngine(SilverEngine):
             bronze_root=self.bronze_root,
             silver_root=self.silver_root,
             channels=dict(self.channels),
+        )
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
+
+        build = run_media_daily if table == "media_daily" else run_report_figures
+        return build(
+            self.pyspark.spark_session,
+            silver_root=self.silver_root,
+            first=first,
+            last=last,
+            media_ids=tuple(media_ids),
         )
 
 
@@ -159,6 +183,20 @@ class GlueSilverEngine(SilverEngine):
                 "--bronze-root": self.bronze_root,
                 "--silver-root": self.silver_root,
                 "--channels": json.dumps(dict(self.channels), sort_keys=True),
+            },
+        )
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        return self._run(
+            context,
+            {
+                "--table": table,
+                "--silver-root": self.silver_root,
+                "--from": first,
+                "--to": last,
+                "--media-ids": ",".join(media_ids),
             },
         )
 
