@@ -4,6 +4,7 @@
     wistia-assets rerun --date D [--media-id M]  re-materialize one day (Bronze + Silver)
     wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
+    wistia-assets report [--days N | --from D --to D] [--out FILE]   the media report (HTML)
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job artefacts
 
@@ -62,6 +63,14 @@ def _add_query(sub) -> None:
     p.add_argument("--smoke", action="store_true", help="run the smoke queries")
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="write the media report (HTML) for a range of days")
+    p.add_argument("--days", type=int, help="the last N complete UTC days (7)")
+    p.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (with --to)")
+    p.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (with --from)")
+    p.add_argument("--out", help="also copy the HTML to this file")
+
+
 def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
     ssub = p.add_subparsers(dest="sandbox_command", required=True)
@@ -86,7 +95,15 @@ def _add_deploy(sub) -> None:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_rerun, _add_watermark, _add_query, _add_sandbox, _add_deploy):
+    for add in (
+        _add_run,
+        _add_rerun,
+        _add_watermark,
+        _add_query,
+        _add_report,
+        _add_sandbox,
+        _add_deploy,
+    ):
         add(sub)
     return p
 

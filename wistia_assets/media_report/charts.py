@@ -140,7 +140,7 @@ def engagement(figures: ReportFigures) -> Figure:
         return rows.get(label, 0) / total if total else 0
 
     _grouped_bars(left, figures, buckets, share_of_sessions)
-    left.set_xticks(range(len(buckets)), [b.lstrip("0") or "0" for b in buckets], fontsize=8)
+    left.set_xticks(range(len(buckets)), buckets, fontsize=8)
     left.set_title("Share of the video watched per session (distribution)")
     left.set_xlabel("percent of the video watched")
     left.yaxis.set_major_formatter(_unit_axis("share")[1])

@@ -112,7 +112,7 @@ def breakdown_labels() -> dict[str, Column]:
     return {
         "percent_viewed": F.when(
             pv.isNotNull(),
-            F.format_string("%02d-%d%%", bucket * step, (bucket + 1) * step),
+            F.format_string("%d-%d%%", bucket * step, (bucket + 1) * step),
         ).otherwise(F.lit(UNKNOWN)),
         "country": _label("country"),
         "region": F.concat(_label("country"), F.lit(" / "), _label("region")),

@@ -240,6 +240,7 @@ def _gold_assets(settings: Settings):
         return MaterializeResult(
             metadata={
                 "report": MetadataValue.path(location),
+                "report_key": key,
                 "range": f"{first}..{last}",
                 "coverage": coverage(figures),
                 "days_missing": MetadataValue.json(
