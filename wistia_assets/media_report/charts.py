@@ -217,7 +217,12 @@ def svg(fig: Figure) -> str:
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
     text = out.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog and doctype: it sits inside HTML
+    # Inside HTML: no XML prolog or doctype, and no RDF metadata block.
+    text = text[text.index("<svg") :]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if start != -1 and end != -1:
+        text = text[:start] + text[end + len("</metadata>") :]
+    return text
 
 
 def png_data_uri(fig: Figure, dpi: int = 72) -> str:
