@@ -294,14 +294,14 @@ def test_the_report_says_what_the_numbers_say(lake, built):
     assert format_value(rates[behind], "share") in sentence
     # Which days it covers, which it lacks, and the quiet day as a zero, not as missing.
     said = coverage(figures)
-    assert f"6 of 7 days built for every media" in said
+    assert "6 of 7 days built for every media" in said
     assert f"{UNBUILT[0]} (Facebook)" in said.split("shown as missing:")[1]
     assert f"{QUIET[0]} (Facebook)" in said.split("shown as zero:")[1]
     assert "missing (not built)" in report.html
     html = report.html
     assert html.count("<svg") == 3
     # Self-contained: nothing to fetch, nothing to run.
-    for reference in ('src="', "href=\"http", "<link", "@import", "url(http", "<script"):
+    for reference in ('src="', 'href="http', "<link", "@import", "url(http", "<script"):
         assert reference not in html, reference
     assert "url(#" in html  # the SVG's own hatch patterns and clip paths, in the file
 
