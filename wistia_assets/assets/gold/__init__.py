@@ -220,7 +220,10 @@ def _gold_assets(settings: Settings):
         from wistia_assets.media_report.figures import ReportFigures
         from wistia_assets.media_report.page import coverage, render
 
-        first, last = report_range(config)
+        try:
+            first, last = report_range(config)
+        except ConfigError as exc:
+            raise Failure(description=f"media_report: {exc}", allow_retries=False) from None
         try:
             data = silver.build_gold(
                 context, "media_report", first.isoformat(), last.isoformat(), media_ids
