@@ -21,6 +21,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from wistia_assets.settings import parse_date, parse_media_id
 from wistia_assets.storage.layout import (
@@ -114,9 +115,16 @@ def _silver_window(
 
 
 def _with_partitions(schema, names: tuple[str, ...] = ("dt", "media_id")):
-    from pyspark.sql import types as T
-
     return T.StructType([*schema.fields, *[T.StructField(n, T.StringType()) for n in names]])
+
+
+def _prepare(
+    spark: SparkSession, silver_root: str, first: str, last: str, media_ids: tuple[str, ...]
+) -> tuple[list[str], tuple[str, ...], ObjectStore]:
+    """The session configured, the range's days, the validated media ids, the Silver store."""
+    configure_silver_session(spark)
+    media = tuple(parse_media_id(m, source="media_ids") for m in media_ids)
+    return day_range(first, last), media, store_for_uri(silver_root)
 
 
 def run_media_daily(
@@ -129,10 +137,7 @@ def run_media_daily(
 ) -> dict[str, Any]:
     """Rebuild the Gold partitions dt=first..last from Silver; a day with no built media has
     its partition removed (nothing to summarise yet)."""
-    configure_silver_session(spark)
-    days = day_range(first, last)
-    media_ids = tuple(parse_media_id(m, source="media_ids") for m in media_ids)
-    silver = store_for_uri(silver_root)
+    days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
     started = time.monotonic()
     # Silver builds hold their media's lock while they replace files: read a settled table.
     with _media_locks(silver, media_ids):
@@ -212,10 +217,7 @@ def run_report_figures(
 ) -> dict[str, Any]:
     """Every figure of the media report for first..last, from Gold (days) and Silver (totals
     over the covered days, breakdowns, titles and channels)."""
-    configure_silver_session(spark)
-    days = day_range(first, last)
-    media_ids = tuple(parse_media_id(m, source="media_ids") for m in media_ids)
-    silver = store_for_uri(silver_root)
+    days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
     started = time.monotonic()
     gold_files = _partition_files(silver, GOLD_MEDIA_DAILY, days, None)
     daily_frame = _read(
