@@ -30,7 +30,9 @@ def _difference(metric: str, high: float, low: float) -> str:
     if low <= 0:
         return "ahead of none"
     ratio = high / low
-    return f"{ratio:.1f} times as many" if ratio >= 1.95 else f"{(ratio - 1) * 100:.0f} % more"
+    if ratio >= 1.95:
+        return f"{ratio:.1f} times as {'much' if UNITS[metric] == 'hours' else 'many'}"
+    return f"{(ratio - 1) * 100:.0f} % more"
 
 
 def compare(figures: ReportFigures, metric: str) -> str:
