@@ -14,6 +14,7 @@ Both refresh themselves (declarative automation, the `wistia_automation` sensor)
 """
 
 # No `from __future__ import annotations`: Dagster reads the assets' annotations as objects.
+import time
 import warnings
 from datetime import UTC, date, datetime, timedelta
 
@@ -233,7 +234,9 @@ def _gold_assets(settings: Settings):
         figures = ReportFigures.from_json(data)
         source = "built-in sandbox (simulated data)" if settings.uses_sandbox else "Wistia API"
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        drawing = time.monotonic()
         report = render(figures, source=source, generated_at=generated)
+        render_seconds = round(time.monotonic() - drawing, 3)
         key = report_key(first, last)
         html = report.html.encode()
         lake.silver.write_bytes(key, html)
@@ -258,6 +261,7 @@ def _gold_assets(settings: Settings):
                 "audience_chart": MetadataValue.md(f"![audience]({report.chart_pngs['audience']})"),
                 "html_bytes": len(html),
                 "figures_seconds": data.get("elapsed_seconds"),
+                "render_seconds": render_seconds,
                 "engine": silver.kind,
             }
         )
