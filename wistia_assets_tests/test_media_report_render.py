@@ -83,3 +83,19 @@ def test_the_report_renders_without_spark_duckdb_or_pyarrow_and_the_same_twice()
     assert "2026-11-16 (YouTube, Facebook)" in html  # a day nobody built
     assert "missing (not built)" in html
     assert first["html"] == second["html"]  # deterministic bytes for the same figures
+
+
+def test_consecutive_missing_days_are_named_as_one_span():
+    from wistia_assets.media_report.figures import ReportFigures
+    from wistia_assets.media_report.page import coverage
+
+    one = [{"media_id": "aaaa1111", "title": "A", "channel": "unknown"}]
+    days = ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-05")
+    figures = ReportFigures.from_json(
+        {"first": "2026-11-01", "last": "2026-11-07", "media": one, "daily": [],
+         "missing": [[d, "aaaa1111"] for d in days], "totals": {}, "breakdowns": {}}
+    )  # fmt: skip
+    assert coverage(figures).endswith(
+        "3 of 7 days built for every media. Not built yet, shown as missing: "
+        "2026-11-01..2026-11-03 (A); 2026-11-05 (A)."
+    )

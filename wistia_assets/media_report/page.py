@@ -4,6 +4,7 @@ fetched), and the markdown summary the Dagster UI shows on the materialization."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from html import escape
 
 from wistia_assets.media_report import charts
@@ -30,6 +31,22 @@ class RenderedReport:
     chart_pngs: dict[str, str]  # chart name -> data URI (for the Dagster UI)
 
 
+def _spans(by_day: dict[str, list]) -> list[tuple[str, list]]:
+    """Consecutive days that lack the same media, as `first..last` (or the one day)."""
+    spans: list[list] = []
+    for day, media in by_day.items():
+        previous = spans[-1] if spans else None
+        if (
+            previous
+            and previous[2] == media
+            and date.fromisoformat(day) - date.fromisoformat(previous[1]) == timedelta(days=1)
+        ):
+            previous[1] = day
+        else:
+            spans.append([day, day, media])
+    return [(a if a == b else f"{a}..{b}", media) for a, b, media in spans]
+
+
 def coverage(figures: ReportFigures) -> str:
     days = figures.days
     missing = figures.missing_by_day()
@@ -40,7 +57,7 @@ def coverage(figures: ReportFigures) -> str:
     )
     if missing:
         lacking = "; ".join(
-            f"{day} ({', '.join(m.label for m in media)})" for day, media in missing.items()
+            f"{span} ({', '.join(m.label for m in media)})" for span, media in _spans(missing)
         )
         text += f" Not built yet, shown as missing: {lacking}."
     quiet = figures.quiet()
