@@ -39,20 +39,35 @@ RC = {
     "axes.spines.right": False,
 }
 TREND_METRICS = (
+    "loads",
     "plays",
     "play_rate",
     "hours_watched",
+    "sessions",
     "unique_visitors",
     "mean_percent_viewed",
+    "watched_75_share",
     "mobile_share",
 )
+# The y axis' unit of each trend panel.
+Y_LABELS = {
+    "loads": "loads",
+    "plays": "plays",
+    "play_rate": "% of loads",
+    "hours_watched": "hours",
+    "sessions": "sessions",
+    "unique_visitors": "visitors",
+    "mean_percent_viewed": "% of the video",
+    "watched_75_share": "% of sessions",
+    "mobile_share": "% of sessions",
+}
 
 
 def _unit_axis(unit: str) -> tuple[str, Callable[[float, int], str]]:
     if unit == "share":
         return "% ", FuncFormatter(lambda v, _: f"{v * 100:.0f} %")
-    if unit == "hours":
-        return "hours", FuncFormatter(lambda v, _: f"{v:,.1f}")
+    if unit == "hours":  # 0.25 h and 1,200 h alike: no trailing zeros, no rounding to equal ticks
+        return "hours", FuncFormatter(lambda v, _: f"{v:,.2f}".rstrip("0").rstrip("."))
     return "count", FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
@@ -63,8 +78,8 @@ def _range(figures: ReportFigures) -> str:
 def trends(figures: ReportFigures) -> Figure:
     """Small multiples: one panel per metric, one line per media, over the range's days."""
     days = figures.days
-    fig = Figure(figsize=(10, 6.4), layout="constrained")
-    axes = fig.subplots(2, 3, sharex=True).flatten()
+    fig = Figure(figsize=(10, 8.6), layout="constrained")
+    axes = fig.subplots(3, 3, sharex=True).flatten()
     ticks = list(range(len(days)))
     step = max(1, len(days) // 7)
     for ax, metric in zip(axes, TREND_METRICS, strict=True):
@@ -88,8 +103,10 @@ def trends(figures: ReportFigures) -> Figure:
                 **style,
             )
         ax.set_title(LABELS[metric])
+        ax.set_ylabel(Y_LABELS[metric], fontsize=8)
         ax.yaxis.set_major_formatter(formatter)
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        # Counts tick at whole numbers only (no "2.5 visitors" rounded to a second "2").
+        ax.yaxis.set_major_locator(MaxNLocator(5, integer=unit == "count"))
         ax.set_ylim(bottom=0, top=1.0 if unit == "share" else None)
         ax.set_xticks(ticks[::step], [days[i][5:] for i in ticks[::step]])
         ax.set_xlim(-0.5, len(days) - 0.5)

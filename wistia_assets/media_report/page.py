@@ -100,16 +100,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _daily_table(figures: ReportFigures) -> str:
-    metrics = (
-        "loads",
-        "plays",
-        "play_rate",
-        "hours_watched",
-        "sessions",
-        "unique_visitors",
-        "mean_percent_viewed",
-        "mobile_share",
-    )
+    metrics = [key for key, _, _ in METRICS]
     header = ["day", "media", *[LABELS[k] for k in metrics]]
     rows = []
     for day in figures.days:
