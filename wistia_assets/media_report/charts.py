@@ -81,7 +81,7 @@ def trends(figures: ReportFigures) -> Figure:
     fig = Figure(figsize=(10, 8.6), layout="constrained")
     axes = fig.subplots(3, 3, sharex=True).flatten()
     ticks = list(range(len(days)))
-    step = max(1, len(days) // 7)
+    step = max(1, -(-len(days) // 4))  # at most 4 date labels: three panels share a row
     for ax, metric in zip(axes, TREND_METRICS, strict=True):
         unit = UNITS[metric]
         _, formatter = _unit_axis(unit)
