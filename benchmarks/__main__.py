@@ -3,6 +3,7 @@
     ingestion   rate-budget use and memory of Bronze ingestion   (~15 min, --quick ~25 s)
     silver      Spark's Silver throughput vs DuckDB, a step's profile (~20 min, --quick ~2 min)
     end_to_end  `make run`'s wall time and where it goes          (~3 min, --quick ~1 min)
+    media_report  the report for 7 and 90 days x 2 media, HTML size (~4 min, --quick ~1 min)
 
 Each runs in its own interpreter, so that one's Spark session or sandbox process neither slows
 nor outlives the next. Reports go to stdout, progress to stderr; the exit code is 1 when any
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from benchmarks.sandbox_process import REPO_ROOT, child_env
 
-HARNESSES = ("ingestion", "silver", "end_to_end")
+HARNESSES = ("ingestion", "silver", "end_to_end", "media_report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

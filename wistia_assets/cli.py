@@ -5,6 +5,7 @@
     wistia-assets watermark show | set ...       inspect or override the catch-up watermarks
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
     wistia-assets doctor [--date D]              read-only preflight: the API vs the settings
+    wistia-assets report [--days N | --from D --to D] [--out FILE]   the media report (HTML)
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
 
@@ -72,6 +73,14 @@ def _add_doctor(sub) -> None:
     p.add_argument("--media-id", help="probe this media (default: the first with plays)")
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="write the media report (HTML) for a range of days")
+    p.add_argument("--days", type=int, help="the last N complete UTC days (7)")
+    p.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (with --to)")
+    p.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (with --from)")
+    p.add_argument("--out", help="also copy the HTML to this file")
+
+
 def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
     ssub = p.add_subparsers(dest="sandbox_command", required=True)
@@ -123,6 +132,7 @@ def parser() -> argparse.ArgumentParser:
         _add_watermark,
         _add_query,
         _add_doctor,
+        _add_report,
         _add_sandbox,
         _add_deploy,
     ):

@@ -14,10 +14,11 @@ from dagster import (
 )
 
 from wistia_assets.assets.bronze import build_bronze_assets
+from wistia_assets.assets.gold import build_gold_assets
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.deployments import resources_for
 from wistia_assets.orchestration.alerts import build_failure_sensor
-from wistia_assets.orchestration.jobs import build_jobs
+from wistia_assets.orchestration.jobs import build_gold_jobs, build_jobs
 from wistia_assets.orchestration.schedule import build_daily_schedule
 from wistia_assets.settings import Settings
 
@@ -28,9 +29,10 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
     window_job, dim_media_job = build_jobs()
     automation = AutomationConditionSensorDefinition(
         "wistia_automation",
-        target=AssetSelection.assets("dim_media"),
-        # Keeps dim_media fresh after new metadata snapshots. On in AWS; locally the operator
-        # starts it (make dev never runs anything by surprise; `make run` refreshes dim_media).
+        target=AssetSelection.assets("dim_media", "media_daily", "media_report"),
+        # Keeps dim_media fresh after new metadata snapshots, and the Gold days and the media
+        # report after the Silver they read. On in AWS; locally the operator starts it (make dev
+        # never runs anything by surprise; `make run` refreshes dim_media, Gold and the report).
         default_status=(
             DefaultSensorStatus.RUNNING
             if settings.deployment == "aws"
@@ -39,8 +41,12 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
         minimum_interval_seconds=300,
     )
     return Definitions(
-        assets=[*build_bronze_assets(settings), *build_silver_assets(settings)],
-        jobs=[window_job, dim_media_job],
+        assets=[
+            *build_bronze_assets(settings),
+            *build_silver_assets(settings),
+            *build_gold_assets(settings),
+        ],
+        jobs=[window_job, dim_media_job, *build_gold_jobs()],
         schedules=[build_daily_schedule(settings, window_job)],
         sensors=[build_failure_sensor(), automation],
         resources={**resources_for(settings), **(resource_overrides or {})},

@@ -256,3 +256,52 @@ def test_dim_media_refresh_on_glue(aws):
     assert checks["no_personal_data"]
     # MEDIA_CHANNELS names one media; the other's channel comes from its name (".. FB").
     assert checks["channel_known"]
+
+
+def test_gold_days_and_the_media_report_run_on_glue_and_land_on_s3(aws):
+    """media_daily and the report's figures run in the Glue job (the run task has no Spark);
+    the run task draws the report and writes it next to Gold in the silver bucket."""
+    _seed_athena(aws["endpoint"], "0")
+    instance = DagsterInstance.ephemeral()
+    defs, s3, silver = aws["defs"], aws["s3"], aws["names"]["silver"]
+    assert (
+        defs.resolve_job_def("wistia_window")
+        .execute_in_process(partition_key=f"{DAY}|{MEDIA}", instance=instance)
+        .success
+    )
+    days = defs.resolve_job_def("media_daily_build").execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": str(DAY),
+            "dagster/asset_partition_range_end": str(DAY),
+        },
+    )
+    assert days.success
+    gold = _keys(s3, silver, f"gold/wistia/media_daily/dt={DAY}/")
+    assert [k for k in gold if k.endswith(".parquet")]
+    (daily,) = [
+        e.event_specific_data.materialization.metadata
+        for e in days.get_asset_materialization_events()
+    ]
+    assert daily["engine"].value == "glue" and daily["glue_run_id"].value
+    other = SANDBOX_MEDIA_IDS[1]
+    assert daily["missing"].value == {str(DAY): [other]}  # only one media was built
+
+    report = defs.resolve_job_def("media_report_build").execute_in_process(
+        instance=instance,
+        run_config={"ops": {"media_report": {"config": {"start": str(DAY), "end": str(DAY)}}}},
+    )
+    assert report.success
+    (metadata,) = [
+        e.event_specific_data.materialization.metadata
+        for e in report.get_asset_materialization_events()
+    ]
+    key = f"reports/wistia/media_report_{DAY}_{DAY}.html"
+    assert metadata["report"].value == f"s3://{silver}/{key}"
+    html = s3.get_object(Bucket=silver, Key=key)["Body"].read().decode()
+    truth = aws["sandbox"].ground_truth_events(MEDIA, DAY)
+    by_date = aws["sandbox"].ground_truth_by_date(MEDIA, DAY)
+    # The figures came back through Pipes from the Glue run and are the sandbox's own numbers.
+    assert f"<td>{len(truth):,}</td>" in html and f"<td>{by_date['load_count']:,}</td>" in html
+    assert "Not built yet, shown as missing" in metadata["coverage"].value
+    assert "![daily trend](data:image/png;base64," in metadata["trend_chart"].value

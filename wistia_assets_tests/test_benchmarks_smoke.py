@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -263,3 +263,37 @@ def test_compared_end_to_end_runs_alternate_and_so_does_who_goes_first():
         *("this checkout", "compared: /old"),
     ]
     assert plan_runs(2, None) == [("this checkout", None)] * 2
+
+
+def test_the_media_report_benchmark_writes_silver_that_is_the_sandboxs_truth(tmp_path):
+    """The report benchmark measures the report over Silver written from the sandbox's ground
+    truth: every (day, media) partition exists, with the sandbox's own event and play counts."""
+    import duckdb
+
+    from benchmarks.media_report import _silver_from_sandbox
+    from wistia_assets.sandbox import SandboxWistia
+    from wistia_assets.settings import SANDBOX_MEDIA_IDS
+
+    day = date(2026, 11, 20)
+    rows = _silver_from_sandbox(tmp_path, day - timedelta(days=1), day)
+    truth = SandboxWistia(clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    expected = {
+        (d.isoformat(), m): len(truth.ground_truth_events(m, d))
+        for d in (day - timedelta(days=1), day)
+        for m in SANDBOX_MEDIA_IDS
+    }
+    con = duckdb.connect()
+    counted = dict(
+        ((dt, m), n)
+        for dt, m, n in con.execute(
+            f"SELECT dt, media_id, count(*) FROM read_parquet('{tmp_path}/silver/wistia/"
+            "fact_events/*/*/*.parquet', hive_partitioning = true, hive_types = "
+            "{'dt': VARCHAR, 'media_id': VARCHAR}) GROUP BY 1, 2"
+        ).fetchall()
+    )
+    assert counted == expected and rows == sum(expected.values())
+    plays = con.execute(
+        f"SELECT sum(play_count) FROM read_parquet('{tmp_path}/silver/wistia/"
+        "fact_media_by_date/*/*/*.parquet')"
+    ).fetchone()[0]
+    assert plays == rows

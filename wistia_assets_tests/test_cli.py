@@ -201,6 +201,41 @@ def test_usage_errors_are_one_line(env):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
+        (["--days", "3", "--from", "2026-11-01"], ["either --days or --from/--to"]),
+        (["--from", "2026-11-01"], ["--from and --to go together"]),
+        (["--from", "2026-11-05", "--to", "2026-11-01"], ["is before --from"]),
+        (["--from", DAY.isoformat(), "--to", TODAY.isoformat()], ["has not ended yet"]),
+        (["--days", "0"], ["--days 0: expected 1..730"]),
+        (["--from", "2026-02-30", "--to", "2026-03-01"], ["not a real calendar date"]),
+    ],
+)
+def test_report_refuses_bad_ranges_with_one_line(env, args, fragments):
+    code, out, err = cli("report", *args)
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_report_on_demand_writes_the_lakes_html_to_out(rerun_lake, monkeypatch, tmp_path):
+    values = rerun_lake[0]
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    out_file = tmp_path / "reports" / "week.html"
+    code, out, err = cli("report", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--out",
+                         str(out_file))  # fmt: skip
+    assert code == 0, out + err
+    assert out.strip().splitlines()[-1] == f"report: {out_file}"
+    # Only media A was built: the report says B's day is missing instead of showing a zero.
+    assert f"Not built yet, shown as missing: {DAY} (" in out
+    lake_copy = Path(values["WISTIA_LAKE_ROOT"]) / f"reports/wistia/media_report_{DAY}_{DAY}.html"
+    assert out_file.read_bytes() == lake_copy.read_bytes()
+    assert f"Media report, {DAY} to {DAY}" in out_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
         (["--date", "2026-13-01"], ["--date: '2026-13-01' is not a real calendar date"]),
         (["--date", "yesterday"], ["--date: 'yesterday' is not a date in YYYY-MM-DD form"]),
         (["--date", DAY.isoformat(), "--media-id", "zzzz9999"], ["zzzz9999 is not configured"]),
@@ -239,8 +274,12 @@ def test_rerun_rematerializes_the_day_and_prints_the_outcome(rerun_lake):
         (line,) = [x for x in out.splitlines() if f"{DAY}|{A}" in x and "fact_events=" in x]
         assert line.split()[0] == "ok"
         assert f"fact_events={len(truth)}" in line and "fact_media_by_date=1" in line
-        assert "== summary: 2/2 runs ok" in out  # the window and the dim_media refresh
+        # The window, the dim_media refresh, the Gold day and the media report.
+        assert "== summary: 4/4 runs ok" in out
         assert "== plays_per_media_per_day" in out  # the smoke queries ran on the result
+        # It ends by saying where the report is, and the report is there.
+        last = out.strip().splitlines()[-1]
+        assert last.startswith("Media report: ") and Path(last.split(": ", 1)[1]).is_file()
     lake = values["WISTIA_LAKE_ROOT"]
     # Replaced, not appended: the day holds exactly what Wistia holds, once.
     assert rows_after_first == len(truth)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from dagster import (
     AssetKey,
+    DailyPartitionsDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     MultiPartitionsDefinition,
@@ -25,6 +26,8 @@ ASSETS = {
     "fact_events": ("silver", True),
     "fact_media_by_date": ("silver", True),
     "dim_media": ("silver", False),
+    "media_daily": ("gold", "daily"),
+    "media_report": ("gold", False),
 }
 CHECKS = {
     ("fact_events", "event_key_unique"),
@@ -40,6 +43,7 @@ CHECKS = {
     ("dim_media", "every_media_present"),
     ("dim_media", "no_personal_data"),
     ("dim_media", "channel_known"),
+    ("media_daily", "every_media_present"),
 }
 AWS_ENV = {
     "DAGSTER_DEPLOYMENT": "aws",
@@ -61,7 +65,10 @@ def test_local_definitions_shape():
         assert node.group_name == group
         assert node.owners == ["team:data-engineering"]
         assert len(node.description) > 60, f"{key} needs a description that says what it holds"
-        if partitioned:
+        if partitioned == "daily":
+            assert isinstance(node.partitions_def, DailyPartitionsDefinition)
+            assert node.partitions_def.get_first_partition_key() == "2026-11-01"
+        elif partitioned:
             partitions = node.partitions_def
             assert isinstance(partitions, MultiPartitionsDefinition)
             assert [d.name for d in partitions.partitions_defs] == ["date", "media_id"]
@@ -75,9 +82,28 @@ def test_local_definitions_shape():
     # Lineage: Bronze -> Silver, one to one.
     assert graph.get(AssetKey("fact_events")).parent_keys == {AssetKey("bronze_events")}
     assert graph.get(AssetKey("dim_media")).parent_keys == {AssetKey("bronze_media_metadata")}
+    # Gold: the daily table over both facts, the report over it, dim_media and the events.
+    assert graph.get(AssetKey("media_daily")).parent_keys == {
+        AssetKey("fact_events"),
+        AssetKey("fact_media_by_date"),
+    }
+    assert graph.get(AssetKey("media_report")).parent_keys == {
+        AssetKey("media_daily"),
+        AssetKey("dim_media"),
+        AssetKey("fact_events"),
+    }
+    # Every column of every Silver and Gold table is described in the UI's column schema.
+    for key in ("fact_events", "fact_media_by_date", "dim_media", "media_daily"):
+        columns = graph.get(AssetKey(key)).metadata["dagster/column_schema"].columns
+        assert columns and all(len(c.description or "") >= 20 for c in columns), key
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == CHECKS
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"wistia_window", "dim_media_refresh"}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {
+        "wistia_window",
+        "dim_media_refresh",
+        "media_daily_build",
+        "media_report_build",
+    }
     schedule = defs.resolve_schedule_def("wistia_daily")
     assert schedule.cron_schedule == "15 2 * * *" and schedule.execution_timezone == "UTC"
     # Locally nothing runs by surprise: the schedule and automation wait for the operator.

@@ -1,5 +1,7 @@
-"""deploy/athena: the DDL agrees with the Glue tables of the data stack, and the smoke queries
-are the local ones (wistia_assets/catalog/smoke.py) and run over tables of exactly that schema.
+"""deploy/athena: the DDL and the Glue tables of the data stack are the tables of
+`transforms/columns.py` and `transforms/schema.py` (the Spark schemas the transforms write),
+name by name, type by type, comment by comment; the smoke queries are the local ones
+(wistia_assets/catalog/smoke.py) and run over tables of exactly that schema.
 
 Athena cannot run here; DuckDB executes the smoke queries over empty tables created from the
 DDL's columns, which proves every column they name exists with a usable type.
@@ -15,12 +17,23 @@ import duckdb
 import pytest
 from cfnlint.decode import decode
 
+from wistia_assets.catalog.ddl import athena_columns, athena_partitions, glue_yaml
 from wistia_assets.catalog.smoke import SMOKE_QUERIES
+from wistia_assets.transforms import schema
+from wistia_assets.transforms.columns import TABLES as DECLARED
 
 ROOT = Path(__file__).resolve().parent.parent
 ATHENA = ROOT / "deploy" / "athena"
 TABLES = {"fact_events": "FactEventsTable", "fact_media_by_date": "FactMediaByDateTable"}
 TABLES["dim_media"] = "DimMediaTable"
+TABLES["media_daily"] = "MediaDailyTable"
+SPARK = {
+    "fact_events": schema.FACT_EVENTS,
+    "fact_media_by_date": schema.FACT_MEDIA_BY_DATE,
+    "dim_media": schema.DIM_MEDIA,
+    "media_daily": schema.MEDIA_DAILY,
+}
+ZONE = {"media_daily": "gold"}
 DUCK_TYPES = {
     "string": "VARCHAR",
     "timestamp": "TIMESTAMP",
@@ -32,15 +45,20 @@ DUCK_TYPES = {
 }
 
 
-def ddl_columns(table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+COLUMN = re.compile(r"^\s*(`?\w+`?)\s+([\w<>]+) COMMENT '([^']*)',?$", re.M)
+
+
+def ddl_columns(table: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(name, type, comment) of the DDL's columns and of its partition columns."""
     text = (ATHENA / f"{table}.sql").read_text()
     body = re.search(r"\((.*?)\n\)", text, re.S).group(1)
-    columns = [
-        (m.group(1).strip("`"), m.group(2))
-        for m in re.finditer(r"^\s*(`?\w+`?)\s+([\w<>]+),?$", body, re.M)
-    ]
-    part = re.search(r"PARTITIONED BY \((.*?)\)", text)
-    partitions = re.findall(r"(\w+) (\w+)", part.group(1)) if part else []
+    columns = [(m.group(1).strip("`"), m.group(2), m.group(3)) for m in COLUMN.finditer(body)]
+    part = re.search(r"PARTITIONED BY \((.*?)\n\)", text, re.S)
+    partitions = (
+        [(m.group(1), m.group(2), m.group(3)) for m in COLUMN.finditer(part.group(1))]
+        if part
+        else []
+    )
     return columns, partitions
 
 
@@ -50,14 +68,55 @@ def glue_table(name: str) -> dict:
     return json.loads(json.dumps(body))["Resources"][TABLES[name]]["Properties"]["TableInput"]
 
 
+def declared(table: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    t = DECLARED[table]
+    return (
+        [(c.name, c.type, c.description) for c in t.columns],
+        [(c.name, c.type, c.description) for c in t.partition_columns],
+    )
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_the_declared_columns_are_what_spark_writes(table):
+    """columns.py and the StructType the transform casts to: same names, same types."""
+    columns, _ = declared(table)
+    assert [(f.name, f.dataType.simpleString()) for f in SPARK[table].fields] == [
+        (name, type_) for name, type_, _ in columns
+    ]
+    for name, _, description in columns:
+        # What it is, and where it comes from: a word, not a placeholder.
+        assert len(description) >= 20 and "'" not in description and len(description) <= 255, name
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_ddl_is_the_declared_table(table):
+    columns, partitions = declared(table)
+    ddl, ddl_partitions = ddl_columns(table)
+    expected = athena_columns(DECLARED[table])
+    assert ddl == columns, f"deploy/athena/{table}.sql should list:\n{expected}"
+    assert ddl_partitions == partitions, athena_partitions(DECLARED[table])
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_the_glue_table_is_the_declared_table(table):
+    columns, partitions = declared(table)
+    glue = glue_table(table)
+    listed = [
+        (c["Name"], c["Type"], c.get("Comment")) for c in glue["StorageDescriptor"]["Columns"]
+    ]
+    assert listed == columns, f"{TABLES[table]} Columns:\n{glue_yaml(DECLARED[table].columns)}"
+    keys = [(c["Name"], c["Type"], c.get("Comment")) for c in glue.get("PartitionKeys", [])]
+    assert keys == partitions, glue_yaml(DECLARED[table].partition_columns, indent=10)
+
+
 @pytest.mark.parametrize("table", sorted(TABLES))
 def test_ddl_matches_the_glue_table(table):
-    columns, partitions = ddl_columns(table)
     glue = glue_table(table)
-    assert columns == [(c["Name"], c["Type"]) for c in glue["StorageDescriptor"]["Columns"]]
-    assert partitions == [(c["Name"], c["Type"]) for c in glue.get("PartitionKeys", [])]
     text = (ATHENA / f"{table}.sql").read_text()
-    assert f"/silver/wistia/{table}/" in text
+    assert f"/{ZONE.get(table, 'silver')}/wistia/{table}/" in text
+    assert glue["StorageDescriptor"]["Location"]["Fn::Sub"].endswith(
+        f"/{ZONE.get(table, 'silver')}/wistia/{table}/"
+    )
     for key in glue["Parameters"]:
         if key.startswith("projection.") or key == "storage.location.template":
             assert f"'{key}'" in text, f"{table}: {key}"
@@ -88,7 +147,7 @@ def test_smoke_queries_run_over_the_ddl_schema():
     con = duckdb.connect()
     for table in TABLES:
         columns, partitions = ddl_columns(table)
-        cols = ", ".join(f'"{n}" {DUCK_TYPES[t]}' for n, t in columns + partitions)
+        cols = ", ".join(f'"{n}" {DUCK_TYPES[t]}' for n, t, _ in columns + partitions)
         con.execute(f"CREATE TABLE {table} ({cols})")
     for name, sql in smoke_file().items():
         con.execute(sql).fetchall()  # raises on an unknown column or a type error

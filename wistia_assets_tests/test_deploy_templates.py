@@ -311,6 +311,35 @@ def test_glue_artefact_names_match_the_packager(platform):
     assert pipes_requirement()[0] in pins
 
 
+def _grants(template: dict[str, Any], role: str) -> list[tuple[set[str], list[str]]]:
+    """(actions, resource prefixes) of a role's Allow statements on the silver bucket."""
+    out = []
+    for rid, statement in statements(template):
+        if rid != role or statement["Effect"] != "Allow":
+            continue
+        for resource in as_list(statement.get("Resource", [])):
+            sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+            if isinstance(sub, list) and "SilverBucketArn" in json.dumps(sub[1]):
+                out.append((set(as_list(statement["Action"])), sub[0]))
+    return out
+
+
+def test_gold_and_reports_are_written_only_where_they_belong(platform):
+    """The Glue job writes Gold (media_daily) and the run task writes the HTML report, each
+    under its own prefix of the silver bucket; neither may write the other's, and the run task
+    still writes no Silver or Gold."""
+    glue = _grants(platform, "GlueJobRole")
+    run = _grants(platform, "RunTaskRole")
+    writes = {"s3:PutObject", "s3:DeleteObject"}
+    assert any(
+        a >= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} and p == "${Arn}/gold/wistia/*"
+        for a, p in glue
+    )
+    assert any(a >= {"s3:PutObject"} and p == "${Arn}/reports/wistia/*" for a, p in run)
+    assert not [p for a, p in glue if a & writes and "reports/" in p]
+    assert not [p for a, p in run if a & writes and ("gold/" in p or "silver/" in p)]
+
+
 @pytest.mark.parametrize("table", ["fact_events", "fact_media_by_date", "dim_media"])
 def test_entry_script_accepts_the_default_arguments(platform, table):
     # The entry script is written in parallel; until it lands there is nothing to check.

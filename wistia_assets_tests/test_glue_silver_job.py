@@ -243,6 +243,15 @@ def test_job_arguments_ignore_glues_own_and_check_what_each_table_needs():
         parse_args(["--table", "dim_media", "--channels", "[1]", *base])
     with pytest.raises(JobArgumentError, match="--table"):
         parse_args(["--table", "bronze_events", *base])
+    with pytest.raises(JobArgumentError, match="fact_media_by_date needs --bronze-root"):
+        parse_args(["--table", "fact_media_by_date", "--dt", DAY, "--media-id", MEDIA_A,
+                    "--silver-root", "s3://s"])  # fmt: skip
+    # Gold reads and writes the silver root only, over a range of days and the given media.
+    gold = parse_args(["--table", "media_report", "--silver-root", "s3://s", "--from", DAY,
+                       "--to", DAY, "--media-ids", f"{MEDIA_A},{MEDIA_B}"])  # fmt: skip
+    assert (gold.first, gold.last, gold.media_ids) == (DAY, DAY, (MEDIA_A, MEDIA_B))
+    with pytest.raises(JobArgumentError, match="needs --from, --to and --media-ids"):
+        parse_args(["--table", "media_daily", "--silver-root", "s3://s", "--from", DAY])
 
 
 def test_reports_name_the_tables_asset_when_several_are_in_scope():

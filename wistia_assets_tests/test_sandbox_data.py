@@ -12,7 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from wistia_assets.sandbox import DEFAULT_MEDIA, Faults, ManualClock, SandboxWistia
-from wistia_assets.sandbox.events import percent_viewed_e4, percent_viewed_sum_e4
+from wistia_assets.sandbox.events import (
+    engagement_table,
+    percent_viewed_e4,
+    percent_viewed_sum_e4,
+)
 from wistia_assets.settings import SANDBOX_MEDIA_IDS
 
 YT, FB = SANDBOX_MEDIA_IDS
@@ -157,6 +161,54 @@ def test_by_date_agrees_with_the_events():
 @pytest.mark.parametrize("total", [1, 7, 999, 1000, 1001, 123_457])
 def test_the_closed_form_watch_time_is_the_sum_of_the_dealt_values(total):
     assert percent_viewed_sum_e4(total) == sum(percent_viewed_e4(r, total) for r in range(total))
+    table = engagement_table(DEFAULT_MEDIA[1], DAY)  # a media's own curve: the same identity
+    assert percent_viewed_sum_e4(total, table) == sum(
+        percent_viewed_e4(r, total, table) for r in range(total)
+    )
+
+
+def _audience(sandbox: SandboxWistia, media_id: str, days: range) -> dict:
+    events, loads, plays, means = [], 0, 0, []
+    for d in days:
+        day = date(2026, 11, d)
+        todays = sandbox.ground_truth_events(media_id, day)
+        events += todays
+        means.append(sum(e["percent_viewed"] for e in todays) / len(todays))
+        row = sandbox.ground_truth_by_date(media_id, day)
+        loads, plays = loads + row["load_count"], plays + row["play_count"]
+    devices = [e["user_agent_details"]["mobile"] for e in events if "user_agent_details" in e]
+    countries = {}
+    for e in events:
+        countries[e["country"]] = countries.get(e["country"], 0) + 1
+    return {
+        "mean_pv": sum(e["percent_viewed"] for e in events) / len(events),
+        "finished": sum(e["percent_viewed"] == 1.0 for e in events) / len(events),
+        "mobile": sum(devices) / len(devices),
+        "top_country": max(countries, key=countries.get),
+        "play_rate": plays / loads,
+        "daily_mean_pv": means,
+    }
+
+
+def test_each_default_media_has_its_own_audience_deterministic_per_seed():
+    """The report's differences are real: the YouTube media keeps viewers longer, mostly in the
+    US on desktops, with most loads played; the Facebook media is watched briefly, in Europe
+    and Brazil, on phones, from autoplaying loads. Same seed, same audience."""
+    sandbox = SandboxWistia(clock=lambda: NOW)
+    days = range(14, 21)
+    yt, fb = _audience(sandbox, YT, days), _audience(sandbox, FB, days)
+    assert yt["mean_pv"] > fb["mean_pv"] + 0.15
+    assert yt["finished"] > 2 * fb["finished"]
+    assert fb["mobile"] > yt["mobile"] + 0.3
+    assert yt["top_country"] == "US" and fb["top_country"] in ("DE", "BR", "FR")
+    assert yt["play_rate"] > 0.55 > 0.45 > fb["play_rate"]
+    assert _audience(SandboxWistia(clock=lambda: NOW), YT, days) == yt
+    # A trend over the campaign cycle: the YouTube media's share watched climbs day by day
+    # (2026-11-14..20 sits inside one 28-day cycle), beyond the noise of a day's sample.
+    assert yt["daily_mean_pv"][-1] > yt["daily_mean_pv"][0]
+    assert engagement_table(DEFAULT_MEDIA[0], date(2026, 11, 20)) != engagement_table(
+        DEFAULT_MEDIA[0], date(2026, 11, 14)
+    )
 
 
 def test_quiet_days_are_rows_of_zeros():

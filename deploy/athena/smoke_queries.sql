@@ -29,3 +29,12 @@ FROM fact_media_by_date m
 JOIN dim_media d ON d.media_id = m.media_id
 GROUP BY d.channel
 ORDER BY plays DESC;
+
+-- name: media_daily_by_channel
+-- The media report's daily metrics (Gold media_daily) by the marketing channel of dim_media.
+SELECT d.channel, g.dt, g.plays, g.play_rate, g.unique_visitors,
+       round(g.mean_percent_viewed, 3) AS mean_percent_viewed,
+       round(g.mobile_share, 3) AS mobile_share
+FROM media_daily g
+JOIN dim_media d ON d.media_id = g.media_id
+ORDER BY g.dt, d.channel;

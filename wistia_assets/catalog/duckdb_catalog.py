@@ -1,4 +1,4 @@
-"""The local stand-in for Glue catalog + Athena: DuckDB views over the Silver Parquet.
+"""The local stand-in for Glue catalog + Athena: DuckDB views over the Silver and Gold Parquet.
 
 Views glob exactly the documented layout (`dt=*/media_id=*/*.parquet`), so Spark's staging
 folders (`.spark-staging-*`, `_temporary`) of an interrupted write are never read, and partition
@@ -11,12 +11,19 @@ from pathlib import Path
 
 import duckdb
 
-from wistia_assets.storage.layout import SILVER_TABLE_PREFIXES
+from wistia_assets.storage.layout import GOLD_MEDIA_DAILY, SILVER_TABLE_PREFIXES
 
+TABLE_PREFIXES = {**SILVER_TABLE_PREFIXES, "media_daily": GOLD_MEDIA_DAILY}
 _GLOBS = {
     "fact_events": "dt=*/media_id=*/*.parquet",
     "fact_media_by_date": "dt=*/media_id=*/*.parquet",
     "dim_media": "*.parquet",
+    "media_daily": "dt=*/*.parquet",
+}
+_PARTITIONS = {
+    "fact_events": "{'dt': VARCHAR, 'media_id': VARCHAR}",
+    "fact_media_by_date": "{'dt': VARCHAR, 'media_id': VARCHAR}",
+    "media_daily": "{'dt': VARCHAR}",
 }
 
 
@@ -25,19 +32,19 @@ class MissingTable(LookupError):
 
 
 def connect(lake_root: str | Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
-    """An in-memory DuckDB with one view per Silver table that has data; returns the names."""
+    """An in-memory DuckDB with one view per Silver/Gold table that has data; returns the names."""
     root = Path(lake_root).resolve()
     con = duckdb.connect(":memory:")
     present = []
-    for table, prefix in SILVER_TABLE_PREFIXES.items():
+    for table, prefix in TABLE_PREFIXES.items():
         folder = root / prefix
         pattern = _GLOBS[table]
         if not folder.is_dir() or not any(folder.glob(pattern)):
             continue
         source = str(folder / pattern).replace("'", "''")
         hive = (
-            ", hive_partitioning = true, hive_types = {'dt': VARCHAR, 'media_id': VARCHAR}"
-            if table != "dim_media"
+            f", hive_partitioning = true, hive_types = {_PARTITIONS[table]}"
+            if table in _PARTITIONS
             else ", hive_partitioning = false"
         )
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{source}'{hive})")
@@ -50,7 +57,7 @@ def run_query(lake_root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     try:
         cursor = con.execute(sql)
     except duckdb.CatalogException as exc:
-        missing = [t for t in SILVER_TABLE_PREFIXES if t not in present]
+        missing = [t for t in TABLE_PREFIXES if t not in present]
         hint = f" (no data yet for: {', '.join(missing)}; run `make run` first)" if missing else ""
         raise MissingTable(f"{str(exc).splitlines()[0]}{hint}") from None
     columns = [d[0] for d in cursor.description] if cursor.description else []

@@ -29,4 +29,12 @@ SMOKE_QUERIES: dict[str, str] = {
         GROUP BY d.channel
         ORDER BY plays DESC
     """,
+    "media_daily_by_channel": """
+        SELECT d.channel, g.dt, g.plays, g.play_rate, g.unique_visitors,
+               round(g.mean_percent_viewed, 3) AS mean_percent_viewed,
+               round(g.mobile_share, 3) AS mobile_share
+        FROM media_daily g
+        JOIN dim_media d ON d.media_id = g.media_id
+        ORDER BY g.dt, d.channel
+    """,
 }

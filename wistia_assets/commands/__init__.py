@@ -22,6 +22,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from wistia_assets.commands import doctor
 
         return doctor.main(args)
+    if args.command == "report":
+        from wistia_assets.commands import report
+
+        return report.main(args)
     if args.command == "sandbox":
         from wistia_assets.commands import sandbox
 

@@ -2,7 +2,9 @@
 
 Both execute the same `wistia_window` job the schedule launches, one run per (day, media) partition,
 in this process (so local Spark starts once), recorded in the Dagster instance at DAGSTER_HOME: the
-UI of `make dev` shows these runs like any other. Then dim_media is refreshed and a summary printed.
+UI of `make dev` shows these runs like any other. Then dim_media is refreshed, the Gold days of the
+range rebuilt and the media report written (what the automation sensor does in AWS), a summary
+printed, and last where the report is.
 """
 
 from __future__ import annotations
@@ -64,10 +66,11 @@ def _first_failure(result) -> str:
 
 def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
     started = time.monotonic()
+    run_config = {**(QUIET_LOGS if quiet_logs else {}), **kwargs.pop("run_config", {})}
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config=QUIET_LOGS if quiet_logs else None,
+        run_config=run_config or None,
         **kwargs,
     )
     outcome = Outcome(label, result.success, time.monotonic() - started, run_id=result.run_id)
@@ -174,11 +177,50 @@ def main(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print("  skip dim_media: no new media metadata snapshot")
 
+    report = _gold(args, defs, instance, windows, outcomes)
+
     _alert_failures(defs, instance, outcomes)
     from wistia_assets.commands.summary import print_summary
 
     print_summary(settings, outcomes, time.monotonic() - started)
+    if report is not None:
+        from wistia_assets.commands.report import report_location, shown
+
+        location = report_location(report)
+        if location:
+            print(f"\n{report.metadata['media_report'].get('coverage', '')}")
+            print(f"Media report: {shown(location)}")
     return 0 if all(o.success for o in outcomes) else 1
+
+
+def _gold(args, defs, instance, windows: list[Window], outcomes: list[Outcome]) -> Outcome | None:
+    """The Gold days of the range, then the report: the run's own range for `run`, the last 7
+    complete days for `rerun`. Skipped when no Silver partition was built."""
+    from wistia_assets.commands.report import build_gold_days, build_report
+
+    built = [o for o in outcomes if "fact_media_by_date" in o.metadata]
+    if not built:
+        if not args.quiet:
+            print("  skip media_daily and media_report: no Silver day was built")
+        return None
+    first, last = min(w.day for w in windows), max(w.day for w in windows)
+    for outcome in (
+        build_gold_days(defs, instance, first, last, True),
+        build_report(
+            defs,
+            instance,
+            (
+                {"start": first.isoformat(), "end": last.isoformat()}
+                if args.command == "run"
+                else {"days": 7}
+            ),
+            True,
+        ),
+    ):
+        outcomes.append(outcome)
+        if not args.quiet:
+            _print_outcome(outcome)
+    return outcomes[-1] if outcomes[-1].success else None
 
 
 def _alert_failures(defs, instance, outcomes: list[Outcome]) -> None:

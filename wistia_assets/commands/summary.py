@@ -40,8 +40,8 @@ def print_summary(settings: Settings, outcomes, seconds: float) -> None:
         from wistia_assets.catalog.duckdb_catalog import table_counts
 
         counts = table_counts(settings.lake_root)
-        print("\nSilver tables (rows in the whole table, via DuckDB):")
-        for table in ("fact_events", "fact_media_by_date", "dim_media"):
+        print("\nSilver and Gold tables (rows in the whole table, via DuckDB):")
+        for table in ("fact_events", "fact_media_by_date", "dim_media", "media_daily"):
             extra = silver.get(table, {})
             notes = ", ".join(f"{k} {v}" for k, v in extra.items() if v)
             print(f"  {table:<24} {counts.get(table, 0):8d} rows  {notes}")

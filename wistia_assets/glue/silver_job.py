@@ -7,12 +7,14 @@ through dagster-pipes (context from S3, messages to S3), started by dagster-aws'
 `PipesGlueClient`, which adds `--dagster-pipes-context`/`--dagster-pipes-messages`.
 
 Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
-  --table fact_events|fact_media_by_date|dim_media
+  --table fact_events|fact_media_by_date|dim_media|media_daily|media_report
   --dt YYYY-MM-DD --media-id <hashed id>       (the fact tables)
   --bronze-root s3://<bronze bucket>  --silver-root s3://<silver bucket>
   --hash-key-secret-id <Secrets Manager id>    (fact_events; the key never travels as an argument)
   --aws-region <region>                         of the job's own AWS clients (the stack sets it)
   --channels '{"<media_id>": "<channel>"}'     (dim_media)
+  --from YYYY-MM-DD --to YYYY-MM-DD --media-ids <id>,<id>   (Gold: media_daily, media_report;
+                                               they read and write the silver root only)
 
 The run's metrics are sent as a Pipes custom message `{"metrics": {...}}` and become the
 materialization's metadata of the table's asset; the checks the asset declared (named in the Pipes
@@ -38,6 +40,7 @@ from dagster_pipes import (
 )
 from pyspark.sql import SparkSession
 
+from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
 from wistia_assets.transforms.report import (
     check_outcomes,
     pipes_check_metadata,
@@ -47,7 +50,8 @@ from wistia_assets.transforms.runner import TABLES, run_dim_media, run_partition
 
 log = logging.getLogger("wistia_assets.glue.silver_job")
 
-ALL_TABLES = (*TABLES, "dim_media")
+GOLD_TABLES = ("media_daily", "media_report")
+ALL_TABLES = (*TABLES, "dim_media", *GOLD_TABLES)
 # Seconds between message uploads to S3; the last batch is flushed when the job closes.
 MESSAGE_INTERVAL = 5.0
 
@@ -68,12 +72,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--table", required=True, choices=ALL_TABLES)
     parser.add_argument("--dt")
     parser.add_argument("--media-id")
-    parser.add_argument("--bronze-root", required=True)
+    parser.add_argument("--bronze-root")
     parser.add_argument("--silver-root", required=True)
     parser.add_argument("--hash-key-secret-id")
     parser.add_argument("--channels", default="{}")
     parser.add_argument("--aws-region")
+    parser.add_argument("--from", dest="first")
+    parser.add_argument("--to", dest="last")
+    parser.add_argument("--media-ids", default="")
     args, _unknown = parser.parse_known_args(list(argv))
+    if args.table in GOLD_TABLES:
+        if not (args.first and args.last and args.media_ids):
+            raise JobArgumentError(f"--table {args.table} needs --from, --to and --media-ids")
+        args.media_ids = tuple(m for m in args.media_ids.split(",") if m)
+        return args
+    if not args.bronze_root:
+        raise JobArgumentError(f"--table {args.table} needs --bronze-root")
     if args.table in TABLES and not (args.dt and args.media_id):
         raise JobArgumentError(f"--table {args.table} needs --dt and --media-id")
     if args.table == "fact_events" and not args.hash_key_secret_id:
@@ -124,6 +138,15 @@ def fetch_hash_key(secret_id: str, region: str | None, client: Any = None) -> by
 
 
 def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
+    if args.table in GOLD_TABLES:
+        build = run_media_daily if args.table == "media_daily" else run_report_figures
+        return build(
+            spark,
+            silver_root=args.silver_root,
+            first=args.first,
+            last=args.last,
+            media_ids=args.media_ids,
+        )
     if args.table == "dim_media":
         return run_dim_media(
             spark,
@@ -207,7 +230,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             f"{metrics.get('duplicates_removed', 0)} duplicates removed, "
             f"{metrics.get('quarantined', 0)} quarantined -> {metrics['location']}"
         )
-        report(pipes, metrics)
+        if args.table in GOLD_TABLES:
+            # The Dagster step builds the Gold assets' metadata (and the report) from these.
+            pipes.report_custom_message({"metrics": metrics})
+        else:
+            report(pipes, metrics)
         return metrics
 
 

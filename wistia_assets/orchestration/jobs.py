@@ -1,4 +1,5 @@
-"""The two jobs: one (day, media) window end to end, and the dim_media refresh."""
+"""The jobs: one (day, media) window end to end, the dim_media refresh, and the Gold pair
+(`media_daily` days, the media report) that the CLI runs after building days."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dagster import AssetSelection, define_asset_job
 
 WINDOW_JOB = "wistia_window"
 DIM_MEDIA_JOB = "dim_media_refresh"
+GOLD_DAYS_JOB = "media_daily_build"
+REPORT_JOB = "media_report_build"
 WINDOW_ASSETS = [
     "bronze_events",
     "bronze_media_by_date",
@@ -32,3 +35,18 @@ def build_jobs():
         description="Upsert dim_media from the latest media metadata snapshots.",
     )
     return window_job, dim_media_job
+
+
+def build_gold_jobs():
+    # Two jobs: a job's assets share one partitioning, and the report has none.
+    days_job = define_asset_job(
+        GOLD_DAYS_JOB,
+        selection=AssetSelection.assets("media_daily"),
+        description="Rebuild the Gold media_daily days of a range from Silver (one Spark job).",
+    )
+    report_job = define_asset_job(
+        REPORT_JOB,
+        selection=AssetSelection.assets("media_report"),
+        description="Write the media report (HTML under reports/wistia/) for a range of days.",
+    )
+    return days_job, report_job

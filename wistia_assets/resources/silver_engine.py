@@ -1,5 +1,8 @@
-"""Where the Silver Spark transforms run: local PySpark (`spark_engine.py`), or an AWS Glue 5.0
-job through Pipes (here).
+"""Where the Spark transforms run: local PySpark (`spark_engine.py`), or an AWS Glue 5.0 job
+through Pipes (here).
+
+Silver partitions, dim_media, and the Gold work of the media report (the `media_daily` days and
+the report's figures), so that nothing Spark-shaped ever runs in the ECS run task.
 
 Both engines call the same runner (`wistia_assets.transforms.runner`) and return the same plain
 metrics, from which the Silver assets build metadata and checks in one place. This module imports
@@ -31,6 +34,13 @@ class SilverEngine(ConfigurableResource):
         raise NotImplementedError
 
     def build_dim_media(self, context) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """`media_daily`: rebuild the Gold days first..last; `media_report`: the report's
+        figures for that range (`transforms/gold_runner.py`)."""
         raise NotImplementedError
 
 
@@ -100,6 +110,20 @@ class GlueSilverEngine(SilverEngine):
                 "--bronze-root": self.bronze_root,
                 "--silver-root": self.silver_root,
                 "--channels": json.dumps(dict(self.channels), sort_keys=True),
+            },
+        )
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        return self._run(
+            context,
+            {
+                "--table": table,
+                "--silver-root": self.silver_root,
+                "--from": first,
+                "--to": last,
+                "--media-ids": ",".join(media_ids),
             },
         )
 

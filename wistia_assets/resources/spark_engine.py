@@ -71,3 +71,17 @@ class SparkSilverEngine(SilverEngine):
             silver_root=self.silver_root,
             channels=dict(self.channels),
         )
+
+    def build_gold(
+        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, Any]:
+        from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
+
+        build = run_media_daily if table == "media_daily" else run_report_figures
+        return build(
+            self.pyspark.spark_session,
+            silver_root=self.silver_root,
+            first=first,
+            last=last,
+            media_ids=tuple(media_ids),
+        )

@@ -1,9 +1,11 @@
 """Event records as `/stats/events.json` returns them, in both payload eras.
 
 A record is a pure function of (seed, media, event_key, received_at, percent_viewed): the
-timeline decides *when* an event happened and how much of the video it covered, this module
-decides everything else. Visitors are shared across media and days (a Zipf-like pool), so the
-same person comes back with the same visitor_key, ip and browser, as in real traffic.
+timeline decides *when* an event happened and how much of the video it covered (dealt from the
+media's engagement table, `engagement_table`), this module decides everything else. Visitors are
+shared across media and days (a Zipf-like pool), so the same person comes back with the same
+visitor_key, ip and browser, as in real traffic; a media's `Audience` decides which of them it
+draws (its countries, its device mix).
 
 Eras (WISTIA_API.md): the legacy payload has `received_at` without milliseconds, an int
 `conversion_type`, `conversion_data: ""`, a region code and `email` absent or null; the current
@@ -13,11 +15,11 @@ payload has milliseconds, a string `conversion_type`, an object `conversion_data
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from wistia_assets.sandbox.media import SandboxMedia, media_thumbnail
+from wistia_assets.sandbox.media import Audience, SandboxMedia, media_thumbnail
 from wistia_assets.sandbox.randomness import Draws, derive
 
 LEGACY_SHARE = 0.3
@@ -28,32 +30,44 @@ VISITOR_POOL = 40_000
 PV_LEVELS = 1000
 
 
-def _quantile_e4(q: float) -> int:
-    if q < 0.22:  # bounced within the first seconds
-        value = 0.01 + 0.11 * q / 0.22
-    elif q < 0.72:  # dropped off somewhere in the middle
-        value = 0.12 + 0.83 * ((q - 0.22) / 0.5) ** 1.3
+def _quantile_e4(q: float, bounce: float = 0.22, complete: float = 0.28) -> int:
+    if q < bounce:  # bounced within the first seconds
+        value = 0.01 + 0.11 * q / bounce
+    elif q < 1 - complete:  # dropped off somewhere in the middle
+        value = 0.12 + 0.83 * ((q - bounce) / (1 - bounce - complete)) ** 1.3
     else:  # watched to the end
         value = 1.0
     return round(value * 10_000)
 
 
-PV_TABLE_E4: tuple[int, ...] = tuple(_quantile_e4((r + 0.5) / PV_LEVELS) for r in range(PV_LEVELS))
+@lru_cache(maxsize=256)
+def _table(bounce: float, complete: float) -> tuple[int, ...]:
+    return tuple(_quantile_e4((r + 0.5) / PV_LEVELS, bounce, complete) for r in range(PV_LEVELS))
 
 
-def percent_viewed_e4(rank: int, total: int) -> int:
+# The media-neutral curve (Audience's defaults).
+PV_TABLE_E4: tuple[int, ...] = _table(0.22, 0.28)
+
+
+def engagement_table(media: SandboxMedia, day: date) -> tuple[int, ...]:
+    """The 1,000 percent_viewed quantiles (ten-thousandths) of a media's sessions that day."""
+    audience = media.audience
+    return _table(audience.bounce, audience.complete_on(day))
+
+
+def percent_viewed_e4(rank: int, total: int, table: tuple[int, ...] = PV_TABLE_E4) -> int:
     """The value dealt to the event holding `rank` in a day's shuffled order of `total` events."""
-    return PV_TABLE_E4[rank * PV_LEVELS // total]
+    return table[rank * PV_LEVELS // total]
 
 
-def percent_viewed_sum_e4(total: int) -> int:
-    """Sum of percent_viewed_e4(r, total) over every r, in O(min(total, 1000))."""
+def percent_viewed_sum_e4(total: int, table: tuple[int, ...] = PV_TABLE_E4) -> int:
+    """Sum of percent_viewed_e4(r, total, table) over every r, in O(min(total, 1000))."""
     if total <= PV_LEVELS:
-        return sum(percent_viewed_e4(r, total) for r in range(total))
+        return sum(percent_viewed_e4(r, total, table) for r in range(total))
     # Level r is dealt to the ranks j with r*total/1000 <= j < (r+1)*total/1000.
     return sum(
         level * (_ceil_div((r + 1) * total, PV_LEVELS) - _ceil_div(r * total, PV_LEVELS))
-        for r, level in enumerate(PV_TABLE_E4)
+        for r, level in enumerate(table)
     )
 
 
@@ -127,6 +141,33 @@ def _visitor(seed: int, number: int) -> dict:
     }
 
 
+# Draws before a media's audience settles for the visitor it has (rejection sampling).
+AUDIENCE_ATTEMPTS = 12
+
+
+def _utc_day(time_ms: int) -> date:
+    return datetime.fromtimestamp(time_ms / 1000, tz=UTC).date()
+
+
+def _audience_visitor(seed: int, draws: Draws, audience: Audience, day: date) -> dict:
+    """A visitor from the shared pool, kept with a probability proportional to the audience's
+    weight of their country and device: the media's geography and device mix, while a person
+    who watches two media stays the same person. The neutral audience keeps the first draw."""
+    number = int(VISITOR_POOL * draws.unit() ** 2.5)
+    if not audience.shapes_visitors:
+        return _visitor(seed, number)
+    mobile = audience.mobile_on(day)
+    ceiling = max(w for _, w in (*audience.countries, ("", 1.0))) * max(mobile, 1.0)
+    for _ in range(AUDIENCE_ATTEMPTS):
+        visitor = _visitor(seed, number)
+        weight = audience.country_weight(visitor["location"][0])
+        weight *= mobile if visitor["browser"][3] else 1.0
+        if draws.unit() * ceiling < weight:
+            return visitor
+        number = int(VISITOR_POOL * draws.unit() ** 2.5)
+    return _visitor(seed, number)
+
+
 def _channel_source(media: SandboxMedia) -> str:
     name = media.name.upper()
     if name.endswith("YT"):
@@ -170,7 +211,7 @@ def render_event(
     """One event record; key order and value types follow the era the event falls in."""
     draws = Draws(derive(seed, "event", event_key))
     legacy = draws.chance(LEGACY_SHARE)
-    visitor = _visitor(seed, int(VISITOR_POOL * draws.unit() ** 2.5))
+    visitor = _audience_visitor(seed, draws, media.audience, _utc_day(time_ms))
     country, region_name, region_code, city = visitor["location"][:4]
     email = visitor["email"] if draws.chance(0.8) else None
     record: dict = {

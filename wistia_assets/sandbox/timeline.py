@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 from wistia_assets.sandbox.events import (
     PV_LEVELS,
-    PV_TABLE_E4,
     break_record,
+    engagement_table,
     percent_viewed_e4,
     percent_viewed_sum_e4,
     render_event,
@@ -270,6 +270,8 @@ class DayPlan:
         )
         self.foreign = self._foreign_stream(faults) if has_events and faults.foreign else None
         self._shuffle = Permutation(self.base_total, derive(self.key, "pv")) if has_events else None
+        # The media's engagement curve that day (events.py: its audience).
+        self.pv_table = engagement_table(self.media, day)
         self._by_date_cache: dict[tuple, dict] = {}
 
     def _late_cohorts(self, draws: Draws, late: int) -> Iterable[LateCohort]:
@@ -327,8 +329,9 @@ class DayPlan:
 
     def pv_e4(self, stream: Stream, i: int) -> int:
         if stream.sid in (PUNCTUAL, *range(1, MAX_LATE_COHORTS + 1)):
-            return percent_viewed_e4(self._shuffle(self.truth_rank(stream, i)), self.base_total)
-        return PV_TABLE_E4[derive(self.key, "pv-extra", stream.sid, i) % PV_LEVELS]
+            rank = self._shuffle(self.truth_rank(stream, i))
+            return percent_viewed_e4(rank, self.base_total, self.pv_table)
+        return self.pv_table[derive(self.key, "pv-extra", stream.sid, i) % PV_LEVELS]
 
     def event_key(self, stream: Stream, i: int) -> str:
         return self.timeline.codec.encode(self.day.toordinal(), self.slot, stream.sid, i)
@@ -356,7 +359,8 @@ class DayPlan:
         if cached is not None:
             return cached
         plays = sum(visible)
-        ratio = 0.2 + 0.9 * (derive(self.key, "loads") / 2**64)
+        low, high = self.media.audience.loads_per_play
+        ratio = low + (high - low) * (derive(self.key, "loads") / 2**64)
         row = {
             "date": self.day.isoformat(),
             "load_count": plays + int(plays * ratio),
@@ -388,7 +392,7 @@ class DayPlan:
 
     def _all_watched_e4(self) -> int:
         # Closed form for punctual + late (the dealt table), a short walk for the drift pool.
-        total = percent_viewed_sum_e4(self.base_total) if self.base_total else 0
+        total = percent_viewed_sum_e4(self.base_total, self.pv_table) if self.base_total else 0
         if self.drift:
             total += sum(self.pv_e4(self.drift, i) for i in range(self.drift.n))
         return total

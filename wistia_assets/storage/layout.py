@@ -23,6 +23,11 @@ SILVER_FACT_EVENTS = "silver/wistia/fact_events"
 SILVER_FACT_MEDIA_BY_DATE = "silver/wistia/fact_media_by_date"
 SILVER_DIM_MEDIA = "silver/wistia/dim_media"
 
+# Gold (the media report's tables) and the HTML reports: no personal data, so they live in the
+# Silver zone's root (SILVER_BUCKET on S3), each under its own prefix.
+GOLD_MEDIA_DAILY = "gold/wistia/media_daily"
+REPORTS = "reports/wistia"
+
 MANIFEST_NAME = "_manifest.json"
 
 # Bronze datasets pulled per (date, media) window, by their watermark/dataset name.

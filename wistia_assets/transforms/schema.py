@@ -6,13 +6,16 @@ object in one and `""` in the other (`conversion_data`). Spark's JSON parser kee
 text of numbers, booleans and objects in a StringType field, so nothing is lost at parse time and
 one odd field can never null the whole record; the transforms convert each field explicitly.
 
-Silver schemas are the contract the Athena DDL and the checks are written from: names, types and
-order must stay as they are.
+Silver (and Gold) schemas are built from `columns.py`, the declaration the Athena DDL, the Glue
+tables and the UI's column descriptions are proven against: names, types and order must stay as
+they are.
 """
 
 from __future__ import annotations
 
 from pyspark.sql import types as T
+
+from wistia_assets.transforms import columns
 
 # Re-exported: the personal-data rule is also read where pyspark is not installed (ECS).
 from wistia_assets.transforms.personal_columns import FORBIDDEN_SILVER_COLUMNS  # noqa: F401
@@ -77,61 +80,28 @@ MEDIA_THUMBNAIL = _strings("url")
 
 PARTITION_COLUMNS = ("dt", "media_id")
 
-FACT_EVENTS = T.StructType(
-    [
-        T.StructField("event_key", T.StringType()),
-        T.StructField("received_at", T.TimestampType()),
-        T.StructField("event_date", T.DateType()),
-        T.StructField("visitor_hash", T.StringType()),
-        T.StructField("ip_hash", T.StringType()),
-        T.StructField("percent_viewed", T.DoubleType()),
-        T.StructField("embed_url", T.StringType()),
-        T.StructField("embed_host", T.StringType()),
-        T.StructField("country", T.StringType()),
-        T.StructField("region", T.StringType()),
-        T.StructField("city", T.StringType()),
-        T.StructField("org", T.StringType()),
-        T.StructField("browser", T.StringType()),
-        T.StructField("browser_version", T.StringType()),
-        T.StructField("platform", T.StringType()),
-        T.StructField("is_mobile", T.BooleanType()),
-        T.StructField("media_name", T.StringType()),
-        T.StructField("conversion_type", T.StringType()),
-        T.StructField("has_conversion", T.BooleanType()),
-        T.StructField("payload_era", T.StringType()),
-    ]
-)
+# The Silver tables' data columns, in contract order, from their declaration (columns.py).
+_SPARK_TYPES = {
+    "string": T.StringType(),
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+    "array<string>": T.ArrayType(T.StringType()),
+}
 
-FACT_MEDIA_BY_DATE = T.StructType(
-    [
-        T.StructField("date", T.DateType()),
-        T.StructField("load_count", T.LongType()),
-        T.StructField("play_count", T.LongType()),
-        T.StructField("hours_watched", T.DoubleType()),
-    ]
-)
 
-DIM_MEDIA = T.StructType(
-    [
-        T.StructField("media_id", T.StringType()),
-        T.StructField("numeric_id", T.LongType()),
-        T.StructField("title", T.StringType()),
-        T.StructField("url", T.StringType()),
-        T.StructField("channel", T.StringType()),
-        T.StructField("created_at", T.TimestampType()),
-        T.StructField("updated_at", T.TimestampType()),
-        T.StructField("duration_seconds", T.DoubleType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("media_type", T.StringType()),
-        T.StructField("archived", T.BooleanType()),
-        T.StructField("project_id", T.LongType()),
-        T.StructField("project_name", T.StringType()),
-        T.StructField("project_hashed_id", T.StringType()),
-        T.StructField("thumbnail_url", T.StringType()),
-        T.StructField("tags", T.ArrayType(T.StringType())),
-        T.StructField("snapshot_loaded_at", T.TimestampType()),
-    ]
-)
+def spark_schema(table: columns.Table) -> T.StructType:
+    """The data columns of `table` as Spark types. Descriptions stay out of the fields'
+    metadata: Spark would write them into some files' footers and not others'."""
+    return T.StructType([T.StructField(c.name, _SPARK_TYPES[c.type]) for c in table.columns])
+
+
+FACT_EVENTS = spark_schema(columns.FACT_EVENTS)
+FACT_MEDIA_BY_DATE = spark_schema(columns.FACT_MEDIA_BY_DATE)
+DIM_MEDIA = spark_schema(columns.DIM_MEDIA)
+MEDIA_DAILY = spark_schema(columns.MEDIA_DAILY)
 
 # Quarantined Bronze lines: the raw line stays in the Bronze zone, next to its source.
 QUARANTINE = T.StructType(

@@ -26,12 +26,11 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
-    TableColumn,
-    TableSchema,
     multi_asset,
 )
 
 from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.column_schema import declared_schema, written_schema
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringScan
 from wistia_assets.resources.silver_engine import SilverEngine
@@ -155,14 +154,10 @@ def _severity(name: str) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN if name == "WARN" else AssetCheckSeverity.ERROR
 
 
-def _schema(metrics: dict[str, Any]) -> TableSchema:
-    return TableSchema(columns=[TableColumn(name, type_) for name, type_ in metrics["schema"]])
-
-
 def silver_metadata(metrics: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {"dagster/row_count": int(metrics.get("rows", 0))}
     if metrics.get("schema"):
-        metadata["dagster/column_schema"] = _schema(metrics)
+        metadata["dagster/column_schema"] = written_schema(metrics["table"], metrics["schema"])
     for key in (
         "duplicates_removed",
         "quarantined",
@@ -332,7 +327,12 @@ def build_silver_assets(settings: Settings):
                 kinds=SILVER_KINDS,
                 partitions_def=partitions,
                 freshness_policy=DAILY_FRESHNESS,
-                metadata={"layer": "silver", "personal_data": "no", "dedupe_key": "event_key"},
+                metadata={
+                    "layer": "silver",
+                    "personal_data": "no",
+                    "dedupe_key": "event_key",
+                    "dagster/column_schema": declared_schema("fact_events"),
+                },
                 skippable=True,
             ),
             AssetSpec(
@@ -344,7 +344,11 @@ def build_silver_assets(settings: Settings):
                 kinds=SILVER_KINDS,
                 partitions_def=partitions,
                 freshness_policy=DAILY_FRESHNESS,
-                metadata={"layer": "silver", "personal_data": "no"},
+                metadata={
+                    "layer": "silver",
+                    "personal_data": "no",
+                    "dagster/column_schema": declared_schema("fact_media_by_date"),
+                },
                 skippable=True,
             ),
         ],
@@ -418,7 +422,12 @@ def build_silver_assets(settings: Settings):
                 description=_DESCRIPTIONS["dim_media"],
                 owners=OWNERS,
                 kinds=SILVER_KINDS,
-                metadata={"layer": "silver", "personal_data": "no", "scd": "type-1"},
+                metadata={
+                    "layer": "silver",
+                    "personal_data": "no",
+                    "scd": "type-1",
+                    "dagster/column_schema": declared_schema("dim_media"),
+                },
                 # Fresh without anyone asking: any new metadata snapshot triggers a rebuild.
                 automation_condition=AutomationCondition.eager(),
             )

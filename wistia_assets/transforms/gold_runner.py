@@ -1,0 +1,298 @@
+"""Build Gold `media_daily` days and gather the media report's figures: both deployments' entry.
+
+Like `runner` for Silver: the local asset calls these with the shared local session and
+`file://` roots, the Glue job (`glue/silver_job.py --table media_daily|media_report`) with
+`s3://` roots. Each returns JSON-serialisable results; the report's figures are everything the
+HTML and the UI need, so the process that renders them (the ECS run task in `aws`) reads no
+Parquet and needs no Spark.
+
+Coverage: a (day, media) is *built* when `fact_media_by_date` has its row (a quiet day is a row
+of zeros), which is when `media_daily` has a row for it. The report covers the built days of its
+range and names the missing ones; its event figures are over exactly the covered (day, media)
+pairs, so its totals and its days always describe the same data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from wistia_assets.settings import parse_date, parse_media_id
+from wistia_assets.storage.layout import (
+    GOLD_MEDIA_DAILY,
+    SILVER_DIM_MEDIA,
+    SILVER_FACT_EVENTS,
+    SILVER_FACT_MEDIA_BY_DATE,
+)
+from wistia_assets.storage.objects import ObjectStore, store_for_uri
+from wistia_assets.transforms import gold
+from wistia_assets.transforms.paths import spark_path
+from wistia_assets.transforms.schema import FACT_EVENTS, FACT_MEDIA_BY_DATE, MEDIA_DAILY
+from wistia_assets.transforms.session import configure_silver_session
+from wistia_assets.transforms.silver_writes import data_files, drop_partition
+
+log = logging.getLogger(__name__)
+
+# Rows of each breakdown the report shows; the rest is summed into `(other)`.
+TOP_LABELS = 10
+OTHER = "(other)"
+MAX_DAYS = 731
+
+
+def day_range(first: str, last: str) -> list[str]:
+    start, end = parse_date(first, source="from"), parse_date(last, source="to")
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    if (end - start).days >= MAX_DAYS:
+        raise ValueError(f"a range of at most {MAX_DAYS} days, not {(end - start).days + 1}")
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def _partition_files(
+    store: ObjectStore, prefix: str, days: list[str], media_ids: tuple[str, ...] | None
+) -> dict[tuple[str, str | None], list[str]]:
+    """Data files of `prefix` by (dt, media_id) for the wanted days (media_id None: a table
+    partitioned by dt only). One listing of the table, not one per partition (S3 round trips)."""
+    wanted_days = set(days)
+    found: dict[tuple[str, str | None], list[str]] = {}
+    for key in data_files(store, prefix):
+        parts = dict(p.split("=", 1) for p in key[len(prefix) + 1 :].split("/")[:-1] if "=" in p)
+        day, media = parts.get("dt"), parts.get("media_id")
+        if day not in wanted_days or (media_ids is not None and media not in media_ids):
+            continue
+        found.setdefault((day, media), []).append(key)
+    return found
+
+
+def _read(spark: SparkSession, store: ObjectStore, prefix: str, files: list[str], schema):
+    """The files with their partition columns (discovered from the paths under `prefix`)."""
+    if not files:
+        return None
+    return (
+        spark.read.schema(schema)
+        .option("basePath", spark_path(store, prefix))
+        .parquet(*[spark_path(store, k) for k in files])
+    )
+
+
+def _silver_window(
+    spark: SparkSession,
+    silver: ObjectStore,
+    days: list[str],
+    media_ids: tuple[str, ...],
+    pairs: set[tuple[str, str]] | None = None,
+) -> tuple[DataFrame | None, DataFrame | None, set[tuple[str, str]]]:
+    """fact_events and fact_media_by_date rows of the days (only `pairs` when given), and the
+    (dt, media_id) pairs that are built."""
+    by_date_files = _partition_files(silver, SILVER_FACT_MEDIA_BY_DATE, days, media_ids)
+    built = {(d, m) for d, m in by_date_files if m is not None}
+    if pairs is not None:
+        built &= pairs
+    event_files = _partition_files(silver, SILVER_FACT_EVENTS, days, media_ids)
+    by_date = _read(
+        spark,
+        silver,
+        SILVER_FACT_MEDIA_BY_DATE,
+        [k for pair in sorted(built) for k in by_date_files[pair]],
+        _with_partitions(FACT_MEDIA_BY_DATE),
+    )
+    events = _read(
+        spark,
+        silver,
+        SILVER_FACT_EVENTS,
+        [k for pair in sorted(built) for k in event_files.get(pair, [])],
+        _with_partitions(FACT_EVENTS),
+    )
+    if events is None and by_date is not None:
+        events = spark.createDataFrame([], _with_partitions(FACT_EVENTS))
+    return events, by_date, built
+
+
+def _with_partitions(schema, names: tuple[str, ...] = ("dt", "media_id")):
+    return T.StructType([*schema.fields, *[T.StructField(n, T.StringType()) for n in names]])
+
+
+def _prepare(
+    spark: SparkSession, silver_root: str, first: str, last: str, media_ids: tuple[str, ...]
+) -> tuple[list[str], tuple[str, ...], ObjectStore]:
+    """The session configured, the range's days, the validated media ids, the Silver store."""
+    configure_silver_session(spark)
+    media = tuple(parse_media_id(m, source="media_ids") for m in media_ids)
+    return day_range(first, last), media, store_for_uri(silver_root)
+
+
+def run_media_daily(
+    spark: SparkSession,
+    *,
+    silver_root: str,
+    first: str,
+    last: str,
+    media_ids: tuple[str, ...],
+) -> dict[str, Any]:
+    """Rebuild the Gold partitions dt=first..last from Silver; a day with no built media has
+    its partition removed (nothing to summarise yet)."""
+    days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
+    started = time.monotonic()
+    # Silver builds hold their media's lock while they replace files: read a settled table.
+    with _media_locks(silver, media_ids):
+        events, by_date, built = _silver_window(spark, silver, days, media_ids)
+        rows = 0
+        if by_date is not None:
+            daily = gold.media_daily(events, by_date)
+            (
+                daily.repartition(1)
+                .sortWithinPartitions("dt", "media_id")
+                .write.mode("overwrite")
+                .option("partitionOverwriteMode", "dynamic")
+                .partitionBy("dt")
+                .parquet(spark_path(silver, GOLD_MEDIA_DAILY))
+            )
+            rows = len(built)
+        empty_days = [d for d in days if not any((d, m) in built for m in media_ids)]
+        for day in empty_days:
+            drop_partition(silver, f"{GOLD_MEDIA_DAILY}/dt={day}")
+    missing = {d: [m for m in media_ids if (d, m) not in built] for d in days}
+    metrics = {
+        "table": "media_daily",
+        "first": days[0],
+        "last": days[-1],
+        "rows": rows,
+        "days": len(days),
+        "missing": {d: ms for d, ms in missing.items() if ms},
+        "schema": [[f.name, f.dataType.simpleString()] for f in MEDIA_DAILY.fields]
+        + [["dt", "string"]],
+        "location": spark_path(silver, GOLD_MEDIA_DAILY),
+        "elapsed_seconds": round(time.monotonic() - started, 3),
+    }
+    log.info("gold media_daily %s..%s: %d rows", days[0], days[-1], rows)
+    return metrics
+
+
+class _media_locks:
+    """Every media's Silver lock, in a fixed order (Silver takes one at a time: no deadlock)."""
+
+    def __init__(self, store: ObjectStore, media_ids: tuple[str, ...]):
+        self.locks = [store.lock(f"silver/wistia/media_id={m}") for m in sorted(set(media_ids))]
+
+    def __enter__(self):
+        for lock in self.locks:
+            lock.__enter__()
+
+    def __exit__(self, *exc):
+        for lock in reversed(self.locks):
+            lock.__exit__(*exc)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 10)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _top(rows: list[tuple[str, int]]) -> list[list[Any]]:
+    """The TOP_LABELS largest (ties by label), the rest as one `(other)` row."""
+    ordered = sorted(rows, key=lambda r: (-r[1], r[0]))
+    head, tail = ordered[:TOP_LABELS], ordered[TOP_LABELS:]
+    out = [[label, int(n)] for label, n in head]
+    if tail:
+        out.append([OTHER, int(sum(n for _, n in tail))])
+    return out
+
+
+def run_report_figures(
+    spark: SparkSession,
+    *,
+    silver_root: str,
+    first: str,
+    last: str,
+    media_ids: tuple[str, ...],
+) -> dict[str, Any]:
+    """Every figure of the media report for first..last, from Gold (days) and Silver (totals
+    over the covered days, breakdowns, titles and channels)."""
+    days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
+    started = time.monotonic()
+    gold_files = _partition_files(silver, GOLD_MEDIA_DAILY, days, None)
+    daily_frame = _read(
+        spark,
+        silver,
+        GOLD_MEDIA_DAILY,
+        [k for pair in sorted(gold_files) for k in gold_files[pair]],
+        _with_partitions(MEDIA_DAILY, ("dt",)),
+    )
+    daily_rows = []
+    if daily_frame is not None:
+        daily_rows = [
+            {k: _plain(v) for k, v in row.asDict().items()}
+            for row in daily_frame.where(F.col("media_id").isin(*media_ids))
+            .orderBy("dt", "media_id")
+            .collect()
+        ]
+    covered = {(r["dt"], r["media_id"]) for r in daily_rows}
+    totals: dict[str, dict[str, Any]] = {}
+    breakdowns: dict[str, dict[str, list[list[Any]]]] = {}
+    if covered:
+        with _media_locks(silver, media_ids):
+            events, _, _ = _silver_window(spark, silver, days, media_ids, pairs=covered)
+            if events is None:
+                events = spark.createDataFrame([], _with_partitions(FACT_EVENTS))
+            daily = daily_frame.where(F.col("media_id").isin(*media_ids))
+            for row in gold.range_totals(events, daily).collect():
+                totals[row["media_id"]] = {k: _plain(v) for k, v in row.asDict().items()}
+            grouped: dict[str, dict[str, list[tuple[str, int]]]] = {}
+            for row in gold.breakdowns(events).collect():
+                grouped.setdefault(row["media_id"], {}).setdefault(row["dimension"], []).append(
+                    (row["label"], row["sessions"])
+                )
+        for media, dims in grouped.items():
+            breakdowns[media] = {
+                name: (
+                    sorted([[label, int(n)] for label, n in rows])
+                    if name in ("percent_viewed", "device")
+                    else _top(rows)
+                )
+                for name, rows in dims.items()
+            }
+    figures = {
+        "table": "media_report",
+        "first": days[0],
+        "last": days[-1],
+        "media": _media(spark, silver, media_ids),
+        "daily": daily_rows,
+        "missing": [[d, m] for d in days for m in media_ids if (d, m) not in covered],
+        "totals": totals,
+        "breakdowns": breakdowns,
+        "rows": len(daily_rows),
+        "location": spark_path(silver, GOLD_MEDIA_DAILY),
+        "elapsed_seconds": round(time.monotonic() - started, 3),
+    }
+    log.info("media report %s..%s: %d Gold rows", days[0], days[-1], len(daily_rows))
+    return figures
+
+
+def _media(spark: SparkSession, silver: ObjectStore, media_ids: tuple[str, ...]) -> list[dict]:
+    """Title and channel of each media from dim_media (the id alone when it has no row yet)."""
+    files = data_files(silver, SILVER_DIM_MEDIA)
+    known: dict[str, dict] = {}
+    if files:
+        rows = (
+            spark.read.parquet(*[spark_path(silver, k) for k in files])
+            .select("media_id", "title", "channel")
+            .collect()
+        )
+        known = {r["media_id"]: r.asDict() for r in rows}
+    return [
+        {
+            "media_id": m,
+            "title": (known.get(m) or {}).get("title") or m,
+            "channel": (known.get(m) or {}).get("channel") or "unknown",
+        }
+        for m in media_ids
+    ]
