@@ -37,7 +37,12 @@ from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.iam.actions import Facts, requests_of
 from wistia_assets_tests.iam.policy import decide
-from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as
+from wistia_assets_tests.iam.recorder import (
+    UNATTRIBUTED,
+    Recorder,
+    acting_as,
+    service_internal,
+)
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
 from wistia_assets_tests.test_failure_alerts import fail_in_bronze, stale_token_wistia, tick
 
@@ -117,9 +122,13 @@ class RoleGlueEngine(GlueSilverEngine):
 
 
 class GlueJobAsItsRole(LocalGlueClient):
-    def _execute(self, arguments):
+    def _run_inputs(self, job_name, run_id):
+        with service_internal():
+            return super()._run_inputs(job_name, run_id)
+
+    def _execute(self, arguments, script):
         with acting_as("Glue job"):
-            return super()._execute(arguments)
+            return super()._execute(arguments, script)
 
 
 @pytest.fixture

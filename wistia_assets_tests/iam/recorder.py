@@ -19,6 +19,11 @@ import botocore.client
 from wistia_assets_tests.iam.actions import Call
 
 _PROCESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("iam_process", default=None)
+# Calls a stand-in makes for its own bookkeeping, standing for what the AWS service does itself
+# (Glue reading its job definition to start a run): no deployed process makes them.
+_SERVICE_INTERNAL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "iam_service_internal", default=False
+)
 UNATTRIBUTED = "(no process: the test set it up)"
 
 
@@ -28,7 +33,7 @@ class Recorder:
         self._paused = False
 
     def _before(self, params, model, context, **kwargs):
-        if self._paused:
+        if self._paused or _SERVICE_INTERNAL.get():
             return
         call = Call(
             service=model.service_model.signing_name,
@@ -96,3 +101,12 @@ def acting_as(process: str) -> Iterator[None]:
         yield
     finally:
         _PROCESS.reset(token)
+
+
+@contextlib.contextmanager
+def service_internal() -> Iterator[None]:
+    token = _SERVICE_INTERNAL.set(True)
+    try:
+        yield
+    finally:
+        _SERVICE_INTERNAL.reset(token)
