@@ -69,11 +69,20 @@ class Watermark:
     dataset: str
     media_id: str
     last_date: date
-    updated_at: str
+    updated_at: str  # when it last moved (ISO, UTC); "" when unknown (an item of the seed)
+
+    @property
+    def moved_at(self) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(self.updated_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class WatermarkStore(Protocol):
     def get(self, dataset: str, media_id: str) -> date | None: ...
+    def mark(self, dataset: str, media_id: str) -> Watermark | None: ...
     def advance(
         self, dataset: str, media_id: str, day: date, *, origin: date | None = None
     ) -> bool: ...
@@ -99,13 +108,18 @@ class SqliteWatermarkStore:
         # Several run processes may write at once; wait for the lock rather than fail.
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
 
-    def get(self, dataset: str, media_id: str) -> date | None:
+    def mark(self, dataset: str, media_id: str) -> Watermark | None:
+        dataset, media_id = check_dataset(dataset), parse_media_id(media_id)
         with self._connect() as db:
             row = db.execute(
-                "SELECT last_date FROM watermarks WHERE dataset=? AND media_id=?",
-                (check_dataset(dataset), parse_media_id(media_id)),
+                "SELECT last_date, updated_at FROM watermarks WHERE dataset=? AND media_id=?",
+                (dataset, media_id),
             ).fetchone()
-        return date.fromisoformat(row[0]) if row else None
+        return Watermark(dataset, media_id, date.fromisoformat(row[0]), row[1]) if row else None
+
+    def get(self, dataset: str, media_id: str) -> date | None:
+        mark = self.mark(dataset, media_id)
+        return mark.last_date if mark else None
 
     def advance(
         self, dataset: str, media_id: str, day: date, *, origin: date | None = None
@@ -216,15 +230,26 @@ class DynamoWatermarkStore:
         pk, sk = self.key_attributes
         return {pk: {"S": check_dataset(dataset)}, sk: {"S": parse_media_id(media_id)}}
 
-    def _read(self, dataset: str, media_id: str) -> date | None:
+    def mark(self, dataset: str, media_id: str) -> Watermark | None:
         item = self.client.get_item(
             TableName=self.table,
             Key=self._key(dataset, media_id),
             ConsistentRead=True,
-            ProjectionExpression="#d",
-            ExpressionAttributeNames={"#d": "last_date"},
+            ProjectionExpression="#d, #t",
+            ExpressionAttributeNames={"#d": "last_date", "#t": "updated_at"},
         ).get("Item")
-        return date.fromisoformat(item["last_date"]["S"]) if item and "last_date" in item else None
+        if not item or "S" not in item.get("last_date", {}):
+            return None
+        return Watermark(
+            dataset,
+            media_id,
+            date.fromisoformat(item["last_date"]["S"]),
+            item.get("updated_at", {}).get("S", ""),
+        )
+
+    def _read(self, dataset: str, media_id: str) -> date | None:
+        mark = self.mark(dataset, media_id)
+        return mark.last_date if mark else None
 
     def get(self, dataset: str, media_id: str) -> date | None:
         return self._read(dataset, media_id)

@@ -34,6 +34,7 @@ from dagster import (
 )
 
 from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.orchestration.schedule import watermark_origin
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.silver_engine import SilverEngine
@@ -594,9 +595,18 @@ def build_silver_assets(settings: Settings):
                     f"{', '.join(blocking_failed)}"
                 )
                 continue
-            # Only now is the partition done: the schedule's catch-up starts after it.
-            if watermarks.store().advance(DATASET_OF[table], window.media_id, window.day):
-                context.log.info(f"watermark {DATASET_OF[table]}/{window.media_id} -> {window.day}")
+            # Only now is the partition done. The watermark moves only to the day after it, so
+            # it never passes a day that was not built: the schedule asks for that day again.
+            store, dataset = watermarks.store(), DATASET_OF[table]
+            origin = watermark_origin(context.run.tags)
+            if store.advance(dataset, window.media_id, window.day, origin=origin):
+                context.log.info(f"watermark {dataset}/{window.media_id} -> {window.day}")
+            else:
+                context.log.info(
+                    f"watermark {dataset}/{window.media_id} stays at "
+                    f"{store.get(dataset, window.media_id)} (built {window.day}; a watermark "
+                    "moves one day at a time)"
+                )
 
     @multi_asset(
         name="dim_media_build",
