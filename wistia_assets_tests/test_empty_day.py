@@ -17,10 +17,8 @@ returns `[]` for every day, while by_date counts the day's plays. Executed throu
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, timedelta
 
-import boto3
 import pytest
 from dagster import (
     AssetCheckResult,
@@ -31,18 +29,17 @@ from dagster import (
     DagsterInstance,
     MaterializeResult,
     RetryPolicy,
-    build_sensor_context,
     materialize,
     multi_asset,
 )
 
 from wistia_assets.definitions import build_defs
-from wistia_assets.orchestration.alerts import SENSOR_NAME
 from wistia_assets.resources.alerts import AlertsResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.sandbox.api import json_reply
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.test_failure_alerts import alerts_topic_with_queue, tick
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -79,30 +76,9 @@ def run_window(defs, instance, day: date):
     )
 
 
-def sensor_tick(defs, instance, alerts: AlertsResource, cursor=None) -> str | None:
-    sensor = defs.resolve_sensor_def(SENSOR_NAME)
-    context = build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        repository_def=defs.get_repository_def(),
-        resources={"alerts": alerts},
-    )
-    sensor.evaluate_tick(context)
-    return context.cursor
-
-
 @pytest.fixture
 def alerts_topic(moto_server):
-    sns = boto3.client("sns", endpoint_url=moto_server)
-    sqs = boto3.client("sqs", endpoint_url=moto_server)
-    suffix = uuid.uuid4().hex[:8]
-    topic = sns.create_topic(Name=f"wistia-alerts-{suffix}")["TopicArn"]
-    queue = sqs.create_queue(QueueName=f"wistia-oncall-{suffix}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    return moto_server, topic, sqs, queue
+    return (moto_server, *alerts_topic_with_queue(moto_server))
 
 
 def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
@@ -127,7 +103,7 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
         for dataset in ("events", "media_by_date"):
             store.override(dataset, MEDIA, DAY - timedelta(days=1))
         local_alerts = defs.resources["alerts"]
-        cursor = sensor_tick(defs, instance, local_alerts)
+        cursor = tick(defs, instance, alerts=local_alerts)
 
         result = run_window(defs, instance, DAY)
 
@@ -162,7 +138,7 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
         assert store.get("media_by_date", MEDIA) == DAY
 
         # The run-failure sensor fires and records the check's message (local: JSONL).
-        cursor = sensor_tick(defs, instance, local_alerts, cursor)
+        cursor = tick(defs, instance, cursor, local_alerts)
         log = lake / "_state" / "run_failures.jsonl"
         (alert,) = [json.loads(line) for line in log.read_text().splitlines()]
         assert alert["run_id"] == result.run_id
@@ -175,9 +151,9 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
 
         # In AWS the same failure goes to the alerts topic.
         sns_alerts = AlertsResource(backend="sns", topic_arn=topic, endpoint_url=endpoint)
-        aws_cursor = sensor_tick(defs, instance, sns_alerts)
+        aws_cursor = tick(defs, instance, alerts=sns_alerts)
         run_window(defs, instance, DAY)  # the next tick's attempt fails the same way
-        sensor_tick(defs, instance, sns_alerts, aws_cursor)
+        tick(defs, instance, aws_cursor, sns_alerts)
         received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5)
         (sent,) = received["Messages"]
         envelope = json.loads(sent["Body"])

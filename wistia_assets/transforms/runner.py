@@ -182,50 +182,67 @@ class _Summary:
     lines: int  # every Bronze line read
     valid: int  # lines without a quarantine reason
     reasons: dict[str, int]  # reason -> lines
-    counts: dict[str, dict[str, int]]  # kind -> name -> rows (see `_summarise`'s `counted`)
+    unknown: dict[str, int]  # unknown top-level field -> records
     stats: dict[str, Any]  # the caller's aggregates over the valid lines (None: no valid line)
+    buckets: dict[str, int]  # bucket -> valid lines (see `_summarise`'s `bucket`)
 
-    @property
-    def unknown(self) -> dict[str, int]:
-        return self.counts.get("field", {})
+
+def _combine(name: str, values: list[Any]) -> Any:
+    """One stat from its values over several groups: `min_*`/`max_*` by min/max, else a sum."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if name.startswith("min_"):
+        return min(present)
+    if name.startswith("max_"):
+        return max(present)
+    return sum(present)
 
 
 def _summarise(
     marked: DataFrame,
+    unknown: DataFrame,
     columns: list[str],
     stats: dict[str, Column],
-    counted: dict[str, DataFrame],
     *,
     reason: str = "reason",
+    bucket: Column | None = None,
 ) -> _Summary:
-    """Count lines by quarantine reason (the `reason` column), rows of each `counted` frame by
-    its `name` column (`field`: unknown top-level fields), and the caller's `stats` (aggregates
-    over `columns` of `marked`) of the lines without a reason, all in one Spark action."""
+    """Count lines by quarantine reason (the `reason` column), records by unknown field, and the
+    caller's `stats` (aggregates over `columns` of `marked`) of the lines without a reason, all
+    in one Spark action. `bucket` (a string, null for most lines) splits the valid lines' group
+    further and counts each value: a histogram without another job. The stats of the pieces
+    are then combined by `_combine` (so a stat is a count or sum, or named `min_*`/`max_*`)."""
     types = dict(marked.select(*columns).dtypes)
-    frames = [marked.select(F.lit("reason").alias("kind"), F.col(reason).alias("name"), *columns)]
-    frames += [
-        frame.select(
-            F.lit(kind).alias("kind"),
-            F.col("name"),
-            *[F.lit(None).cast(types[c]).alias(c) for c in columns],
-        )
-        for kind, frame in counted.items()
-    ]
-    rows = (
-        reduce(DataFrame.unionByName, frames)
-        .groupBy("kind", "name")
+    key = (bucket if bucket is not None else F.lit(None)).cast("string").alias("bucket")
+    lines = marked.select(F.lit("reason").alias("kind"), F.col(reason).alias("name"), key, *columns)
+    fields = unknown.select(
+        F.lit("field").alias("kind"),
+        F.col("field").alias("name"),
+        F.lit(None).cast("string").alias("bucket"),
+        *[F.lit(None).cast(types[c]).alias(c) for c in columns],
+    )
+    counted = (
+        lines.unionByName(fields)
+        .groupBy("kind", "name", "bucket")
         .agg(F.count("*").alias("n"), *[column.alias(name) for name, column in stats.items()])
         .collect()
     )
-    summary = _Summary(0, 0, {}, {kind: {} for kind in counted}, dict.fromkeys(stats))
-    for row in rows:
-        if row["kind"] != "reason":
-            summary.counts[row["kind"]][row["name"]] = row["n"]
+    summary = _Summary(0, 0, {}, {}, dict.fromkeys(stats), {})
+    pieces: dict[str, list[Any]] = {name: [] for name in stats}
+    for row in counted:
+        if row["kind"] == "field":
+            summary.unknown[row["name"]] = row["n"]
         elif row["name"] is None:
-            summary.valid = row["n"]
-            summary.stats = {name: row[name] for name in stats}
+            summary.valid += row["n"]
+            for name in stats:
+                pieces[name].append(row[name])
+            if row["bucket"] is not None:
+                summary.buckets[row["bucket"]] = row["n"]
         else:
-            summary.reasons[row["name"]] = row["n"]
+            summary.reasons[row["name"]] = summary.reasons.get(row["name"], 0) + row["n"]
+    if summary.valid:
+        summary.stats = {name: _combine(name, values) for name, values in pieces.items()}
     summary.lines = summary.valid + sum(summary.reasons.values())
     return summary
 
@@ -271,9 +288,10 @@ def _event_stats(day: str) -> tuple[list[str], dict[str, Column]]:
     }
 
 
-def _received_buckets(marked: DataFrame, day: str) -> DataFrame:
-    """`name`: for every distinct valid event of the pull, its `received_at` rounded down to
-    `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later` outside the days around `day`.
+def _received_bucket(day: str) -> Column:
+    """For every distinct valid event of the pull (`_first`), its `received_at` rounded down to
+    `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later` outside the days around `day`;
+    null for every other line.
 
     The Silver checks compare the events of the *account's* day with by_date's plays of that
     day, and find events the request should not have returned; both need the zone, which is
@@ -291,7 +309,7 @@ def _received_buckets(marked: DataFrame, day: str) -> DataFrame:
         .when(received >= F.to_timestamp(F.lit(last)), F.lit("later"))
         .otherwise(bucket)
     )
-    return marked.where(F.col("_first")).select(name.alias("name"))
+    return F.when(F.col("_first"), name)
 
 
 def _histogram_days(day: str) -> tuple[str, str]:
@@ -350,13 +368,11 @@ def _fact_events(
         columns, aggregates = _event_stats(day)
         summary = _summarise(
             marked,
+            fact_events.unknown_fields(marked),
             columns,
             aggregates,
-            {
-                "field": fact_events.unknown_fields(marked).select(F.col("field").alias("name")),
-                "bucket": _received_buckets(marked, day),
-            },
             reason="_reason_here",
+            bucket=_received_bucket(day),
         )
         stats = {name: value or 0 for name, value in summary.stats.items()}
         reasons = summary.reasons
@@ -419,7 +435,7 @@ def _fact_events(
             "routed_away": int(stats["routed_away"]),
             "routed_away_events": int(stats["routed_away_events"]),
             "bronze_events": int(stats["deduped"] + stats["routed_away_events"]),
-            "received_histogram": _histogram(summary.counts["bucket"], day),
+            "received_histogram": _histogram(summary.buckets, day),
             "min_received_at": summary.stats["min_received_at"],
             "max_received_at": summary.stats["max_received_at"],
             "schema": _schema(final),
@@ -451,17 +467,13 @@ def _fact_media_by_date(
         first = F.col("_first")
         summary = _summarise(
             marked,
+            fact_media_by_date.unknown_fields(marked),
             ["_first", "_load", "_play", "_hours"],
             {
                 "rows": F.count(F.when(first, 1)),
                 "load_count": F.sum(F.when(first, F.col("_load").cast("long"))),
                 "play_count": F.sum(F.when(first, F.col("_play").cast("long"))),
                 "hours_watched": F.sum(F.when(first, F.col("_hours").cast("double"))),
-            },
-            {
-                "field": fact_media_by_date.unknown_fields(marked).select(
-                    F.col("field").alias("name")
-                )
             },
         )
         bronze_rows, valid_rows, reasons = summary.lines, summary.valid, summary.reasons
