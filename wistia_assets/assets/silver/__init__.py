@@ -292,17 +292,14 @@ def pull_coverage(
         )
     day_start, day_end = account_day_span(day, zone)
     lo, hi = requested_span(request, zone)
-    on_day = outside = 0
+    # Events beyond the days the histogram resolves are outside any request for `day`.
+    beyond = int(histogram.get("earlier", 0)) + int(histogram.get("later", 0))
+    on_day, outside = 0, beyond
     for name, n in histogram["counts"].items():
         start = _bucket_start(name)
         on_day += n if day_start <= start < day_end else 0
         outside += 0 if lo <= start < hi else n
-    outside += int(histogram.get("earlier", 0)) + int(histogram.get("later", 0))
-    events = (
-        sum(histogram["counts"].values())
-        + int(histogram.get("earlier", 0))
-        + int(histogram.get("later", 0))
-    )
+    events = sum(histogram["counts"].values()) + beyond
     return PullCoverage(**fields, events=events, account_day_events=on_day, outside_request=outside)
 
 
@@ -318,6 +315,8 @@ def _covers_plays(table: str, where: str, play_count: int | None, cover: PullCov
         "request": {"start_date": cover.start_date, "end_date": cover.end_date},
         "account_timezone": cover.zone,
         "events_window": cover.semantics,
+        # False: the run reported no histogram (a Glue script older than it): UTC-day rows.
+        "counted_in_account_zone": cover.measured,
     }
     if not play_count:
         note = "no by_date row to compare" if play_count is None else "by_date counts no play"
