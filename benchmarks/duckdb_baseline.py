@@ -11,12 +11,14 @@ re-implemented in SQL:
 - typing of both payload eras: `received_at` with or without a fraction, `Z`, an offset or none
   -> UTC timestamp; percent_viewed fractions kept, legacy percents / 100; user agent, booleans,
   `has_conversion`, `payload_era`;
+- routing by `received_at`: a line of another UTC day than the partition's is neither kept nor
+  quarantined (its own day's run judges it), and a key's copy of the day comes first;
 - dedup on `event_key`, first occurrence in Bronze order (part, then line);
 - personal data: ip, email, lat/lon, conversion_data and the heatmap token never selected,
   `embed_url` reduced to scheme + host + path (e-mails in the path redacted, IP hosts replaced),
   `visitor_key` and `ip` -> HMAC-SHA256 hex with the key;
 - one Parquet file sorted by (received_at, event_key), the quarantine as NDJSON sorted by (part,
-  line), the counts the run reports (reasons, unknown fields, out-of-day share), a five-row
+  line), the counts the run reports (reasons, unknown fields, lines routed away), a five-row
   preview and the personal-value scan of what was written, read back.
 
 Not done, because a single partition alone in its lake makes them no-ops for Spark too: the
@@ -90,7 +92,7 @@ class BaselineRun:
     duplicates_removed: int
     quarantine_reasons: dict[str, int]
     unknown_fields: dict[str, int]
-    out_of_day: int
+    routed_away: int
     personal_values: dict[str, int]
     preview: list[tuple] = field(repr=False)
     parquet: Path = Path()
@@ -194,7 +196,8 @@ def _parse_sql(day: BronzeDay) -> str:
             WHEN received_at IS NULL THEN 'unparsable received_at'
             WHEN pv_raw IS NOT NULL AND pv IS NULL THEN 'percent_viewed not a number'
             WHEN isnan(pv) OR pv < 0 OR pv > 100 THEN 'percent_viewed out of range'
-        END AS reason
+        END AS reason,
+        coalesce(CAST(received_at AS DATE) <> DATE {_q(day.dt)}, false) AS elsewhere
     FROM typed
     """
 
@@ -291,9 +294,13 @@ def run_baseline(
     con = connect(threads=threads, memory_limit=memory_limit, temp_dir=out_dir / "spill")
     try:
         con.execute(_parse_sql(day))
+        # A line of another UTC day is judged by that day's run: counted here, nothing more.
         reasons: dict[str | None, int] = dict(
-            con.execute("SELECT reason, count(*) FROM parsed GROUP BY reason").fetchall()
+            con.execute(
+                "SELECT reason, count(*) FROM parsed WHERE NOT elsewhere GROUP BY reason"
+            ).fetchall()
         )
+        (routed,) = con.execute("SELECT count(*) FROM parsed WHERE elsewhere").fetchall()[0]
         known = ", ".join(_q(name) for name in EVENT_FIELDS)
         unknown = dict(
             con.execute(
@@ -303,15 +310,15 @@ def run_baseline(
         )
         valid = reasons.pop(None, 0)
         # Bronze order makes the row id: the first occurrence of a key has the smallest.
+        # (The day's copy of a key sorts first; without neighbours, the first copy of a key
+        # from another day simply means the key is not this day's.)
         con.execute(
-            "CREATE TABLE kept AS SELECT *, part_index * 4294967296 + line_no AS rid "
-            "FROM parsed WHERE reason IS NULL QUALIFY row_number() OVER "
-            "(PARTITION BY event_key ORDER BY part_index, line_no) = 1"
+            "CREATE TABLE kept AS SELECT * FROM (SELECT *, part_index * 4294967296 + line_no "
+            "AS rid FROM parsed WHERE reason IS NULL QUALIFY row_number() OVER "
+            "(PARTITION BY event_key ORDER BY elsewhere, part_index, line_no) = 1) "
+            "WHERE NOT elsewhere"
         )
-        rows, out_of_day = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE CAST(received_at AS DATE) <> "
-            f"DATE {_q(day.dt)}) FROM kept"
-        ).fetchall()[0]
+        (rows,) = con.execute("SELECT count(*) FROM kept").fetchall()[0]
         hashed = time.monotonic()
         hashes = _hash_table(con, hash_key)
         hash_seconds = time.monotonic() - hashed
@@ -324,7 +331,7 @@ def run_baseline(
         if reasons:
             con.execute(
                 "COPY (SELECT reason, line, part_key, line_no FROM parsed "
-                "WHERE reason IS NOT NULL ORDER BY part_key, line_no) "
+                "WHERE reason IS NOT NULL AND NOT elsewhere ORDER BY part_key, line_no) "
                 f"TO {_q(str(quarantine_dir / 'part-00000.json'))} (FORMAT JSON)"
             )
         personal: dict[str, int] = {}
@@ -350,12 +357,12 @@ def run_baseline(
     return BaselineRun(
         seconds=time.monotonic() - started,
         hash_seconds=hash_seconds,
-        bronze_lines=valid + sum(reasons.values()),
+        bronze_lines=valid + sum(reasons.values()) + int(routed),
         rows=int(rows),
         duplicates_removed=int(valid - rows),
         quarantine_reasons={str(k): int(v) for k, v in sorted(reasons.items())},
         unknown_fields={str(k): int(v) for k, v in sorted(unknown.items())},
-        out_of_day=int(out_of_day),
+        routed_away=int(routed),
         personal_values=personal,
         preview=preview,
         parquet=parquet,

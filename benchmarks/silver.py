@@ -141,7 +141,8 @@ def _duckdb_memory(spark: SparkSession) -> str:
 def compare_outputs(day: BronzeDay, spark_metrics: dict[str, Any], run: BaselineRun) -> list[str]:
     """Where Spark's output and the baseline's differ; empty when they did the same work."""
     problems = []
-    for name in ("rows", "duplicates_removed", "quarantine_reasons", "unknown_fields"):
+    names = ("rows", "duplicates_removed", "quarantine_reasons", "unknown_fields", "routed_away")
+    for name in names:
         ours, theirs = spark_metrics[name], getattr(run, name)
         if ours != theirs:
             problems.append(f"{day.events} events: {name} Spark {ours} != DuckDB {theirs}")

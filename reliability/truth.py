@@ -1,6 +1,10 @@
 """Silver against the sandbox's ground truth, read back with pyarrow (no Spark in the checks).
 
-- `check_events`: every ground-truth event of the (day, media) exactly once in `fact_events`,
+`fact_events` partitions are UTC days; the sandbox generates account days (its
+`day_offset_hours`): `utc_day_truth` is the ground truth of a UTC day, gathered from the account
+days that overlap it. With no offset the two are the same.
+
+- `check_events`: every ground-truth event of the (UTC day, media) exactly once in `fact_events`,
   by `event_key` and by the typed values that can be derived independently of the product code
   (timestamp, date, fraction viewed, keyed hashes, geography, user agent, cleaned URL, era).
 - `check_by_date`: the one `fact_media_by_date` row equals the sandbox's final by_date row.
@@ -19,7 +23,7 @@ import hmac
 import json
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +136,36 @@ def _listed(items) -> str:
     return ", ".join(str(i) for i in items[:MAX_LISTED]) + more
 
 
+def _utc_span(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def account_days_of(sandbox: SandboxWistia, day: date) -> list[date]:
+    """The sandbox account's days that overlap UTC day `day`."""
+    start, end = _utc_span(day)
+    first = sandbox.timeline.local_day(int(start.timestamp() * 1000))
+    last = sandbox.timeline.local_day(int(end.timestamp() * 1000) - 1)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def on_utc_day(received_at: Any, day: date) -> bool:
+    try:
+        return _received_at(str(received_at)).date() == day
+    except ValueError:
+        return False
+
+
+def utc_day_truth(sandbox: SandboxWistia, media: str, day: date) -> list[dict[str, Any]]:
+    """Every ground-truth event of `media` received on UTC day `day`."""
+    return [
+        record
+        for account_day in account_days_of(sandbox, day)
+        for record in sandbox.ground_truth_events(media, account_day)
+        if on_utc_day(record["received_at"], day)
+    ]
+
+
 def check_events(
     sandbox: SandboxWistia,
     lake: Path,
@@ -143,7 +177,7 @@ def check_events(
 ) -> list[str]:
     """Problems with `fact_events` of (day, media) against the ground truth (or `truth`)."""
     where = f"fact_events {day}|{media}"
-    truth = sandbox.ground_truth_events(media, day) if truth is None else truth
+    truth = utc_day_truth(sandbox, media, day) if truth is None else truth
     rows = silver_rows(lake, SILVER_FACT_EVENTS, day, media)
     problems = []
     counts = Counter(r["event_key"] for r in rows)
@@ -197,17 +231,30 @@ def check_by_date(sandbox: SandboxWistia, lake: Path, day: date, media: str) -> 
 
 
 def served_non_truth(sandbox: SandboxWistia, day: date, media: str) -> list[tuple[str, dict]]:
-    """(expected reason, record) of every record the feed serves now that is not ground truth."""
-    plan = sandbox.timeline.plan(sandbox.timeline.slot_of[media], day)
+    """(expected reason, record) of every record the feed serves now that is not ground truth
+    and that the partition of UTC day `day` judges: received that day, or at no readable time
+    (those cannot be routed to another day)."""
     now = sandbox.now_ms()
     out = []
-    for stream in (plan.bad, plan.foreign):
-        if stream is None:
-            continue
-        for i in range(stream.visible(now, 0)):
-            record = stream.record(i)
-            out.append((expected_reason(record, media), record))
+    for account_day in account_days_of(sandbox, day):
+        plan = sandbox.timeline.plan(sandbox.timeline.slot_of[media], account_day)
+        for stream in (plan.bad, plan.foreign):
+            if stream is None:
+                continue
+            for i in range(stream.visible(now, 0)):
+                record = stream.record(i)
+                received = record.get("received_at")
+                if on_utc_day(received, day) or not _readable(received):
+                    out.append((expected_reason(record, media), record))
     return out
+
+
+def _readable(received_at: Any) -> bool:
+    try:
+        _received_at(str(received_at).strip())
+    except ValueError:
+        return False
+    return True
 
 
 def expected_reason(record: dict[str, Any], media: str) -> str:

@@ -53,7 +53,8 @@ def _add_watermark(sub) -> None:
     s.add_argument(
         "--date",
         required=True,
-        help="YYYY-MM-DD: the last day considered done; the next daily tick re-builds from it",
+        help="YYYY-MM-DD: the last day considered done; the next daily tick builds the days "
+        "after it",
     )
     s.add_argument("--yes", action="store_true", help="confirm the override")
 

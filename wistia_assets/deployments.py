@@ -90,6 +90,9 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         "watermarks": WatermarksResource(
             backend="dynamodb",
             table=settings.ddb_table,
+            key_attributes=(
+                ",".join(settings.ddb_key_attributes) if settings.ddb_key_attributes else None
+            ),
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
         ),

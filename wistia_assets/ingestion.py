@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from wistia_assets.storage.layout import (
     BRONZE_EVENTS,
@@ -23,6 +24,7 @@ from wistia_assets.storage.layout import (
 from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.storage.partition import PartitionWriter
 from wistia_assets.wistia.client import Page, WistiaClient
+from wistia_assets.wistia.windows import EventWindow, event_window
 
 # Request ids kept in a manifest: enough to quote to Wistia support, bounded for 10k-page days.
 MAX_MANIFEST_REQUEST_IDS = 200
@@ -67,15 +69,25 @@ class _PullLog:
 
 
 def ingest_events(
-    client: WistiaClient, store: ObjectStore, day: date, media_id: str, *, source: str
+    client: WistiaClient,
+    store: ObjectStore,
+    day: date,
+    media_id: str,
+    *,
+    source: str,
+    zone: ZoneInfo = ZoneInfo("UTC"),
+    semantics: str = "inclusive",
 ) -> dict[str, Any]:
-    """Stream every event page of the day window into a fresh Bronze partition."""
+    """Stream every event page of the request that covers UTC day `day` into a fresh Bronze
+    partition. For an account whose days are not UTC days the request spans two account days;
+    Bronze keeps all of it (as sent) and Silver routes each event by `received_at`."""
     partition = window_partition(BRONZE_EVENTS, day, media_id)
+    request = event_window(day, zone, semantics)
     pull = _PullLog(client)
     foreign = 0
     with PartitionWriter(store, partition) as writer:
         # Re-read pages included: a window that shifted while it was read is read again.
-        events = client.iter_event_pages(media_id, day, day)
+        events = client.iter_event_pages(media_id, request.start_date, request.end_date)
         for page in events:
             pull.page(page)
             # Kept as sent (Bronze is the API's record); Silver quarantines them. Counted here so
@@ -83,7 +95,9 @@ def ingest_events(
             foreign += sum(1 for r in page.records if r.get("media_id") not in (None, media_id))
             writer.write_records(page.records)
         return writer.commit(
-            **_window_fields("events", day, media_id, source),
+            **_window_fields(
+                "events", day, media_id, source, _request_fields(request, zone, semantics)
+            ),
             **pull.fields(),
             **events.summary.manifest_fields(),
             foreign_media_rows=foreign,
@@ -138,11 +152,27 @@ def snapshot_media(
     return manifest
 
 
-def _window_fields(dataset: str, day: date, media_id: str, source: str) -> dict[str, Any]:
+def _request_fields(request: EventWindow, zone: ZoneInfo, semantics: str) -> dict[str, Any]:
+    """What the events request asked for, and what it means: enough to re-ask it by hand."""
+    return {
+        **request.params(),
+        "utc_day": request.day.isoformat(),
+        "account_timezone": str(zone),
+        "account_days": [
+            request.first_account_day.isoformat(),
+            request.last_account_day.isoformat(),
+        ],
+        "semantics": semantics,
+    }
+
+
+def _window_fields(
+    dataset: str, day: date, media_id: str, source: str, window: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "dataset": dataset,
         "dt": day.isoformat(),
         "media_id": media_id,
-        "window": {"start_date": day.isoformat(), "end_date": day.isoformat()},
+        "window": window or {"start_date": day.isoformat(), "end_date": day.isoformat()},
         "source": source,
     }

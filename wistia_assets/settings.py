@@ -168,6 +168,25 @@ def _parse_choice(raw: str | None, name: str, choices: tuple[str, ...], default:
     return value
 
 
+def _parse_key_attributes(raw: str | None) -> tuple[str, str] | None:
+    """`DDB_KEY_ATTRIBUTES=pk,sk` -> ("pk", "sk"): the watermark table's partition key (the
+    dataset) and sort key (the media id). Unset: read from the table (DescribeTable)."""
+    if raw is None or not raw.strip():
+        return None
+    names = tuple(name.strip() for name in raw.split(","))
+    # DynamoDB allows more, but a key attribute named otherwise is a typo here.
+    if (
+        len(names) != 2
+        or len(set(names)) != 2
+        or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}", name) for name in names)
+    ):
+        raise ConfigError(
+            f"DDB_KEY_ATTRIBUTES={raw!r}: expected two attribute names, the partition key (the "
+            "dataset) then the sort key (the media id), e.g. dataset,media_id or pk,sk"
+        )
+    return names[0], names[1]
+
+
 def _parse_channels(raw: str | None) -> dict[str, str]:
     """`MEDIA_CHANNELS=abc123:youtube,def456:facebook` -> {media_id: channel}."""
     if not raw or not raw.strip():
@@ -204,6 +223,8 @@ class Settings:
     bronze_bucket: str | None = None
     silver_bucket: str | None = None
     ddb_table: str = "WistiaWatermarks"
+    # None: the table's own key schema (DescribeTable) names them.
+    ddb_key_attributes: tuple[str, str] | None = None
     lake_root: Path = Path(".lake")
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
     # Local: WISTIA_HASH_KEY, else a random key kept in the lake's _state folder. AWS: the Glue
@@ -303,6 +324,7 @@ class Settings:
             bronze_bucket=get("BRONZE_BUCKET"),
             silver_bucket=get("SILVER_BUCKET"),
             ddb_table=get("DDB_TABLE") or "WistiaWatermarks",
+            ddb_key_attributes=_parse_key_attributes(get("DDB_KEY_ATTRIBUTES")),
             lake_root=Path(get("WISTIA_LAKE_ROOT") or ".lake"),
             start_date=start_date,
             hash_key=Secret(hash_key) if hash_key else None,

@@ -73,22 +73,26 @@ def java_available() -> bool:
     )
 
 
-def create_watermark_table(endpoint: str, name: str | None = None) -> str:
-    """A fresh DynamoDB watermark table on moto, shaped like the data stack's; returns its name."""
+def create_watermark_table(
+    endpoint: str, keys: tuple[str, str] = ("dataset", "media_id"), name: str | None = None
+) -> str:
+    """A fresh DynamoDB watermark table on moto, shaped like the data stack's (or with other key
+    names: the seed's table calls them `pk`/`sk`); returns its name."""
     import uuid
 
     import boto3
 
     name = name or f"WistiaWatermarks-{uuid.uuid4().hex[:8]}"
+    partition, sort = keys
     boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").create_table(
         TableName=name,
         AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
+            {"AttributeName": partition, "AttributeType": "S"},
+            {"AttributeName": sort, "AttributeType": "S"},
         ],
         KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
+            {"AttributeName": partition, "KeyType": "HASH"},
+            {"AttributeName": sort, "KeyType": "RANGE"},
         ],
         BillingMode="PAY_PER_REQUEST",
     )

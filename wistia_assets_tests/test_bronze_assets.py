@@ -104,7 +104,15 @@ def test_bronze_holds_exactly_the_servers_records_through_throttling_and_errors(
     assert sandbox.request_log.count() > 12
     manifest = read_manifest(store, f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}")
     assert manifest["pages"] == 10 and len(manifest["request_ids"]) == 10
-    assert manifest["window"] == {"start_date": str(DAY), "end_date": str(DAY)}
+    # The request as sent, and what it means: a UTC account's day is the UTC day.
+    assert manifest["window"] == {
+        "start_date": str(DAY),
+        "end_date": str(DAY),
+        "utc_day": str(DAY),
+        "account_timezone": "UTC",
+        "account_days": [str(DAY), str(DAY)],
+        "semantics": "inclusive",
+    }
 
 
 def test_rematerializing_replaces_the_partition(local_lake):

@@ -162,11 +162,13 @@ def test_watermark_set_needs_yes_and_moves_backwards_only_as_an_override(env, mo
     assert code == 0 and err == ""
     assert out.strip() == (
         f"events/{A}: {YESTERDAY} -> {back} "
-        f"(moved backwards: the next daily tick re-builds every day from {back})"
+        f"(moved backwards: the next daily tick re-builds every day from "
+        f"{back + timedelta(days=1)})"
     )
     assert store.get("events", A) == back
 
-    # And it does: today's tick re-builds A from that day; B, never built, gets the usual pair.
+    # And it does: today's tick re-builds A after that day (done up to it, set today: nothing
+    # of it is still settling); B, never built, gets the usual pair.
     from wistia_assets.definitions import build_defs
 
     defs = build_defs(Settings.from_env())
@@ -180,7 +182,7 @@ def test_watermark_set_needs_yes_and_moves_backwards_only_as_an_override(env, mo
     for request in requests:
         day, media = request.partition_key.split("|")
         first_of.setdefault(media, date.fromisoformat(day))
-    assert first_of == {A: back, B: YESTERDAY - timedelta(days=1)}
+    assert first_of == {A: back + timedelta(days=1), B: YESTERDAY - timedelta(days=1)}
 
     code, out, _ = cli("watermark", "show")
     assert [line.split()[:3] for line in out.splitlines()[1:3]] == [

@@ -32,6 +32,7 @@ ASSETS = {
 CHECKS = {
     ("fact_events", "event_key_unique"),
     ("fact_events", "no_personal_data"),
+    ("fact_events", "events_cover_plays"),
     ("fact_events", "reconciles_with_play_count"),
     ("fact_events", "received_at_on_partition_day"),
     ("fact_events", "no_unknown_fields"),
@@ -44,6 +45,17 @@ CHECKS = {
     ("dim_media", "no_personal_data"),
     ("dim_media", "channel_known"),
     ("media_daily", "every_media_present"),
+}
+# Red in the UI, and the watermark does not move: the runbook lists exactly these.
+BLOCKING = {
+    ("fact_events", "event_key_unique"),
+    ("fact_events", "no_personal_data"),
+    ("fact_events", "events_cover_plays"),
+    ("fact_events", "received_at_on_partition_day"),
+    ("fact_media_by_date", "one_row_per_date"),
+    ("fact_media_by_date", "no_personal_data"),
+    ("dim_media", "media_id_unique"),
+    ("dim_media", "no_personal_data"),
 }
 AWS_ENV = {
     "DAGSTER_DEPLOYMENT": "aws",
@@ -98,6 +110,12 @@ def test_local_definitions_shape():
         assert columns and all(len(c.description or "") >= 20 for c in columns), key
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == CHECKS
+    blocking = {
+        (k.asset_key.to_user_string(), k.name)
+        for k in graph.asset_check_keys
+        if graph.get_check_spec(k).blocking
+    }
+    assert blocking == BLOCKING
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
         "wistia_window",
         "dim_media_refresh",

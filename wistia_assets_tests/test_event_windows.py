@@ -5,13 +5,18 @@ A wrong request is silent (a day of another zone, or nothing at all), so each ca
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from wistia_assets.settings import ConfigError, Settings
-from wistia_assets.wistia.windows import event_window
+from wistia_assets.wistia.windows import (
+    account_day_span,
+    event_window,
+    requested_span,
+    settles_at,
+)
 
 DAY = date(2026, 11, 20)
 
@@ -88,3 +93,28 @@ def test_settings_take_an_iana_zone_and_a_window_reading():
 def test_bad_zone_or_window_fails_at_start(env, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+def test_account_day_spans_in_utc_follow_the_zone_and_daylight_saving():
+    new_york = ZoneInfo("America/New_York")
+    assert account_day_span(DAY, new_york) == (
+        datetime(2026, 11, 20, 5, tzinfo=UTC),
+        datetime(2026, 11, 21, 5, tzinfo=UTC),
+    )
+    # The day the clocks go back (1 November 2026) lasts 25 hours.
+    start, end = account_day_span(date(2026, 11, 1), new_york)
+    assert end - start == timedelta(hours=25)
+    kolkata = account_day_span(DAY, ZoneInfo("Asia/Kolkata"))  # UTC+5:30
+    assert kolkata[0] == datetime(2026, 11, 19, 18, 30, tzinfo=UTC)
+
+
+def test_the_requested_span_and_when_a_utc_day_settles():
+    tokyo = ZoneInfo("Asia/Tokyo")
+    window = event_window(DAY, tokyo, "end-exclusive")  # asks (20, 22) for Tokyo's 20th-21st
+    assert requested_span(window, tokyo) == (
+        datetime(2026, 11, 19, 15, tzinfo=UTC),
+        datetime(2026, 11, 21, 15, tzinfo=UTC),
+    )
+    # Tokyo's 21st closes at 15:00 UTC on the 21st; a day later the UTC 20th has settled.
+    assert settles_at(DAY, tokyo) == datetime(2026, 11, 22, 15, tzinfo=UTC)
+    assert settles_at(DAY, ZoneInfo("UTC")) == datetime(2026, 11, 22, tzinfo=UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import boto3
 from dagster import AssetKey, DagsterInstance, build_sensor_context
@@ -28,14 +29,15 @@ SILVER = ["fact_events", "fact_media_by_date"]
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-def tick(defs, instance, cursor=None) -> str | None:
-    """One evaluation of the alert sensor, the way the daemon does it; returns the new cursor."""
+def tick(defs, instance, cursor=None, alerts=None) -> str | None:
+    """One evaluation of the alert sensor, the way the daemon does it (with the deployment's
+    alerts resource, or `alerts`); returns the new cursor."""
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     context = build_sensor_context(
         instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
-        resources={"alerts": defs.resources["alerts"]},
+        resources={"alerts": alerts or defs.resources["alerts"]},
     )
     sensor.evaluate_tick(context)
     return context.cursor
@@ -108,9 +110,10 @@ def test_local_failures_are_recorded_in_the_lake_state_folder(tmp_path):
         assert len(log.read_text().splitlines()) == 2
 
 
-def test_aws_failures_are_published_to_the_alerts_topic(aws_endpoint, tmp_path):
-    sns = boto3.client("sns", endpoint_url=aws_endpoint)
-    sqs = boto3.client("sqs", endpoint_url=aws_endpoint)
+def alerts_topic_with_queue(endpoint: str) -> tuple[str, Any, str]:
+    """An SNS alerts topic on moto and an SQS queue subscribed to it: (topic arn, sqs, url)."""
+    sns = boto3.client("sns", endpoint_url=endpoint)
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
     suffix = uuid.uuid4().hex[:8]
     topic = sns.create_topic(Name=f"wistia-alerts-{suffix}")["TopicArn"]
     queue = sqs.create_queue(QueueName=f"wistia-oncall-{suffix}")["QueueUrl"]
@@ -118,6 +121,12 @@ def test_aws_failures_are_published_to_the_alerts_topic(aws_endpoint, tmp_path):
         "QueueArn"
     ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return topic, sqs, queue
+
+
+def test_aws_failures_are_published_to_the_alerts_topic(aws_endpoint, tmp_path):
+    topic, sqs, queue = alerts_topic_with_queue(aws_endpoint)
+    suffix = uuid.uuid4().hex[:8]
     settings = Settings.from_env(
         {
             "DAGSTER_DEPLOYMENT": "aws",

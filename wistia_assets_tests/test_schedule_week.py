@@ -21,6 +21,7 @@ from dagster._scheduler.scheduler import _get_existing_run_for_request
 
 from wistia_assets.catalog.duckdb_catalog import run_query
 from wistia_assets.definitions import build_defs
+from wistia_assets.orchestration.schedule import watermark_origin
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import ManualClock, SandboxWistia, serve
@@ -41,6 +42,15 @@ def at_0215(day: date) -> datetime:
 
 def nov(d: int) -> str:
     return f"2026-11-{d:02d}"
+
+
+def stamp_watermarks_with(monkeypatch, clock) -> None:
+    """A watermark records when it moved (the schedule re-pulls what had not settled by then):
+    the runs of a tick run at that tick's time here, not at the wall clock's."""
+    monkeypatch.setattr(
+        "wistia_assets.watermarks.store._now",
+        lambda: clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
 
 
 def evaluate(defs, tick: date, watermarks: WatermarksResource, instance=None):
@@ -66,9 +76,11 @@ def expected(tick: int, days_and_reasons, media) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_a_missed_tick_is_caught_up_by_the_next_one_for_every_media(tmp_path):
+def test_a_missed_tick_is_caught_up_by_the_next_one_for_every_media(tmp_path, monkeypatch):
     """Daemon down on the 6th: that tick never runs. The tick of the 7th re-pulls the oldest
     watermark day (the 4th) and builds the 5th and 6th, for both media; then back to normal."""
+    clock = ManualClock(at_0215(TICKS[0]))
+    stamp_watermarks_with(monkeypatch, clock)
     settings = Settings.from_env({"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_START_DATE": START})
     defs = build_defs(settings)
     watermarks = defs.resources["watermarks"]
@@ -89,6 +101,7 @@ def test_a_missed_tick_is_caught_up_by_the_next_one_for_every_media(tmp_path):
         assert all(r.tags["wistia/tick"] == tick.isoformat() for r in requests)
         # Evaluating the same tick again asks for exactly the same runs.
         assert summary(evaluate(defs, tick, watermarks)) == summary(requests)
+        clock.set(at_0215(tick) + timedelta(minutes=5))
         for r in requests:  # every run succeeds: Silver advances the watermarks
             day, media = r.partition_key.split("|")
             for dataset in DATASETS:
@@ -110,7 +123,9 @@ def _served_by_date(server_url: str, media: str, day: date) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.spark
-def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(spark, tmp_path):
+def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(
+    spark, tmp_path, monkeypatch
+):
     """One media, executed: the tick of the 6th runs but every run fails (the account's token
     was rotated and the pipeline still had the old one). Nothing advances; the tick of the 7th
     catches up. Each tick's runs execute at that tick's time on the sandbox clock, so late events
@@ -120,6 +135,7 @@ def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(spark, t
         {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": START, "MEDIA_IDS": A}
     )
     clock = ManualClock(at_0215(TICKS[0]))
+    stamp_watermarks_with(monkeypatch, clock)
     sandbox = SandboxWistia(seed=23, clock=clock, token=TOKEN, events_per_day=(30, 60))
     instance = DagsterInstance.ephemeral()
     pulled_at: dict[date, datetime] = {}  # day -> time of its last successful pull
@@ -228,3 +244,72 @@ def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(spark, t
 
     # The next tick starts from the 8th: both datasets advanced past the missed day.
     assert {ds: store.get(ds, A) for ds in DATASETS} == {ds: date(2026, 11, 8) for ds in DATASETS}
+
+
+def test_a_failing_day_is_requested_by_every_tick_until_built_or_set_by_hand(tmp_path, monkeypatch):
+    """The 5th fails on the ticks of the 6th and the 7th while the 6th succeeds: the watermark
+    stays at the 4th, and the tick of the 8th asks for the 5th again (and rebuilds the 6th
+    after it, so that the watermark can pass it). It keeps failing; an operator gives up on it
+    with `watermark set` to the 5th: the next tick builds the days after it only."""
+    clock = ManualClock(at_0215(TICKS[0]))
+    stamp_watermarks_with(monkeypatch, clock)
+    settings = Settings.from_env(
+        {"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_START_DATE": START, "MEDIA_IDS": A}
+    )
+    defs = build_defs(settings)
+    watermarks = defs.resources["watermarks"]
+    store = watermarks.store()
+    failing = date(2026, 11, 5)
+
+    def tick(day: int) -> list[tuple[str, str, str]]:
+        requests = evaluate(defs, date(2026, 11, day), watermarks)
+        clock.set(at_0215(date(2026, 11, day)) + timedelta(minutes=5))
+        for r in requests:  # each run: the Silver step records its day unless it failed
+            built = date.fromisoformat(r.partition_key.split("|")[0])
+            if built != failing:
+                for dataset in DATASETS:
+                    store.advance(dataset, A, built, origin=watermark_origin(r.tags))
+        return summary(requests)
+
+    assert tick(3) == expected(3, [(2, "daily")], (A,))
+    assert tick(4) == expected(4, [(2, "daily"), (3, "daily")], (A,))
+    assert tick(5) == expected(5, [(3, "daily"), (4, "daily")], (A,))
+    assert tick(6) == expected(6, [(4, "daily"), (5, "daily")], (A,))  # the 5th fails
+    assert tick(7) == expected(7, [(4, "catch-up"), (5, "daily"), (6, "daily")], (A,))
+    assert store.get("events", A) == date(2026, 11, 4)  # the 6th was built: not passed to
+    # The third tick: the 5th again, as catch-up now that it left the re-pull window (and the
+    # 4th, which had not settled when the watermark last moved).
+    assert tick(8) == expected(
+        8, [(4, "catch-up"), (5, "catch-up"), (6, "daily"), (7, "daily")], (A,)
+    )
+    assert {ds: store.get(ds, A) for ds in DATASETS} == {ds: date(2026, 11, 4) for ds in DATASETS}
+
+    # The operator gives up on the 5th (it is gone from Wistia, say) after the tick of the 8th.
+    clock.set(at_0215(date(2026, 11, 8)) + timedelta(hours=6))
+    for dataset in DATASETS:
+        store.override(dataset, A, failing)
+    assert tick(9) == expected(9, [(6, "catch-up"), (7, "daily"), (8, "daily")], (A,))
+    assert {ds: store.get(ds, A) for ds in DATASETS} == {ds: date(2026, 11, 8) for ds in DATASETS}
+
+
+def test_a_first_tick_whose_older_day_fails_asks_for_it_again(tmp_path, monkeypatch):
+    """No watermark yet: the first tick asks for the 4th and 5th; the 4th fails, the 5th is
+    built. The watermark starts at the day before the tick's first day (its run's origin), so
+    the next tick asks for the 4th again instead of starting after the 5th."""
+    clock = ManualClock(at_0215(date(2026, 11, 6)))
+    stamp_watermarks_with(monkeypatch, clock)
+    settings = Settings.from_env(
+        {"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_START_DATE": "2026-10-01", "MEDIA_IDS": A}
+    )
+    defs = build_defs(settings)
+    watermarks = defs.resources["watermarks"]
+    store = watermarks.store()
+    requests = evaluate(defs, date(2026, 11, 6), watermarks)
+    assert summary(requests) == expected(6, [(4, "daily"), (5, "daily")], (A,))
+    assert {r.tags["wistia/first-day"] for r in requests} == {"2026-11-04"}
+    (newer,) = [r for r in requests if r.partition_key.startswith("2026-11-05")]
+    store.advance("events", A, date(2026, 11, 5), origin=watermark_origin(newer.tags))
+    assert store.get("events", A) == date(2026, 11, 3)
+    clock.set(at_0215(date(2026, 11, 7)))
+    again = evaluate(defs, date(2026, 11, 7), watermarks)
+    assert summary(again) == expected(7, [(4, "catch-up"), (5, "daily"), (6, "daily")], (A,))

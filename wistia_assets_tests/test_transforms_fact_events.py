@@ -1,7 +1,8 @@
 """fact_events end to end on a local lake: typing of both payload eras, quarantine reasons,
-deduplication, the media_id shadowing trap, personal data, determinism of re-runs, the neighbour
-guard and zero-row partitions. Runs share one Spark session; each scenario runs its partitions
-once and asserts many facts about the result (a Silver run costs ~2 s)."""
+deduplication, routing by received_at's UTC day, the media_id shadowing trap, personal data,
+determinism of re-runs, the neighbour guard and zero-row partitions. Runs share one Spark
+session; each scenario runs its partitions once and asserts many facts about the result (a
+Silver run costs ~2 s)."""
 
 from __future__ import annotations
 
@@ -140,8 +141,8 @@ def test_legacy_era_is_typed(legacy):
 def test_duplicates_are_removed_and_counted(current):
     metrics, by_key, rows = current
     assert metrics["duplicates_removed"] == 1
-    assert len(rows) == len(by_key) == metrics["rows"] == metrics["distinct_event_keys"] == 6
-    assert set(by_key) == {"ev-c-001", "ev-c-002", "ev-c-003", "ev-c-004", "ev-c-005", "ev-c-006"}
+    assert len(rows) == len(by_key) == metrics["rows"] == metrics["distinct_event_keys"] == 5
+    assert set(by_key) == {"ev-c-001", "ev-c-002", "ev-c-004", "ev-c-005", "ev-c-006"}
 
 
 def test_every_quarantine_reason_is_counted_and_written_to_bronze(current, lake):
@@ -197,11 +198,29 @@ def test_only_parts_listed_in_the_manifest_are_read(current):
     assert metrics["bronze_run_token"] == "20261121T020000Zabc123"
 
 
-def test_unknown_fields_and_out_of_day_share_are_reported(current):
-    metrics, _, _ = current
+def test_unknown_fields_are_reported_and_another_days_event_is_routed_away(current, lake):
+    metrics, by_key, rows = current
     assert metrics["unknown_fields"] == {"attributes": 1}
-    # ev-c-003 was received at 00:10 UTC on the 21st: pulled for the 20th, a different UTC day.
-    assert metrics["out_of_day_share"] == pytest.approx(1 / 6, abs=1e-6)
+    # ev-c-003 was received at 00:10 UTC on the 21st, in the pull for the 20th (the request
+    # spans account days): the 21st's partition holds it. Not here, not quarantined, counted.
+    assert "ev-c-003" not in by_key
+    assert all(row["received_at"].date() == date(2026, 11, 20) for row in rows)
+    assert metrics["routed_away"] == metrics["routed_away_events"] == 1
+    assert not any("ev-c-003" in r["line"] for r in read_quarantine(lake, "events", DAY, MEDIA_A))
+    assert metrics["out_of_day"] == 0 and metrics["out_of_day_share"] == 0.0
+    assert metrics["bronze_events"] == 6  # every distinct valid event of the pull
+    # Every distinct valid event of the pull by quarter hour, for the checks that need the
+    # account's day: ev-c-001 at 17:24:53 falls in 17:15, ev-c-003 in the 21st's first one.
+    histogram = metrics["received_histogram"]
+    assert histogram["counts"] == {
+        "2026-11-20T08:00Z": 1,
+        "2026-11-20T09:00Z": 1,
+        "2026-11-20T17:15Z": 1,
+        "2026-11-20T18:00Z": 1,
+        "2026-11-20T21:00Z": 1,
+        "2026-11-21T00:00Z": 1,
+    }
+    assert (histogram["earlier"], histogram["later"]) == (0, 0)
 
 
 def test_silver_holds_no_personal_data(current, legacy, lake):
@@ -234,7 +253,7 @@ def test_identifiers_are_hmac_sha256_with_the_callers_key(current, legacy):
     # Null visitor_key and empty ip -> null, not the hash of "".
     assert by_key["ev-c-005"]["visitor_hash"] is None
     assert by_key["ev-c-005"]["ip_hash"] is None
-    assert len({row["visitor_hash"] for row in by_key.values()}) == 6  # one null, five visitors
+    assert len({row["visitor_hash"] for row in by_key.values()}) == 5  # one null, four visitors
 
 
 def test_metrics_are_json_and_the_preview_is_small_and_pii_free(current):
@@ -275,11 +294,12 @@ def test_reruns_are_identical_and_event_keys_unique_across_the_table(spark, tmp_
         return read_rows(folder), only_file.read_bytes(), metrics["quarantine_reasons"]
 
     first = run_day()
-    # The next day re-pulled ev-c-003 (the API's day windows overlap): it stays where it is.
+    # Both pulls hold ev-c-003 (received 00:10 on the 21st; the requests overlap): the 21st
+    # keeps it, the 20th routed it away; nobody quarantines it.
     next_day = run_events(spark, tmp_path, "2026-11-21")
     assert next_day["neighbours_checked"] is True
-    assert next_day["quarantine_reasons"] == {f"event_key already in dt={DAY}": 1}
-    assert [row["event_key"] for row in read_rows(next_folder)] == ["ev-c-007"]
+    assert next_day["quarantine_reasons"] == {}
+    assert sorted(row["event_key"] for row in read_rows(next_folder)) == ["ev-c-003", "ev-c-007"]
     next_rows = read_rows(next_folder)
 
     # Two more runs of the first day: the same rows, the same bytes, the next day untouched.
@@ -291,6 +311,47 @@ def test_reruns_are_identical_and_event_keys_unique_across_the_table(spark, tmp_
     )
     keys = [row["event_key"] for row in read_rows(tmp_path / "silver/wistia/fact_events")]
     assert len(keys) == len(set(keys)) == 7
+
+
+def test_a_key_sent_with_times_on_two_days_stays_in_the_day_written_first(spark, tmp_path):
+    """Routing keeps every partition to its own day, so a key reaches two partitions only if
+    the API sends it with two times (or a neighbour was built before routing): the neighbour
+    guard keeps `event_key` unique across the table all the same."""
+    write_bronze(tmp_path, "events", DAY, MEDIA_A, fixture_lines("events_current.ndjson"))
+    again = json.loads(fixture_lines("events_current.ndjson")[3])  # ev-c-001, the 20th 17:24
+    assert again["event_key"] == "ev-c-001"
+    again["received_at"] = "2026-11-21T03:00:00.000Z"
+    lines = [*fixture_lines("events_next_day.ndjson"), json.dumps(again)]
+    write_bronze(tmp_path, "events", "2026-11-21", MEDIA_A, lines)
+
+    run_events(spark, tmp_path, DAY)
+    next_day = run_events(spark, tmp_path, "2026-11-21")
+    assert next_day["quarantine_reasons"] == {f"event_key already in dt={DAY}": 1}
+    next_folder = partition_dir(tmp_path, "fact_events", "2026-11-21", MEDIA_A)
+    assert sorted(row["event_key"] for row in read_rows(next_folder)) == ["ev-c-003", "ev-c-007"]
+    (clash,) = read_quarantine(tmp_path, "events", "2026-11-21", MEDIA_A)
+    assert json.loads(clash["line"])["event_key"] == "ev-c-001"
+    keys = [row["event_key"] for row in read_rows(tmp_path / "silver/wistia/fact_events")]
+    assert len(keys) == len(set(keys)) == 7
+
+
+def test_a_bad_record_of_another_day_is_judged_by_that_day_only(spark, tmp_path):
+    """A broken record of the 21st in the 20th's pull is the 21st's to quarantine: counted as
+    routed here, so overlapping pulls never quarantine it twice. A record whose time cannot be
+    read cannot be routed: the partition that holds it quarantines it."""
+    broken = json.loads(fixture_lines("events_next_day.ndjson")[0])  # ev-c-007, the 21st
+    broken["percent_viewed"] = 250
+    timeless = dict(broken, event_key="ev-no-time", received_at="soon")
+    lines = [json.dumps(broken), json.dumps(timeless), fixture_lines("events_current.ndjson")[0]]
+    write_bronze(tmp_path, "events", DAY, MEDIA_A, lines)
+    write_bronze(tmp_path, "events", "2026-11-21", MEDIA_A, [json.dumps(broken)])
+
+    day = run_events(spark, tmp_path, DAY)
+    assert day["quarantine_reasons"] == {"unparsable received_at": 1}
+    assert day["routed_away"] == 1 and day["rows"] == 1
+    next_day = run_events(spark, tmp_path, "2026-11-21")
+    assert next_day["quarantine_reasons"] == {"percent_viewed out of range": 1}
+    assert next_day["routed_away"] == 0 and next_day["rows"] == 0
 
 
 def test_a_zero_row_result_removes_the_partition_and_its_quarantine(spark, tmp_path):

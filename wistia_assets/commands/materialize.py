@@ -17,7 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wistia_assets.orchestration.alerts import describe_run_failure, one_line, root_cause
+from wistia_assets.orchestration.alerts import (
+    describe_run_failure,
+    failed_blocking_checks,
+    one_line,
+    root_cause,
+)
 from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_JOB
 from wistia_assets.partitions import Window, days
 from wistia_assets.run_health import fail_runs_whose_process_died
@@ -53,7 +58,12 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _first_failure(result) -> str:
+def _first_failure(result, instance) -> str:
+    # A failed blocking check fails the step with a message that only names it: the check's
+    # own description says why and what to run.
+    checks = failed_blocking_checks(instance, result.run_id)
+    if checks:
+        return checks[0]["message"]
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
@@ -93,7 +103,7 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
             )
         )
     if not result.success:
-        outcome.error = _first_failure(result)
+        outcome.error = _first_failure(result, instance)
     return outcome
 
 

@@ -1,9 +1,13 @@
 """`wistia-assets watermark show|set`: what the schedule will catch up from, and the override.
 
-The pipeline only moves a watermark forward, after a partition's Silver build passed its checks.
-`set` is the operator's override: it may move one backwards (the next daily tick then re-builds
-every day from there) or forwards (the catch-up skips the days in between). It is refused
-without `--yes`, and the date must be a day the pipeline could have built.
+A watermark is the last day up to which every day was built. The pipeline moves it one day at a
+time, after that day's Silver build passed its blocking checks, so a failing day holds it (and is
+requested by every tick). `set` is the operator's override, meaning "every day up to this one is
+done": backwards, the next daily tick re-builds every day after it; forwards, past a day that
+keeps failing, that day is given up and the watermark moves on from the set day as later days
+are built. Days that are still settling (the last two or three) are re-pulled by every tick
+whatever the watermark says. It is refused without `--yes`, and the date must be a day the
+pipeline could have built.
 """
 
 from __future__ import annotations
@@ -69,13 +73,14 @@ def main(args: argparse.Namespace) -> int:
             f"({before or 'unset'} -> {day}); add --yes to confirm"
         )
     store.override(dataset, media_id, day)  # the store logs the override as a warning
+    after = day + timedelta(days=1)
     if before == day:
         effect = "unchanged"
     elif before is not None and day < before:
-        effect = f"moved backwards: the next daily tick re-builds every day from {day}"
+        effect = f"moved backwards: the next daily tick re-builds every day from {after}"
     elif before is not None:
-        effect = f"moved forwards: days before {day} are no longer caught up"
+        effect = f"moved forwards: days up to {day} are done, no longer caught up"
     else:
-        effect = f"the next daily tick catches up from {day}"
+        effect = f"the next daily tick catches up from {after}"
     print(f"{dataset}/{media_id}: {before or 'unset'} -> {day} ({effect})")
     return 0

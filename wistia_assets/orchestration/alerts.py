@@ -9,6 +9,12 @@ can quote it to Wistia support without opening the UI.
 It watches every job of the code location, not only the two named jobs: a backfill or a
 "Materialize" launched from the asset graph runs Dagster's implicit asset job, and a failed repair
 must page someone as surely as a failed scheduled run.
+
+A blocking asset check that fails with ERROR severity fails its step after the step returned
+(Dagster 1.13 raises `DagsterAssetCheckFailedError` outside the user code, so no retry policy
+re-runs it), so the run fails and this sensor fires. Dagster's own message only lists the checks'
+names; the alert carries the message the check wrote (its description: the cause and the
+command that diagnoses it).
 """
 
 from __future__ import annotations
@@ -112,6 +118,13 @@ def describe_run_failure(
     alert["assets"] = sorted(failed_assets) or sorted(
         k.to_user_string() for k in (run.asset_selection or [])
     )
+    alert["failed_checks"] = failed_blocking_checks(instance, run.run_id)
+    if alert["failed_checks"]:
+        # The step's error says only "1 blocking asset check failed": the check says why.
+        first = alert["failed_checks"][0]
+        for step in alert["failed_steps"]:
+            if "DagsterAssetCheckFailedError" in (step.get("error") or ""):
+                step["error"] = one_line(first["message"])
     materialized = {
         r.dagster_event.asset_key.to_user_string()
         for r in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
@@ -125,6 +138,27 @@ def describe_run_failure(
         if first.get("status") is not None:
             alert["status"] = first["status"]
     return alert
+
+
+def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[dict[str, str]]:
+    """The blocking checks of the run that failed with ERROR severity: asset, check, message."""
+    failed = []
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if evaluation.passed or not evaluation.blocking:
+            continue
+        if evaluation.severity.value != "ERROR":
+            continue
+        asset = evaluation.asset_key.to_user_string()
+        failed.append(
+            {
+                "asset": asset,
+                "check": evaluation.check_name,
+                "message": one_line(evaluation.description)
+                or f"{asset}: blocking check {evaluation.check_name} failed",
+            }
+        )
+    return failed
 
 
 def build_failure_sensor():

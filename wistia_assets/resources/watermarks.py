@@ -16,6 +16,11 @@ class WatermarksResource(ConfigurableResource):
     backend: str = Field(description="'sqlite' or 'dynamodb'")
     sqlite_path: str | None = None
     table: str = "WistiaWatermarks"
+    key_attributes: str | None = Field(
+        default=None,
+        description="'pk,sk': the table's partition and sort key names (DDB_KEY_ATTRIBUTES); "
+        "unset: read from the table's key schema",
+    )
     endpoint_url: str | None = None
     region: str = "us-east-1"
 
@@ -30,5 +35,9 @@ class WatermarksResource(ConfigurableResource):
             client = boto3.client(
                 "dynamodb", endpoint_url=self.endpoint_url or None, region_name=self.region
             )
-            return DynamoWatermarkStore(self.table, client)
+            keys = None
+            if self.key_attributes:
+                pk, sk = (name.strip() for name in self.key_attributes.split(","))
+                keys = (pk, sk)
+            return DynamoWatermarkStore(self.table, client, keys)
         raise ValueError(f"unknown watermark backend {self.backend!r}")

@@ -18,6 +18,13 @@ Typing (both payload eras, see WISTIA_API.md):
 - `payload_era`: `legacy` when the record carries a marker of the old payloads (`received_at`
   without fractional seconds, `conversion_data` as `""`, a percent above 1), else `current`.
 
+Routing: partition `dt=D` holds exactly the events whose `received_at` falls in UTC day D. The
+request behind Bronze D may span two account days (`wistia/windows.py`): a line whose
+`received_at` parses to another UTC day is *routed away* — neither kept nor quarantined here,
+only counted, because it belongs to the neighbouring day whose own request covers it (and whose
+build judges it, bad or not). A line that cannot be routed (no parsable `received_at`) is judged
+here.
+
 Quarantine (first matching reason wins; the raw line goes to the Bronze zone's quarantine):
 `unparsable JSON` (not a JSON object), `record media_id=<B> differs from partition
 media_id=<A>` (another media's event; a record without `media_id` belongs to its partition),
@@ -25,7 +32,9 @@ media_id=<A>` (another media's event; a record without `media_id` belongs to its
 out of range`, and `event_key already in dt=<other>` (see `mark_kept`).
 
 Deduplication: one row per `event_key`, the first valid occurrence in Bronze order (part, then
-line), which is the newest page position since pages are pulled newest-first.
+line), which is the newest page position since pages are pulled newest-first; a copy received
+on the partition's day comes before one received on another day (the API sent the key twice with
+two times: the day's own copy stays).
 
 `mark_kept` decides both on every parsed line at once, so that the runner counts, writes and
 quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
@@ -108,22 +117,36 @@ def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
     return parsed.withColumn("reason", reason)
 
 
-def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
-    """Add to every parsed line `_first` (the first valid line of its event key, in Bronze order:
-    part, then line), `_clash_dt` (for a first line: the neighbouring Silver day that already
-    holds its key) and `_kept` (first and no clash: the line becomes a Silver row).
+def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) -> DataFrame:
+    """Add to every parsed line `_elsewhere` (its `received_at` is another UTC day than `day`:
+    routed away), `_first` (the first valid line of its event key, the day's own copies first,
+    then Bronze order: part, line), `_clash_dt` (for a first line of the day: the neighbouring
+    Silver day that already holds its key) and `_kept` (first, of the day, no clash: the line
+    becomes a Silver row). `_reason_here` is `reason` for a line judged here, null for a routed
+    one.
 
-    `event_key` must be unique across the whole table, but the API's day windows may not be UTC
-    days, so one event can be pulled for two adjacent dates. The day written first keeps it; a
-    later day quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
+    Every Silver partition holds only its own UTC day, so the same event never reaches two of
+    them through the overlapping requests of neighbouring days. The neighbour guard stays for
+    what routing cannot see: the API sending one `event_key` with times on two days, or a
+    neighbour built before routing existed. The day written first keeps the key; a later day
+    quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
     `neighbour_keys` is `event_key, dt` of the same media's dt-1 and dt+1 partitions.
     """
+    received = F.col("_received_at")
+    elsewhere = received.isNotNull() & (F.to_date(received) != F.to_date(F.lit(day)))
     valid = F.col("reason").isNull()
-    # Valid lines sort before quarantined ones of the same key (false < true), then Bronze
-    # order: row 1 of a key is its first valid line when it has one. Quarantined lines stay in
-    # the frame (no filter, no union) so one cached frame serves counts, rows and quarantine.
-    in_order = Window.partitionBy("_event_key").orderBy(~valid, "part_index", "line_no")
-    marked = parsed.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
+    marked = parsed.withColumn("_elsewhere", elsewhere).withColumn(
+        "_reason_here", F.when(~F.col("_elsewhere"), F.col("reason"))
+    )
+    # Valid lines sort before quarantined ones of the same key (false < true), the day's own
+    # copies before routed ones, then Bronze order: row 1 of a key is its first valid line when
+    # it has one. Quarantined and routed lines stay in the frame (no filter, no union) so one
+    # cached frame serves counts, rows and quarantine.
+    in_order = Window.partitionBy("_event_key").orderBy(
+        ~valid, "_elsewhere", "part_index", "line_no"
+    )
+    marked = marked.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
+    candidate = F.col("_first") & ~F.col("_elsewhere")
     if neighbour_keys is None:
         marked = marked.withColumn("_clash_dt", F.lit(None).cast("string"))
     else:
@@ -134,10 +157,10 @@ def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
                 F.col("_event_key") == F.col("_neighbour_key"),
                 "left",
             )
-            .withColumn("_clash_dt", F.when(F.col("_first"), F.col("_neighbour_dt")))
+            .withColumn("_clash_dt", F.when(candidate, F.col("_neighbour_dt")))
             .drop("_neighbour_key", "_neighbour_dt")
         )
-    return marked.withColumn("_kept", F.col("_first") & F.col("_clash_dt").isNull())
+    return marked.withColumn("_kept", candidate & F.col("_clash_dt").isNull())
 
 
 def _has_conversion(raw: Column) -> Column:
@@ -197,10 +220,11 @@ def to_silver(rows: DataFrame, *, hash_key: bytes) -> DataFrame:
 
 def quarantine_lines(marked: DataFrame) -> DataFrame:
     """`reason, line, part_key, line_no` of the quarantined lines of a `mark_kept` frame: those
-    with a `reason`, and first lines whose key a neighbouring day already holds."""
+    judged here with a `reason`, and first lines whose key a neighbouring day already holds."""
     neighbour = F.concat(F.lit(NEIGHBOUR_REASON_PREFIX), F.col("_clash_dt"))
-    return marked.where(F.col("reason").isNotNull() | F.col("_clash_dt").isNotNull()).select(
-        F.coalesce(F.col("reason"), neighbour).alias("reason"),
+    here = F.col("_reason_here")
+    return marked.where(here.isNotNull() | F.col("_clash_dt").isNotNull()).select(
+        F.coalesce(here, neighbour).alias("reason"),
         "line",
         "part_key",
         F.col("line_no").cast("long"),

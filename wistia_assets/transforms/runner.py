@@ -71,6 +71,9 @@ EVENT_PREVIEW = (
     "payload_era",
 )
 TIMESTAMP_TEXT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
+# The `received_histogram` metric: distinct events of a pull by quarter hour of received_at.
+BUCKET_MINUTES = 15
+BUCKET_TEXT = "yyyy-MM-dd'T'HH:mm'Z'"
 NEIGHBOUR_KEY = T.StructType([T.StructField("event_key", T.StringType())])
 
 __all__ = ["TABLES", "BronzeNotIngested", "run_dim_media", "run_partition"]
@@ -181,35 +184,65 @@ class _Summary:
     reasons: dict[str, int]  # reason -> lines
     unknown: dict[str, int]  # unknown top-level field -> records
     stats: dict[str, Any]  # the caller's aggregates over the valid lines (None: no valid line)
+    buckets: dict[str, int]  # bucket -> valid lines (see `_summarise`'s `bucket`)
+
+
+def _combine(name: str, values: list[Any]) -> Any:
+    """One stat from its values over several groups: `min_*`/`max_*` by min/max, else a sum."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if name.startswith("min_"):
+        return min(present)
+    if name.startswith("max_"):
+        return max(present)
+    return sum(present)
 
 
 def _summarise(
-    marked: DataFrame, unknown: DataFrame, columns: list[str], stats: dict[str, Column]
+    marked: DataFrame,
+    unknown: DataFrame,
+    columns: list[str],
+    stats: dict[str, Column],
+    *,
+    reason: str = "reason",
+    bucket: Column | None = None,
 ) -> _Summary:
-    """Count lines by quarantine reason, records by unknown field, and the caller's `stats`
-    (aggregates over `columns` of `marked`) of the valid lines, all in one Spark action."""
+    """Count lines by quarantine reason (the `reason` column), records by unknown field, and the
+    caller's `stats` (aggregates over `columns` of `marked`) of the lines without a reason, all
+    in one Spark action. `bucket` (a string, null for most lines) splits the valid lines' group
+    further and counts each value: a histogram without another job. The stats of the pieces
+    are then combined by `_combine` (so a stat is a count or sum, or named `min_*`/`max_*`)."""
     types = dict(marked.select(*columns).dtypes)
-    lines = marked.select(F.lit("reason").alias("kind"), F.col("reason").alias("name"), *columns)
+    key = (bucket if bucket is not None else F.lit(None)).cast("string").alias("bucket")
+    lines = marked.select(F.lit("reason").alias("kind"), F.col(reason).alias("name"), key, *columns)
     fields = unknown.select(
         F.lit("field").alias("kind"),
         F.col("field").alias("name"),
+        F.lit(None).cast("string").alias("bucket"),
         *[F.lit(None).cast(types[c]).alias(c) for c in columns],
     )
     counted = (
         lines.unionByName(fields)
-        .groupBy("kind", "name")
+        .groupBy("kind", "name", "bucket")
         .agg(F.count("*").alias("n"), *[column.alias(name) for name, column in stats.items()])
         .collect()
     )
-    summary = _Summary(0, 0, {}, {}, dict.fromkeys(stats))
+    summary = _Summary(0, 0, {}, {}, dict.fromkeys(stats), {})
+    pieces: dict[str, list[Any]] = {name: [] for name in stats}
     for row in counted:
         if row["kind"] == "field":
             summary.unknown[row["name"]] = row["n"]
         elif row["name"] is None:
-            summary.valid = row["n"]
-            summary.stats = {name: row[name] for name in stats}
+            summary.valid += row["n"]
+            for name in stats:
+                pieces[name].append(row[name])
+            if row["bucket"] is not None:
+                summary.buckets[row["bucket"]] = row["n"]
         else:
-            summary.reasons[row["name"]] = row["n"]
+            summary.reasons[row["name"]] = summary.reasons.get(row["name"], 0) + row["n"]
+    if summary.valid:
+        summary.stats = {name: _combine(name, values) for name, values in pieces.items()}
     summary.lines = summary.valid + sum(summary.reasons.values())
     return summary
 
@@ -237,18 +270,65 @@ def _neighbour_days(day: str) -> tuple[str, str]:
 
 
 def _event_stats(day: str) -> tuple[list[str], dict[str, Column]]:
-    """The aggregates `_summarise` computes over the valid event lines of a `mark_kept` frame."""
-    kept = F.col("_kept")
+    """The aggregates `_summarise` computes over the event lines of a `mark_kept` frame that are
+    not quarantined here (valid lines of the day, and every routed line)."""
+    kept, first, elsewhere = F.col("_kept"), F.col("_first"), F.col("_elsewhere")
     received = F.col("_received_at")
     before, after = _neighbour_days(day)
-    return ["_first", "_kept", "_clash_dt", "_received_at"], {
-        "deduped": F.count(F.when(F.col("_first"), 1)),
+    return ["_first", "_kept", "_clash_dt", "_received_at", "_elsewhere", "reason"], {
+        "valid_here": F.count(F.when(F.col("reason").isNull() & ~elsewhere, 1)),
+        "deduped": F.count(F.when(first & ~elsewhere, 1)),
         "rows": F.count(F.when(kept, 1)),
-        "out_of_day": F.count(F.when(kept & (F.to_date(received) != F.to_date(F.lit(day))), 1)),
+        "routed_away": F.count(F.when(elsewhere, 1)),
+        "routed_away_events": F.count(F.when(first & elsewhere, 1)),
         "min_received_at": F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT),
         "max_received_at": F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT),
         before: F.count(F.when(F.col("_clash_dt") == before, 1)),
         after: F.count(F.when(F.col("_clash_dt") == after, 1)),
+    }
+
+
+def _received_bucket(day: str) -> Column:
+    """For every distinct valid event of the pull (`_first`), its `received_at` rounded down to
+    `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later` outside the days around `day`;
+    null for every other line.
+
+    The Silver checks compare the events of the *account's* day with by_date's plays of that
+    day, and find events the request should not have returned; both need the zone, which is
+    configuration of the Dagster side. Every IANA offset is a multiple of 15 minutes, so these
+    buckets add up to any account day exactly, and the runner (and the Glue job) stay zone-free.
+    """
+    received = F.col("_received_at")
+    first, last = _histogram_days(day)
+    seconds = BUCKET_MINUTES * 60
+    bucket = F.date_format(
+        F.timestamp_seconds(F.floor(received.cast("long") / seconds) * seconds), BUCKET_TEXT
+    )
+    name = (
+        F.when(received < F.to_timestamp(F.lit(first)), F.lit("earlier"))
+        .when(received >= F.to_timestamp(F.lit(last)), F.lit("later"))
+        .otherwise(bucket)
+    )
+    return F.when(F.col("_first"), name)
+
+
+def _histogram_days(day: str) -> tuple[str, str]:
+    """The span the histogram resolves: two days either side, wider than any account day that
+    a request for `day` can cover (offsets are within -12 h .. +14 h)."""
+    today = date.fromisoformat(day)
+    return (today - timedelta(days=2)).isoformat(), (today + timedelta(days=3)).isoformat()
+
+
+def _histogram(counts: dict[str, int], day: str) -> dict[str, Any]:
+    first, last = _histogram_days(day)
+    earlier, later = counts.pop("earlier", 0), counts.pop("later", 0)
+    return {
+        "bucket_minutes": BUCKET_MINUTES,
+        "from": first,
+        "to": last,
+        "earlier": earlier,
+        "later": later,
+        "counts": dict(sorted(counts.items())),
     }
 
 
@@ -283,16 +363,23 @@ def _fact_events(
     neighbours = _neighbour_keys(spark, silver, day, media_id)
     # One cached frame of every line, marked kept or not: the counts, the Silver rows and the
     # quarantine all read it, so Bronze is parsed and deduplicated once.
-    marked = fact_events.mark_kept(parsed, neighbours).persist()
+    marked = fact_events.mark_kept(parsed, neighbours, day=day).persist()
     try:
         columns, aggregates = _event_stats(day)
-        summary = _summarise(marked, fact_events.unknown_fields(marked), columns, aggregates)
+        summary = _summarise(
+            marked,
+            fact_events.unknown_fields(marked),
+            columns,
+            aggregates,
+            reason="_reason_here",
+            bucket=_received_bucket(day),
+        )
         stats = {name: value or 0 for name, value in summary.stats.items()}
         reasons = summary.reasons
         for other_dt in _neighbour_days(day):
             if stats[other_dt]:
                 reasons[fact_events.neighbour_reason(other_dt)] = stats[other_dt]
-        duplicates_removed = summary.valid - stats["deduped"]
+        duplicates_removed = stats["valid_here"] - stats["deduped"]
 
         final = (
             fact_events.to_silver(marked.where(F.col("_kept")), hash_key=hash_key)
@@ -322,8 +409,14 @@ def _fact_events(
         # Distinct keys of the file as written, not of the frame before the write: the
         # uniqueness check then vouches for what readers get.
         personal, found = _scan_written(
-            written, {"distinct_event_keys": F.countDistinct("event_key")}
+            written,
+            {
+                "distinct_event_keys": F.countDistinct("event_key"),
+                # Measured on the file readers get: routing must leave no other day in it.
+                "out_of_day": F.count(F.when(F.to_date("received_at") != F.to_date(F.lit(day)), 1)),
+            },
         )
+        out_of_day = int(found["out_of_day"] or 0)
         return {
             "table": "fact_events",
             "dt": day,
@@ -335,9 +428,14 @@ def _fact_events(
             "quarantine_reasons": dict(sorted(reasons.items())),
             "quarantine_location": spark_path(bronze, quarantine_prefix) if quarantined else None,
             "unknown_fields": dict(sorted(summary.unknown.items())),
-            "out_of_day_share": (
-                round(stats["out_of_day"] / stats["rows"], 6) if stats["rows"] else 0.0
-            ),
+            "out_of_day": out_of_day,
+            "out_of_day_share": round(out_of_day / stats["rows"], 6) if stats["rows"] else 0.0,
+            # Lines of other UTC days in this pull (the request spans account days): their own
+            # day's build keeps them. Not quarantined, not lost.
+            "routed_away": int(stats["routed_away"]),
+            "routed_away_events": int(stats["routed_away_events"]),
+            "bronze_events": int(stats["deduped"] + stats["routed_away_events"]),
+            "received_histogram": _histogram(summary.buckets, day),
             "min_received_at": summary.stats["min_received_at"],
             "max_received_at": summary.stats["max_received_at"],
             "schema": _schema(final),

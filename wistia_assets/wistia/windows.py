@@ -10,6 +10,10 @@ checks against what the API does — never guessed at run time:
   account days unless the zone is UTC at that moment; both are asked for and the records are
   routed by `received_at` (`EventWindow.holds`).
 - `WISTIA_EVENTS_WINDOW`: which ends of the API's date range are inclusive.
+
+A UTC day is *settled* once every account day that overlaps it has been closed for
+`LATE_GRACE` (late events keep arriving after a day closes): the daily schedule re-pulls a day
+until a pull has happened after that moment (`orchestration/plan.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from wistia_assets.settings import WINDOW_SEMANTICS
+
+# How long late events keep arriving after an account day closed. Wistia does not say; a UTC
+# account has always had its last pull 26 h after the day closed (02:15 the day after next), and
+# the sandbox delivers its late cohorts 1-20 h after the day closed.
+LATE_GRACE = timedelta(days=1)
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -74,3 +83,28 @@ def event_window(day: date, zone: ZoneInfo, semantics: str = "inclusive") -> Eve
     )
     end_date = last + timedelta(days=1) if semantics in ("end-exclusive", "exclusive") else last
     return EventWindow(day, start_date, end_date, first, last)
+
+
+def account_day_span(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC start and (exclusive) end of the account-local date `day`."""
+    following = day + timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def requested_span(window: EventWindow, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC span the request of `window` returns when the settings describe the API: from the
+    start of its first account day to the end of its last. An event outside it means the API
+    reads the dates otherwise (another zone or window semantics)."""
+    return (
+        account_day_span(window.first_account_day, zone)[0],
+        account_day_span(window.last_account_day, zone)[1],
+    )
+
+
+def settles_at(day: date, zone: ZoneInfo) -> datetime:
+    """When UTC day `day` is settled: `LATE_GRACE` after the last account day overlapping it
+    closed. A pull after this moment is complete (late events included)."""
+    last = account_days(day, zone)[1]
+    return account_day_span(last, zone)[1] + LATE_GRACE

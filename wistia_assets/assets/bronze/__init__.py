@@ -7,6 +7,7 @@ fetched first: it is one cheap request that proves the token and the media id be
 """
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from dagster import (
@@ -33,13 +34,15 @@ BRONZE_KINDS = {"wistia", "s3"}
 
 _DESCRIPTIONS = {
     "bronze_events": (
-        "Raw Wistia viewing events (`/stats/events.json`) of one UTC day and one media, one API "
+        "Raw Wistia viewing events (`/stats/events.json`) of the request that covers one UTC day "
+        "(two account days when WISTIA_ACCOUNT_TIMEZONE is not UTC) and one media, one API "
         "record per NDJSON line, exactly as received — includes personal data (ip, email, "
         "geolocation, conversion data), so it stays in the Bronze zone under its retention."
     ),
     "bronze_media_by_date": (
         "Raw per-day media statistics (`/stats/medias/{id}/by_date.json`): loads, plays and hours "
-        "watched of the day window, as received."
+        "watched of the account's day with the partition's date (the account's days, in "
+        "WISTIA_ACCOUNT_TIMEZONE, cannot be split into UTC days), as received."
     ),
     "bronze_media_metadata": (
         "A daily snapshot of the media object (`/medias/{id}.json`): title, duration, project, "
@@ -119,7 +122,12 @@ def build_bronze_assets(settings: Settings):
         steps = [
             ("bronze_media_metadata", snapshot_media),
             ("bronze_media_by_date", ingest_media_by_date),
-            ("bronze_events", ingest_events),
+            (
+                "bronze_events",
+                partial(
+                    ingest_events, zone=settings.account_timezone, semantics=settings.events_window
+                ),
+            ),
         ]
         with wistia.open_client(context.log) as client:
             for asset, ingest in steps:
