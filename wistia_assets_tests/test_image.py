@@ -142,7 +142,8 @@ def running_postgres(address: str, server: KeyPair) -> Iterator[Callable[[str], 
         shutil.chown(path, "postgres")
     as_postgres = ("runuser", "-u", "postgres", "--")
     sh(*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "dagster", "--auth=trust")
-    (data / "pg_hba.conf").write_text(f"local all all trust\nhostssl all all {address}/32 trust\n")
+    # Clients on loopback (all of 127/8 is local), over TLS only: no `host` line.
+    (data / "pg_hba.conf").write_text("local all all trust\nhostssl all all 127.0.0.0/8 trust\n")
     port = "5432"  # deploy/dagster.yaml's; free in make image-test's network namespace
     options = (
         f"-p {port} -k {root} -c listen_addresses={address} -c ssl=on "
@@ -177,7 +178,7 @@ def postgres(bundle_ca, tmp_path_factory) -> Iterator[Callable[[str], str]]:
 
 
 @pytest.fixture(scope="module")
-def impostor(tmp_path_factory) -> Iterator[str]:
+def impostor(tmp_path_factory) -> Iterator[None]:
     """A Postgres whose certificate names the host it is reached by, but comes from a CA the
     image does not trust (a man in the middle, or a server that is not the RDS instance)."""
     folder = tmp_path_factory.mktemp("impostor-tls")
@@ -354,15 +355,16 @@ def test_the_webserver_answers_its_health_check_and_sees_the_location(services):
 def test_the_instance_lives_in_the_verified_postgres(services, postgres):
     """The code server and the webserver opened the Dagster instance over TLS (the server takes
     nothing else) with the certificate verified, and created its tables there."""
-    runs = (
-        httpx.post(
+
+    def run_list():
+        reply = httpx.post(
             "http://127.0.0.1:3000/graphql",
             json={"query": "{ runsOrError { __typename ... on Runs { results { runId } } } }"},
             timeout=10,
         )
-        .raise_for_status()
-        .json()["data"]["runsOrError"]
-    )
+        return reply.raise_for_status().json()["data"]["runsOrError"]
+
+    runs = wait_for("the webserver's run list", run_list, services["webserver"])
     assert runs == {"__typename": "Runs", "results": []}, runs
     tables = postgres("select string_agg(tablename, ',' order by tablename) from pg_tables")
     assert {"runs", "event_logs", "jobs"} <= set(tables.split(",")), tables
