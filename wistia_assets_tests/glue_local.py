@@ -57,12 +57,20 @@ class LocalGlueClient:
     def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **kwargs):
         response = self.glue_client.start_job_run(JobName=JobName, Arguments=Arguments or {})
         run_id = response["JobRunId"]
-        # moto merges the job's DefaultArguments with the run's, as Glue does.
-        recorded = self.glue_client.get_job_run(JobName=JobName, RunId=run_id)["JobRun"]
-        arguments = {**recorded.get("Arguments", {}), "--JOB_NAME": JobName, "--JOB_RUN_ID": run_id}
-        script = self.glue_client.get_job(JobName=JobName)["Job"]["Command"]["ScriptLocation"]
-        self.runs[run_id] = self._execute(arguments, script)
+        self.runs[run_id] = self._execute(*self._recorded(JobName, run_id))
         return response
+
+    def _recorded(self, job_name: str, run_id: str) -> tuple[dict[str, str], str]:
+        """The run's arguments and the job's script, from moto's records (the stand-in's own
+        bookkeeping). moto merges the job's DefaultArguments with the run's, as Glue does."""
+        recorded = self.glue_client.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+        arguments = {
+            **recorded.get("Arguments", {}),
+            "--JOB_NAME": job_name,
+            "--JOB_RUN_ID": run_id,
+        }
+        script = self.glue_client.get_job(JobName=job_name)["Job"]["Command"]["ScriptLocation"]
+        return arguments, script
 
     def get_job_run(self, JobName: str, RunId: str, **kwargs):
         response = self.glue_client.get_job_run(JobName=JobName, RunId=RunId)
