@@ -51,14 +51,23 @@ glue-artifacts: $(STAMP)
 # The ECS image, built here with buildah (as root; apt-get install -y buildah debootstrap). Its base
 # is deploy/Dockerfile's python:3.11-slim when a registry answers, else a STAND-IN built from
 # Debian's mirror and labelled so (deploy/image/): such an image is for this machine, never ECR.
+# It needs AWS's RDS CA bundle at RDS_CA_BUNDLE (deploy/README.md, Prerequisites): without it the
+# build stops at once with the command that downloads it.
 IMAGE ?= localhost/wistia-assets:$(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+RDS_CA_BUNDLE ?= deploy/rds-global-bundle.pem
 image:
-	deploy/image/build.sh $(IMAGE)
+	RDS_CA_BUNDLE=$(RDS_CA_BUNDLE) deploy/image/build.sh $(IMAGE)
 
-# Builds the image, then starts its code server and webserver on moto and a throwaway Postgres
-# (apt-get install -y postgresql openssl iproute2) in a private network namespace: ~5 min fresh.
-image-test: $(STAMP) image
-	unshare --net -- bash -c 'ip link set lo up && WISTIA_IMAGE=$(IMAGE) \
+# A TEST image, $(IMAGE)-test-ca, trusting a throwaway CA made here instead of AWS's bundle; then
+# its code server and webserver start on moto and a throwaway Postgres whose certificate that CA
+# issued, and must refuse Postgres servers they cannot verify (apt-get install -y postgresql
+# openssl iproute2), in a private network namespace: ~5 min fresh.
+IMAGE_TEST_CA := build/image-test
+image-test: $(STAMP)
+	$(BIN)/python -m wistia_assets_tests.image_tls $(IMAGE_TEST_CA)
+	RDS_CA_BUNDLE=$(IMAGE_TEST_CA)/rds-test-ca.pem deploy/image/build.sh $(IMAGE)-test-ca
+	unshare --net -- bash -c 'ip link set lo up && WISTIA_IMAGE=$(IMAGE)-test-ca \
+	  WISTIA_IMAGE_TEST_CA=$(IMAGE_TEST_CA) \
 	  $(BIN)/pytest -m image -p no:cacheprovider wistia_assets_tests/test_image.py'
 
 # The Glue job from its packaged artifacts, in an emulated Glue 5.0 runtime (deploy/README.md,

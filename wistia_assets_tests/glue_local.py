@@ -29,10 +29,8 @@ from wistia_assets.glue import silver_job
 from wistia_assets_tests.glue_runtime import GlueRunFailed
 
 # Zone prefixes mirrored down per root argument, and the ones a run may change (synced back).
-# The Silver root also holds Gold (`gold/`), which the media_daily and media_report runs read
-# and write; reports/ is written by the Dagster step, never by Glue.
-MIRRORED = {"--bronze-root": ("bronze/",), "--silver-root": ("silver/", "gold/")}
-WRITABLE = {"--bronze-root": ("bronze/wistia/_quarantine/",), "--silver-root": ("silver/", "gold/")}
+MIRRORED = {"--bronze-root": "bronze/", "--silver-root": "silver/"}
+WRITABLE = {"--bronze-root": "bronze/wistia/_quarantine/", "--silver-root": "silver/"}
 
 
 @dataclass
@@ -59,12 +57,12 @@ class LocalGlueClient:
     def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **kwargs):
         response = self.glue_client.start_job_run(JobName=JobName, Arguments=Arguments or {})
         run_id = response["JobRunId"]
-        self.runs[run_id] = self._execute(*self._run_inputs(JobName, run_id))
+        self.runs[run_id] = self._execute(*self._recorded(JobName, run_id))
         return response
 
-    def _run_inputs(self, job_name: str, run_id: str) -> tuple[dict[str, str], str]:
-        """The run's arguments and script, as the Glue service itself reads them."""
-        # moto merges the job's DefaultArguments with the run's, as Glue does.
+    def _recorded(self, job_name: str, run_id: str) -> tuple[dict[str, str], str]:
+        """The run's arguments and the job's script, from moto's records (the stand-in's own
+        bookkeeping). moto merges the job's DefaultArguments with the run's, as Glue does."""
         recorded = self.glue_client.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
         arguments = {
             **recorded.get("Arguments", {}),
@@ -89,17 +87,16 @@ class LocalGlueClient:
         mirror = Path(tempfile.mkdtemp(prefix="glue-run-", dir=self.workdir))
         local_args = dict(arguments)
         synced: list[tuple[str, str, Path]] = []
-        for name, prefixes in MIRRORED.items():
+        for name, prefix in MIRRORED.items():
             uri = arguments.get(name, "")
             if not uri.startswith("s3://"):
                 continue
             bucket = urlsplit(uri).netloc
             root = mirror / bucket
             root.mkdir(parents=True, exist_ok=True)
-            for prefix in prefixes:
-                self._download(bucket, prefix, root)
+            self._download(bucket, prefix, root)
             local_args[name] = f"file://{root}"
-            synced += [(bucket, prefix, root) for prefix in WRITABLE[name]]
+            synced.append((bucket, WRITABLE[name], root))
 
         argv = [item for pair in local_args.items() for item in pair]
         try:

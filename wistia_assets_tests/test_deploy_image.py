@@ -10,10 +10,14 @@ import fnmatch
 import os
 import re
 import subprocess
+import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -22,6 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+BUNDLE_CHECK = DEPLOY / "image" / "rds_ca_bundle.py"
+AWS_BUNDLE = "deploy/rds-global-bundle.pem"
+DOWNLOAD = (
+    f"curl -fsSL -o {AWS_BUNDLE} https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+)
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -166,3 +175,87 @@ def test_the_image_leaves_out_the_local_extra():
     }
     assert local and not local & set(pins), local & set(pins)
     assert not {"py4j", "dagster-spark"} & set(pins)
+
+
+def test_the_image_carries_the_rds_ca_bundle_where_dagster_yaml_reads_it():
+    """The Postgres connection verifies RDS against `sslrootcert`: the image must hold AWS's
+    bundle exactly there, taken from the build context (where the operator downloaded it) and
+    never from the repository."""
+    params = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())["storage"]["postgres"]
+    sslrootcert = params["postgres_db"]["params"]["sslrootcert"]
+    (copy,) = [v.split() for k, v in instructions() if k == "COPY" and v.endswith(sslrootcert)]
+    assert copy[0] == "--from=rds-ca", copy  # the stage that checks the bundle (below)
+    assert f"RDS_CA_BUNDLE={AWS_BUNDLE}" in [v for k, v in instructions() if k == "ARG"]
+    assert f"!{AWS_BUNDLE}" in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    tracked = subprocess.run(["git", "ls-files", "*.pem"], cwd=ROOT, capture_output=True, text=True)
+    assert tracked.returncode == 0 and tracked.stdout == "", tracked.stdout
+    assert subprocess.run(["git", "check-ignore", "-q", AWS_BUNDLE], cwd=ROOT).returncode == 0
+    # The README's download command is the one a failed build prints.
+    assert DOWNLOAD in " ".join((DEPLOY / "README.md").read_text().split())
+
+
+def check_bundle(path: Path, name: str = AWS_BUNDLE) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(BUNDLE_CHECK), str(path), name], capture_output=True, text=True
+    )
+
+
+def self_signed(path: Path, *, authority: bool) -> Path:
+    """A throwaway certificate made here (cryptography comes with moto): never AWS's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wistia_assets tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "bundle check"),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=authority, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "no RDS CA bundle at deploy/rds-global-bundle.pem"),
+        ("", "no RDS CA bundle at deploy/rds-global-bundle.pem"),
+        ("<html><body>403 Forbidden</body></html>\n", "holds no PEM certificate"),
+        ("leaf", "holds certificates but no certificate authority"),
+    ],
+    ids=["missing", "empty", "error-page", "no-authority"],
+)
+def test_a_build_without_a_usable_rds_ca_bundle_stops_saying_how_to_get_it(tmp_path, content, says):
+    bundle = tmp_path / "rds-global-bundle.pem"
+    if content == "leaf":
+        self_signed(bundle, authority=False)
+    elif content is not None:
+        bundle.write_text(content)
+    done = check_bundle(bundle)
+    assert done.returncode == 1 and done.stdout == ""
+    message = done.stderr
+    assert message.startswith("error: ") and says in message, message
+    assert message.rstrip().endswith(DOWNLOAD), message
+
+
+def test_a_bundle_of_certificate_authorities_passes_and_is_described(tmp_path):
+    done = check_bundle(self_signed(tmp_path / "ca.pem", authority=True), "build/test-ca.pem")
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stdout == "RDS CA bundle build/test-ca.pem: 1 CA certificate (wistia_assets tests)\n"
+    )

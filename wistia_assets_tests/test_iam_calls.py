@@ -2,8 +2,10 @@
 
 The deployment's real paths run against moto, with names and ARNs resolved from the templates:
 a run task (`wistia_window`: Bronze to S3, the Silver step through PipesGlueClient, the Athena
-checks, watermarks; then a run that fails in Bronze), the Glue job (the real entry script, run by
-the local Glue stand-in, whose S3 mirror stands for Spark's S3 connector), the code server
+checks, watermarks; then a run that fails in Bronze), the Glue job (created with the template's
+Command and DefaultArguments; Glue's download of its script and wheels from the artifacts bucket,
+then the real entry script, run by the local Glue stand-in, whose S3 mirror stands for Spark's S3
+connector), the code server
 (the daily schedule's watermark reads, the run-failure sensor publishing its alert), and the
 daemon's and webserver's EcsRunLauncher (launch, health check, terminate). Every botocore call is
 recorded with its process, turned into the IAM requests AWS makes for it (`iam/actions.py`) and
@@ -35,14 +37,9 @@ from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
-from wistia_assets_tests.iam.actions import Facts, requests_of
+from wistia_assets_tests.iam.actions import Call, Facts, requests_of
 from wistia_assets_tests.iam.policy import decide
-from wistia_assets_tests.iam.recorder import (
-    UNATTRIBUTED,
-    Recorder,
-    acting_as,
-    service_internal,
-)
+from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
 from wistia_assets_tests.test_failure_alerts import fail_in_bronze, stale_token_wistia, tick
 
@@ -73,7 +70,6 @@ USED_ELSEWHERE = {
     ("CodeServerTaskRole", "ReadWatermarks", "dynamodb:DescribeTable"): (
         "branch i10b: the watermark store reads the table's key names; drop once merged"
     ),
-    ("GlueJobRole", "ReadScriptAndWheel"): "Glue itself fetches the script and the wheel",
     ("GlueJobRole", "GlueTemp"): "Glue's --TempDir (spark event logs, shuffle spill)",
     ("GlueJobRole", "WriteJobLogs"): "Glue writes the driver's continuous logs",
     ("GlueJobRole", "PublishJobMetrics"): "Glue publishes the job's metrics",
@@ -122,13 +118,26 @@ class RoleGlueEngine(GlueSilverEngine):
 
 
 class GlueJobAsItsRole(LocalGlueClient):
-    def _run_inputs(self, job_name, run_id):
-        with service_internal():
-            return super()._run_inputs(job_name, run_id)
+    def _recorded(self, job_name, run_id):
+        with unrecorded():
+            return super()._recorded(job_name, run_id)
 
     def _execute(self, arguments, script):
         with acting_as("Glue job"):
             return super()._execute(arguments, script)
+
+
+def glue_fetches(platform: Stack) -> list[Call]:
+    """What Glue itself downloads with the job's role before the script starts: the entry script
+    and every wheel of --additional-python-modules, as the template names them."""
+    job = platform.resource("SilverJob")["Properties"]
+    uris = [platform.resolve(job["Command"]["ScriptLocation"])]
+    uris += platform.resolve(job["DefaultArguments"]["--additional-python-modules"]).split(",")
+    fetches = []
+    for uri in uris:
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        fetches.append(Call("s3", "GetObject", {"Bucket": bucket, "Key": key}, "Glue job"))
+    return fetches
 
 
 @pytest.fixture
@@ -156,11 +165,13 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     create_watermark_table(aws_endpoint, data.name_of("WatermarkTable"))
     glue = boto3.client("glue", **kw)
     job = platform.name_of("SilverJob")
+    spec = platform.resource("SilverJob")["Properties"]
     glue.create_job(
         Name=job,
         Role=platform.get_att("GlueJobRole", "Arn"),
-        Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/glue/silver_job.py"},
-        GlueVersion="5.0",
+        Command=platform.resolve(spec["Command"]),
+        DefaultArguments=platform.resolve(spec["DefaultArguments"]),
+        GlueVersion=spec["GlueVersion"],
     )
     boto3.client("sns", **kw).create_topic(Name=data.name_of("AlertsTopic"))
     boto3.client("athena", **kw).create_work_group(Name=data.name_of("AthenaWorkGroup"))
@@ -248,6 +259,8 @@ def run_the_deployment(d) -> None:
         fail_in_bronze(failing, instance)
     with acting_as("code server"):
         tick(defs, instance, cursor)
+    # Before each run's script starts, Glue downloads what the job names, as the job's role.
+    recorder.calls.extend(glue_fetches(d["platform"]))
 
 
 def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:

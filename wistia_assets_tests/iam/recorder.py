@@ -19,12 +19,8 @@ import botocore.client
 from wistia_assets_tests.iam.actions import Call
 
 _PROCESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("iam_process", default=None)
-# Calls a stand-in makes for its own bookkeeping, standing for what the AWS service does itself
-# (Glue reading its job definition to start a run): no deployed process makes them.
-_SERVICE_INTERNAL: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "iam_service_internal", default=False
-)
 UNATTRIBUTED = "(no process: the test set it up)"
+_UNRECORDED = "(a stand-in's own bookkeeping)"
 
 
 class Recorder:
@@ -33,7 +29,7 @@ class Recorder:
         self._paused = False
 
     def _before(self, params, model, context, **kwargs):
-        if self._paused or _SERVICE_INTERNAL.get():
+        if self._paused or _PROCESS.get() == _UNRECORDED:
             return
         call = Call(
             service=model.service_model.signing_name,
@@ -104,9 +100,8 @@ def acting_as(process: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def service_internal() -> Iterator[None]:
-    token = _SERVICE_INTERNAL.set(True)
-    try:
+def unrecorded() -> Iterator[None]:
+    """Calls a test's stand-in makes for itself (the Glue stand-in reading moto's records of the
+    run it was asked to start), inside a process whose own calls are recorded."""
+    with acting_as(_UNRECORDED):
         yield
-    finally:
-        _SERVICE_INTERNAL.reset(token)
