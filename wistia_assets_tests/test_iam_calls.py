@@ -153,7 +153,7 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     s3 = boto3.client("s3", **kw)
     for logical in ("BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"):
         s3.create_bucket(Bucket=data.name_of(logical))
-    create_watermark_table(aws_endpoint, data.name_of("WatermarkTable"))
+    create_watermark_table(aws_endpoint, name=data.name_of("WatermarkTable"))
     glue = boto3.client("glue", **kw)
     job = platform.name_of("SilverJob")
     glue.create_job(
