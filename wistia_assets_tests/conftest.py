@@ -97,3 +97,24 @@ def create_watermark_table(
         BillingMode="PAY_PER_REQUEST",
     )
     return name
+
+
+def doctor_recommends(sandbox, today, env: dict[str, str] | None = None) -> dict[str, str]:
+    """What `wistia-assets doctor` tells the operator to change (setting -> value), examined
+    in-process against `sandbox` on `today` with the settings `env` (MEDIA_IDS defaults to the
+    sandbox's media)."""
+    from wistia_assets.doctor import examine
+    from wistia_assets.settings import Secret, Settings
+    from wistia_assets.wistia.client import WistiaClient
+    from wistia_assets.wistia.rate_budget import RateBudget
+
+    settings = Settings.from_env({"MEDIA_IDS": ",".join(sandbox.media_ids)} | (env or {}))
+    client = WistiaClient(
+        base_url=sandbox.base_url,
+        token=Secret(sandbox.token) if sandbox.token else None,
+        budget=RateBudget(1_000_000),
+        transport=sandbox.transport(),
+    )
+    with client:
+        report = examine(settings, client, today=today)
+    return {change.setting: change.value for change in report.changes}

@@ -29,8 +29,10 @@ from wistia_assets.glue import silver_job
 from wistia_assets_tests.glue_runtime import GlueRunFailed
 
 # Zone prefixes mirrored down per root argument, and the ones a run may change (synced back).
-MIRRORED = {"--bronze-root": "bronze/", "--silver-root": "silver/"}
-WRITABLE = {"--bronze-root": "bronze/wistia/_quarantine/", "--silver-root": "silver/"}
+# The Silver root also holds Gold (`gold/`), which the media_daily and media_report runs read
+# and write; reports/ is written by the Dagster step, never by Glue.
+MIRRORED = {"--bronze-root": ("bronze/",), "--silver-root": ("silver/", "gold/")}
+WRITABLE = {"--bronze-root": ("bronze/wistia/_quarantine/",), "--silver-root": ("silver/", "gold/")}
 
 
 @dataclass
@@ -87,16 +89,17 @@ class LocalGlueClient:
         mirror = Path(tempfile.mkdtemp(prefix="glue-run-", dir=self.workdir))
         local_args = dict(arguments)
         synced: list[tuple[str, str, Path]] = []
-        for name, prefix in MIRRORED.items():
+        for name, prefixes in MIRRORED.items():
             uri = arguments.get(name, "")
             if not uri.startswith("s3://"):
                 continue
             bucket = urlsplit(uri).netloc
             root = mirror / bucket
             root.mkdir(parents=True, exist_ok=True)
-            self._download(bucket, prefix, root)
+            for prefix in prefixes:
+                self._download(bucket, prefix, root)
             local_args[name] = f"file://{root}"
-            synced.append((bucket, WRITABLE[name], root))
+            synced += [(bucket, prefix, root) for prefix in WRITABLE[name]]
 
         argv = [item for pair in local_args.items() for item in pair]
         try:

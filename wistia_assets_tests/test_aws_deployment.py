@@ -179,12 +179,13 @@ def _seed_athena(endpoint: str, value: str) -> None:
     httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
 
 
-def test_window_job_runs_bronze_and_silver_on_s3_glue_and_dynamodb(aws):
+def test_window_then_gold_run_on_s3_glue_and_dynamodb(aws):
+    """The window job (Bronze, Silver on Glue, Athena checks, watermarks), then the day's Gold
+    and the media report from that same Silver."""
     _seed_athena(aws["endpoint"], "0")
+    instance = DagsterInstance.ephemeral()
     job = aws["defs"].resolve_job_def("wistia_window")
-    result = job.execute_in_process(
-        partition_key=f"{DAY}|{MEDIA}", instance=DagsterInstance.ephemeral()
-    )
+    result = job.execute_in_process(partition_key=f"{DAY}|{MEDIA}", instance=instance)
     assert result.success
     s3, names = aws["s3"], aws["names"]
 
@@ -236,6 +237,8 @@ def test_window_job_runs_bronze_and_silver_on_s3_glue_and_dynamodb(aws):
     assert checks[("fact_events", "no_personal_data")].passed
     assert checks[("fact_events", "reconciles_with_play_count")].passed
 
+    assert_gold_and_the_report_run_on_glue_and_land_on_s3(aws, instance)
+
 
 def test_dim_media_refresh_on_glue(aws):
     job = aws["defs"].resolve_job_def("wistia_window")
@@ -258,17 +261,10 @@ def test_dim_media_refresh_on_glue(aws):
     assert checks["channel_known"]
 
 
-def test_gold_days_and_the_media_report_run_on_glue_and_land_on_s3(aws):
+def assert_gold_and_the_report_run_on_glue_and_land_on_s3(aws, instance) -> None:
     """media_daily and the report's figures run in the Glue job (the run task has no Spark);
     the run task draws the report and writes it next to Gold in the silver bucket."""
-    _seed_athena(aws["endpoint"], "0")
-    instance = DagsterInstance.ephemeral()
     defs, s3, silver = aws["defs"], aws["s3"], aws["names"]["silver"]
-    assert (
-        defs.resolve_job_def("wistia_window")
-        .execute_in_process(partition_key=f"{DAY}|{MEDIA}", instance=instance)
-        .success
-    )
     days = defs.resolve_job_def("media_daily_build").execute_in_process(
         instance=instance,
         tags={

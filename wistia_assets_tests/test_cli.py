@@ -121,7 +121,10 @@ def test_watermark_show_lists_every_configured_media_and_what_is_unset(env):
         (["--date", "2026-02-30"], ["--date", "not a real calendar date"]),
         (["--date", "03/11/2026"], ["--date", "YYYY-MM-DD"]),
         (["--date", TODAY.isoformat()], ["has not ended yet"]),
-        (["--date", (START - timedelta(days=1)).isoformat()], ["before WISTIA_START_DATE"]),
+        (
+            ["--date", (START - timedelta(days=2)).isoformat()],
+            ["before WISTIA_START_DATE", f"use {START - timedelta(days=1)} (nothing done yet)"],
+        ),
     ],
 )
 def test_watermark_set_validates_before_anything_changes(env, args, fragments):
@@ -169,6 +172,20 @@ def test_watermark_set_needs_yes_and_moves_backwards_only_as_an_override(env, mo
 
     # And it does: today's tick re-builds A after that day (done up to it, set today: nothing
     # of it is still settling); B, never built, gets the usual pair.
+    assert first_days_of_todays_tick() == {
+        A: back + timedelta(days=1),
+        B: YESTERDAY - timedelta(days=1),
+    }
+
+    code, out, _ = cli("watermark", "show")
+    assert [line.split()[:3] for line in out.splitlines()[1:3]] == [
+        ["events", A, back.isoformat()],
+        ["media_by_date", A, YESTERDAY.isoformat()],
+    ]
+
+
+def first_days_of_todays_tick() -> dict[str, date]:
+    """media -> the oldest day today's daily tick requests for it."""
     from wistia_assets.definitions import build_defs
 
     defs = build_defs(Settings.from_env())
@@ -178,17 +195,27 @@ def test_watermark_set_needs_yes_and_moves_backwards_only_as_an_override(env, mo
         repository_def=defs.get_repository_def(),
     ) as context:
         requests = defs.resolve_schedule_def("wistia_daily").evaluate_tick(context).run_requests
-    first_of = {}
+    first_of: dict[str, date] = {}
     for request in requests:
         day, media = request.partition_key.split("|")
         first_of.setdefault(media, date.fromisoformat(day))
-    assert first_of == {A: back + timedelta(days=1), B: YESTERDAY - timedelta(days=1)}
+    return first_of
 
-    code, out, _ = cli("watermark", "show")
-    assert [line.split()[:3] for line in out.splitlines()[1:3]] == [
-        ["events", A, back.isoformat()],
-        ["media_by_date", A, YESTERDAY.isoformat()],
-    ]
+
+def test_watermark_set_to_the_day_before_the_start_re_builds_from_the_first_day(env):
+    """`set D` means "done up to D": the day before WISTIA_START_DATE is "nothing done yet"."""
+    nothing_done = START - timedelta(days=1)
+    for dataset in ("events", "media_by_date"):
+        code, out, err = cli(
+            "watermark",
+            "set",
+            *("--dataset", dataset, "--media-id", A, "--date", nothing_done.isoformat(), "--yes"),
+        )
+        assert code == 0 and err == ""
+        assert out.strip() == (
+            f"{dataset}/{A}: unset -> {nothing_done} (the next daily tick catches up from {START})"
+        )
+    assert first_days_of_todays_tick()[A] == START
 
 
 def test_usage_errors_are_one_line(env):

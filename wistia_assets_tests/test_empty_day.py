@@ -1,6 +1,7 @@
-"""No day is ever silently empty: a Wistia that reads a one-day events window as end-exclusive
-returns `[]` for every day, while by_date counts the day's plays. Executed through the
-`wistia_window` job against the sandbox over HTTP:
+"""No day is ever silently empty: a Wistia that reads one end of an events window as exclusive
+returns `[]` for every one-day window, while by_date counts the day's plays. The sandbox plays
+both readings (`events_window`: end-exclusive, start-exclusive); executed through the
+`wistia_window` job against it over HTTP, with the pipeline's default settings:
 
 - the Silver step fails the blocking `events_cover_plays` check, whose one-line message names the
   likely setting and `wistia-assets doctor`;
@@ -10,14 +11,16 @@ returns `[]` for every day, while by_date counts the day's plays. Executed throu
 - the events watermark stays where it was (by_date's, whose checks passed, moves);
 - the alert carries the check's message: JSONL locally, SNS in AWS (read back through SQS on
   moto);
-- a genuinely quiet day (by_date zero, no events) passes; with WISTIA_EVENTS_WINDOW set to what
-  the API does, the same day builds and the watermark moves.
+- `doctor`, asked about the same account, names the WISTIA_EVENTS_WINDOW the API uses; with it
+  set, the same day builds, equals the sandbox's truth, and the watermark moves.
+
+A genuinely quiet day (by_date zero, no events) passes and is built.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dagster import (
@@ -33,12 +36,13 @@ from dagster import (
     multi_asset,
 )
 
+from reliability.truth import check_window
 from wistia_assets.definitions import build_defs
 from wistia_assets.resources.alerts import AlertsResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
-from wistia_assets.sandbox.api import json_reply
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.conftest import doctor_recommends
 from wistia_assets_tests.test_failure_alerts import alerts_topic_with_queue, tick
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -47,24 +51,8 @@ MEDIA = SANDBOX_MEDIA_IDS[0]
 DAY = date(2026, 11, 5)
 QUIET_DAY = date(2026, 11, 6)
 TOKEN = "empty-day-token-3c1a"
+HASH_KEY = "empty-day-hash-key-61d0"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-def read_end_date_exclusive(sandbox: SandboxWistia) -> None:
-    """Make the sandbox read `end_date` as exclusive, one of the readings Wistia's docs allow:
-    a one-day window (D, D) is then empty."""
-    inclusive = sandbox.api.events
-
-    def events(params):
-        start, end = params.get("start_date"), params.get("end_date")
-        if start and end:
-            last = date.fromisoformat(end) - timedelta(days=1)
-            if last < date.fromisoformat(start):
-                return json_reply(200, [])
-            params = {**params, "end_date": last.isoformat()}
-        return inclusive(params)
-
-    sandbox.api.events = events
 
 
 def run_window(defs, instance, day: date):
@@ -81,18 +69,22 @@ def alerts_topic(moto_server):
     return (moto_server, *alerts_topic_with_queue(moto_server))
 
 
-def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
-    spark, tmp_path, alerts_topic
+@pytest.mark.parametrize("window", ["end-exclusive", "start-exclusive"])
+def test_an_excluded_end_fails_the_day_until_the_doctors_setting_is_applied(
+    spark, tmp_path, alerts_topic, monkeypatch, window
 ):
+    monkeypatch.setenv("WISTIA_HASH_KEY", HASH_KEY)  # the local engine reads it at build time
     endpoint, topic, sqs, queue = alerts_topic
     lake = tmp_path / "lake"
     env = {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": "2026-11-01", "MEDIA_IDS": MEDIA}
     settings = Settings.from_env(env)
     instance = DagsterInstance.local_temp(tempdir=str(tmp_path))
     sandbox = SandboxWistia(
-        seed=31, token=TOKEN, events_per_day=(40, 80), faults=f"zero_days={QUIET_DAY}"
+        seed=31,
+        token=TOKEN,
+        events_per_day=(40, 80),
+        events_window=window,
     )
-    read_end_date_exclusive(sandbox)
     plays = sandbox.ground_truth_by_date(MEDIA, DAY)["play_count"]
     assert plays > 0
 
@@ -103,6 +95,7 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
         for dataset in ("events", "media_by_date"):
             store.override(dataset, MEDIA, DAY - timedelta(days=1))
         local_alerts = defs.resources["alerts"]
+        sns_alerts = AlertsResource(backend="sns", topic_arn=topic, endpoint_url=endpoint)
         cursor = tick(defs, instance, alerts=local_alerts)
 
         result = run_window(defs, instance, DAY)
@@ -137,8 +130,8 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
         assert store.get("events", MEDIA) == DAY - timedelta(days=1)
         assert store.get("media_by_date", MEDIA) == DAY
 
-        # The run-failure sensor fires and records the check's message (local: JSONL).
-        cursor = tick(defs, instance, cursor, local_alerts)
+        # The run-failure sensor fires and records the check's message (local: JSONL)...
+        tick(defs, instance, cursor, local_alerts)
         log = lake / "_state" / "run_failures.jsonl"
         (alert,) = [json.loads(line) for line in log.read_text().splitlines()]
         assert alert["run_id"] == result.run_id
@@ -149,41 +142,43 @@ def test_an_empty_pull_on_a_day_with_plays_fails_holds_the_watermark_and_alerts(
         ]
         assert alert["assets"] == ["fact_events", "fact_media_by_date"]
 
-        # In AWS the same failure goes to the alerts topic.
-        sns_alerts = AlertsResource(backend="sns", topic_arn=topic, endpoint_url=endpoint)
-        aws_cursor = tick(defs, instance, alerts=sns_alerts)
-        run_window(defs, instance, DAY)  # the next tick's attempt fails the same way
-        tick(defs, instance, aws_cursor, sns_alerts)
+        # ...and in AWS the same failure goes to the alerts topic (the same tick, SNS resource).
+        tick(defs, instance, cursor, sns_alerts)
         received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5)
         (sent,) = received["Messages"]
         envelope = json.loads(sent["Body"])
         assert envelope["Subject"] == f"wistia_assets run failed: {DAY}|{MEDIA}"
         assert json.loads(envelope["Message"])["error"] == message
-        assert store.get("events", MEDIA) == DAY - timedelta(days=1)
 
-        # A genuinely quiet day: by_date zero, no events. It passes and is built.
-        store.override("events", MEDIA, QUIET_DAY - timedelta(days=1))
-        quiet = run_window(defs, instance, QUIET_DAY)
-        assert quiet.success
-        quiet_check = {c.check_name: c for c in quiet.get_asset_check_evaluations()}
-        assert quiet_check["events_cover_plays"].passed
-        assert quiet_check["events_cover_plays"].description == "by_date counts no play"
-        assert store.get("events", MEDIA) == QUIET_DAY
-
-        # What `doctor` would have said, set: the request (D, D+1) now returns the day.
+        # What the message says to do: `doctor` names the window the API reads; set, the request
+        # for the day covers it, the day builds as the sandbox's truth and the watermark moves.
+        recommended = doctor_recommends(sandbox, datetime.now(UTC).date(), env)
+        assert recommended == {"WISTIA_EVENTS_WINDOW": window}
         store.override("events", MEDIA, DAY - timedelta(days=1))
-        fixed = Settings.from_env({**env, "WISTIA_EVENTS_WINDOW": "end-exclusive"})
+        fixed = Settings.from_env(env | recommended)
         defs = build_defs(fixed, resource_overrides={"wistia": wistia})
         repaired = run_window(defs, instance, DAY)
         assert repaired.success
         assert store.get("events", MEDIA) == DAY
-        (events,) = [
-            e.event_specific_data.materialization
-            for e in repaired.get_asset_materialization_events()
-            if e.event_specific_data.materialization.asset_key.to_user_string() == "fact_events"
-        ]
-        truth = sandbox.ground_truth_events(MEDIA, DAY)
-        assert events.metadata["dagster/row_count"].value == len(truth)
+        assert check_window(sandbox, lake, DAY, MEDIA, HASH_KEY) == []
+
+
+def test_a_quiet_day_passes_and_is_built(spark, tmp_path):
+    """by_date counts no play and the pull is empty: a fact, not a failure."""
+    lake = tmp_path / "lake"
+    env = {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": "2026-11-01", "MEDIA_IDS": MEDIA}
+    sandbox = SandboxWistia(seed=31, token=TOKEN, faults=f"zero_days={QUIET_DAY}")
+    with serve(sandbox) as server:
+        wistia = WistiaApiResource(base_url=server.url, token=TOKEN, rate_per_minute=6000)
+        defs = build_defs(Settings.from_env(env), resource_overrides={"wistia": wistia})
+        store = defs.resources["watermarks"].store()
+        store.override("events", MEDIA, QUIET_DAY - timedelta(days=1))
+        quiet = run_window(defs, DagsterInstance.ephemeral(), QUIET_DAY)
+    assert quiet.success
+    quiet_check = {c.check_name: c for c in quiet.get_asset_check_evaluations()}
+    assert quiet_check["events_cover_plays"].passed
+    assert quiet_check["events_cover_plays"].description == "by_date counts no play"
+    assert store.get("events", MEDIA) == QUIET_DAY
 
 
 def test_dagster_fails_a_step_whose_blocking_check_fails_without_retrying_it():

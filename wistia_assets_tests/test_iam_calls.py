@@ -2,15 +2,19 @@
 
 The deployment's real paths run against moto, with names and ARNs resolved from the templates:
 a run task (`wistia_window`: Bronze to S3, the Silver step through PipesGlueClient, the Athena
-checks, watermarks; then a run that fails in Bronze), the Glue job (created with the template's
-Command and DefaultArguments; Glue's download of its script and wheels from the artifacts bucket,
-then the real entry script, run by the local Glue stand-in, whose S3 mirror stands for Spark's S3
-connector), the code server
-(the daily schedule's watermark reads, the run-failure sensor publishing its alert), and the
-daemon's and webserver's EcsRunLauncher (launch, health check, terminate). Every botocore call is
-recorded with its process, turned into the IAM requests AWS makes for it (`iam/actions.py`) and
-decided against the statements the templates give that process's role (`iam/stacks.py`,
-`iam/policy.py`).
+checks, the watermarks' compare-and-set; a Bronze re-pull; a run that fails in Bronze; the Gold
+`media_daily` days and the `media_report`, whose HTML the run task writes under `reports/wistia/`),
+the Glue job (created with the template's Command and DefaultArguments; Glue's download of its
+script and wheels from the artifacts bucket, then the real entry script, run by the local Glue
+stand-in, whose S3 mirror stands for Spark's S3 connector: Silver, the quarantine, Gold
+`gold/wistia/`), the code server (the daily
+schedule's watermark reads, the run-failure sensor publishing its alert) and the operator's
+command line (`watermark show|set` under the operators' managed policy; `doctor`, which talks to
+Wistia only). Every botocore call is recorded with its process, turned into the IAM requests AWS
+makes for it (`iam/actions.py`) and decided against the statements the templates give that
+process's role or policy (`iam/stacks.py`, `iam/policy.py`). The daemon's and webserver's
+EcsRunLauncher calls have rules and PROCESSES rows but are not driven here (no ECS metadata
+endpoint on moto).
 
 To extend: a new AWS call shows up as "no IAM rule for ..." (add a rule), a new process as a row
 of PROCESSES, a grant used only outside these paths as a row of USED_ELSEWHERE with its reason.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -41,6 +45,7 @@ from wistia_assets_tests.iam.actions import Call, Facts, requests_of
 from wistia_assets_tests.iam.policy import decide
 from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
+from wistia_assets_tests.test_cli import cli
 from wistia_assets_tests.test_failure_alerts import fail_in_bronze, stale_token_wistia, tick
 
 DAY = date(2026, 11, 12)
@@ -54,6 +59,8 @@ PROCESSES = {
     "daemon": ("task", "DaemonTaskDefinition"),
     "webserver": ("task", "WebserverTaskDefinition"),
     "Glue job": ("glue", "SilverJob"),
+    # `wistia-assets watermark show|set` with an operator's own credentials (deploy/README.md)
+    "operator CLI": ("policy", "WatermarkOperatorPolicy"),
 }
 
 # (role, statement Sid[, action]) -> who uses it outside the paths this test drives.
@@ -63,12 +70,6 @@ USED_ELSEWHERE = {
     ),
     ("RunTaskRole", "DriveSilverJob", "glue:BatchStopJobRun"): (
         "PipesGlueClient stops the Glue run when the Dagster run is terminated"
-    ),
-    ("RunTaskRole", "MoveWatermarks", "dynamodb:DescribeTable"): (
-        "branch i10b: the watermark store reads the table's key names; drop once merged"
-    ),
-    ("CodeServerTaskRole", "ReadWatermarks", "dynamodb:DescribeTable"): (
-        "branch i10b: the watermark store reads the table's key names; drop once merged"
     ),
     ("GlueJobRole", "GlueTemp"): "Glue's --TempDir (spark event logs, shuffle spill)",
     ("GlueJobRole", "WriteJobLogs"): "Glue writes the driver's continuous logs",
@@ -83,6 +84,7 @@ USED_ELSEWHERE = {
         "a partition with lines that break the schema (none in this sandbox day)"
     ),
     ("GlueJobRole", "WriteSilver", "s3:AbortMultipartUpload"): "a failed multipart write",
+    ("GlueJobRole", "WriteGold", "s3:AbortMultipartUpload"): "a failed multipart write",
     ("RunTaskRole", "WriteBronze", "s3:AbortMultipartUpload"): (
         "S3Store.open_writer aborts the upload of a page stream that failed"
     ),
@@ -99,6 +101,8 @@ def role_of(platform: Stack, process: str) -> str:
     kind, logical = PROCESSES[process]
     if kind == "task":
         return platform.task_role(logical)
+    if kind == "policy":
+        return logical
     return platform.resource(logical)["Properties"]["Role"]["Fn::GetAtt"][0]
 
 
@@ -162,7 +166,7 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     s3 = boto3.client("s3", **kw)
     for logical in ("BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"):
         s3.create_bucket(Bucket=data.name_of(logical))
-    create_watermark_table(aws_endpoint, data.name_of("WatermarkTable"))
+    create_watermark_table(aws_endpoint, name=data.name_of("WatermarkTable"))
     glue = boto3.client("glue", **kw)
     job = platform.name_of("SilverJob")
     spec = platform.resource("SilverJob")["Properties"]
@@ -223,8 +227,20 @@ def seed_athena(endpoint: str, value: str) -> None:
     httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
 
 
-def run_the_deployment(d) -> None:
-    """Each process's real paths, as the deployment runs them."""
+def build_gold_day(defs, instance) -> None:
+    days = defs.resolve_job_def("media_daily_build").execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": str(DAY),
+            "dagster/asset_partition_range_end": str(DAY),
+        },
+    )
+    assert days.success
+
+
+def run_the_deployment(d) -> dict[str, int]:
+    """Each process's real paths, as the deployment runs them; returns the number of AWS calls
+    `wistia-assets doctor` made (it must make none)."""
     defs, recorder = d["defs"], d["recorder"]
     (d["tmp_path"] / "instance").mkdir()
     instance = DagsterInstance.local_temp(tempdir=str(d["tmp_path"] / "instance"))
@@ -246,13 +262,21 @@ def run_the_deployment(d) -> None:
             partition_key=f"{DAY}|{MEDIA}", instance=instance
         )
         assert result.success
-        # A re-pull replaces the partition's Bronze parts (deletes the old ones).
+        # Gold: the day's media_daily; after a re-pull (Bronze parts and Silver replaced), the
+        # day again (its Gold files replaced); then the report (figures on Glue, HTML by the run).
+        build_gold_day(defs, instance)
         repull = defs.resolve_job_def("wistia_window").execute_in_process(
             partition_key=f"{DAY}|{MEDIA}",
             instance=instance,
             asset_selection=[AssetKey(k) for k in WINDOW_ASSETS],
         )
         assert repull.success
+        build_gold_day(defs, instance)
+        report = defs.resolve_job_def("media_report_build").execute_in_process(
+            instance=instance,
+            run_config={"ops": {"media_report": {"config": {"start": str(DAY), "end": str(DAY)}}}},
+        )
+        assert report.success
         failing = build_defs(
             d["settings"], resource_overrides={"wistia": stale_token_wistia(d["server"])}
         )
@@ -261,6 +285,18 @@ def run_the_deployment(d) -> None:
         tick(defs, instance, cursor)
     # Before each run's script starts, Glue downloads what the job names, as the job's role.
     recorder.calls.extend(glue_fetches(d["platform"]))
+    with acting_as("operator CLI"):
+        code, out, err = cli("watermark", "show")
+        assert code == 0 and f"events          {MEDIA}" in out, out + err
+        back = (DAY - timedelta(days=1)).isoformat()
+        args = ("--dataset", "events", "--media-id", MEDIA, "--date", back, "--yes")
+        code, out, err = cli("watermark", "set", *args)
+        assert code == 0, out + err
+        before = len(recorder.calls)
+        code, out, err = cli("doctor")
+        assert code == 0, out + err
+        doctor_calls = len(recorder.calls) - before
+    return {"doctor_calls": doctor_calls}
 
 
 def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:
@@ -304,11 +340,12 @@ def _covers(pattern: str, action: str) -> bool:
 
 
 def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
-    run_the_deployment(deployment)
+    outcome = run_the_deployment(deployment)
     denied, unused = evaluate(deployment)
-    processes = {c.process for c in deployment["recorder"].calls}
+    calls = deployment["recorder"].calls
+    processes = {c.process for c in calls}
     with capsys.disabled():
-        print(f"\n{len(deployment['recorder'].calls)} AWS calls by {sorted(processes)}")
+        print(f"\n{len(calls)} AWS calls by {sorted(processes)}")
         for role, grants in unused.items():
             print(f"{role} is granted and never uses: " + "; ".join(grants))
     assert not denied, "\n".join(denied)
@@ -317,4 +354,29 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     ), "granted but never used (remove, or add to USED_ELSEWHERE with a reason): " + json.dumps(
         unused, indent=1
     )
-    assert {"run task", "Glue job", "code server"} <= processes
+    assert {"run task", "Glue job", "code server", "operator CLI"} <= processes
+    # The paths above were driven: the watermarks' calls of each process, the Gold and report
+    # writes, and a doctor that never touches AWS.
+    watermarks = {
+        (c.process, c.operation, "ConditionExpression" in c.params)
+        for c in calls
+        if c.service == "dynamodb"
+    }
+    assert watermarks == {
+        ("code server", "DescribeTable", False),
+        ("code server", "GetItem", False),
+        ("run task", "DescribeTable", False),
+        ("run task", "GetItem", False),
+        ("run task", "UpdateItem", True),  # the compare-and-set
+        ("operator CLI", "DescribeTable", False),
+        ("operator CLI", "Scan", False),
+        ("operator CLI", "GetItem", False),
+        ("operator CLI", "UpdateItem", False),  # the override
+    }
+    written = {
+        (c.process, c.params["Key"].split("/")[0])
+        for c in calls
+        if c.service == "s3" and c.operation in ("PutObject", "CreateMultipartUpload")
+    }
+    assert {("Glue job", "gold"), ("run task", "reports")} <= written
+    assert outcome["doctor_calls"] == 0

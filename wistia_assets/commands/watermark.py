@@ -7,7 +7,8 @@ done": backwards, the next daily tick re-builds every day after it; forwards, pa
 keeps failing, that day is given up and the watermark moves on from the set day as later days
 are built. Days that are still settling (the last two or three) are re-pulled by every tick
 whatever the watermark says. It is refused without `--yes`, and the date must be a day the
-pipeline could have built.
+pipeline could have built, or the day before WISTIA_START_DATE (nothing done yet: the next tick
+re-builds from the first day).
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ def main(args: argparse.Namespace) -> int:
     if day > yesterday:
         # A watermark in the future would stop the catch-up: no run could ever pass it.
         raise ConfigError(f"--date {day} has not ended yet (UTC): the newest day is {yesterday}")
-    if day < settings.start_date:
+    # `set D` means "done up to D": the day before the first one is "nothing done yet".
+    nothing_done = settings.start_date - timedelta(days=1)
+    if day < nothing_done:
         raise ConfigError(
             f"--date {day} is before WISTIA_START_DATE={settings.start_date}: "
-            f"use {settings.start_date} to re-build from the first day"
+            f"use {nothing_done} (nothing done yet) to re-build from the first day"
         )
     before = store.get(dataset, media_id)
     if not args.yes:

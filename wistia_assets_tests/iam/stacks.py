@@ -100,6 +100,8 @@ class Stack:
             return KEY_ID
         if kind == "AWS::ECS::TaskDefinition":
             return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{name}:1"
+        if kind == "AWS::IAM::ManagedPolicy":
+            return f"arn:aws:iam::{ACCOUNT}:policy/{name}"
         return name
 
     def get_att(self, logical: str, attribute: str) -> str:
@@ -186,10 +188,16 @@ class Stack:
 
     # -------------------------------------------------------------- roles
     def role_statements(self, logical: str) -> list[Statement]:
-        props = self.resource(logical)["Properties"]
+        """The statements of a role's inline policies, or of a managed policy (what an operator's
+        own role is given)."""
+        resource = self.resource(logical)
+        props = resource["Properties"]
         assert not props.get("ManagedPolicyArns"), f"{logical}: managed policies not evaluated"
+        policies = props.get("Policies", [])
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            policies = [{"PolicyName": logical, "PolicyDocument": props["PolicyDocument"]}]
         found = []
-        for policy in props.get("Policies", []):
+        for policy in policies:
             for raw in self.resolve(policy["PolicyDocument"])["Statement"]:
                 sid = raw.get("Sid") or f"{policy['PolicyName']}[{len(found)}]"
                 found.append(Statement(role=logical, sid=sid, raw=raw))
