@@ -1,6 +1,7 @@
 """fact_events: Bronze event lines -> typed, deduplicated, PII-free Silver rows.
 
-Plain DataFrame -> DataFrame steps; reading, writing and metrics live in `runner`.
+The parsing, routing, deduplication and typing are plain DataFrame -> DataFrame steps; `build`
+(at the end) reads, writes and measures one partition with them.
 
 Typing (both payload eras, see WISTIA_API.md):
 - `received_at`: ISO-8601 with or without fractional seconds (`2025-10-17T17:24:53.000Z`,
@@ -39,7 +40,7 @@ two times: the day's own copy stays).
 `mark_kept` decides both on every parsed line at once, so that `build` counts, writes and
 quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
 however small the day). `build` is the table's partition build (the shared steps are
-`partition_build.PartitionBuild`); its metrics feed the Silver checks.
+`partition_build.PartitionBuild`); its typed result feeds the Silver checks.
 """
 
 from __future__ import annotations
