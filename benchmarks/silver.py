@@ -42,6 +42,7 @@ from benchmarks.budget import settled_day
 from benchmarks.checkout import env_for, product_path
 from benchmarks.duckdb_baseline import BaselineRun, run_baseline
 from benchmarks.spark_jobs import BEFORE_WRITE, PHASES, Measured, measure
+from wistia_assets.transforms.results import to_json
 from wistia_assets.transforms.runner import run_partition
 
 # A fixed, made-up key: the benchmark hashes sandbox data only.
@@ -204,7 +205,7 @@ def _measure_row(
     for _ in range(plan.repetitions):
         m = measure(spark, lambda: run_spark(spark, day))
         spark_s.append(m.seconds)
-        metrics = m.result
+        metrics = to_json(m.result)
         baseline = run_baseline(day, work / "duckdb", hash_key=HASH_KEY, memory_limit=memory)
         duckdb_s.append(baseline.seconds)
         hash_s.append(baseline.hash_seconds)
@@ -272,8 +273,8 @@ def measure_step(
         for table in tables:  # the asset's order: by_date first
             m = measure(spark, lambda t=table, d=day: run_spark(spark, d, t), phases=True)
             runs[table].append(m)
-            rows[table].append(int(m.result["rows"]))
-            lines[table].append(int(m.result["bronze_rows"]))
+            rows[table].append(int(m.result.rows))
+            lines[table].append(int(m.result.bronze_rows))
     return StepProfile(lines, rows, runs, machine.load())
 
 
@@ -368,8 +369,8 @@ def measure_step_paired(
                 for table in TABLES:
                     m = workers[label].build(day, table)
                     profiles[label].runs[table].append(m)
-                    profiles[label].rows[table].append(m.result["rows"])
-                    profiles[label].lines[table].append(m.result["bronze_rows"])
+                    profiles[label].rows[table].append(m.result.rows)
+                    profiles[label].lines[table].append(m.result.bronze_rows)
         load = machine.load()
         for profile in profiles.values():
             profile.load = load

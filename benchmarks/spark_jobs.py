@@ -1,10 +1,10 @@
 """Where a Silver run's time goes: Spark jobs and seconds per phase of `run_partition`.
 
 Jobs are counted with a job group (Spark's own status tracker): every job the calling thread
-starts while the group is set is tagged with it. Phases are timed by wrapping the runner's
-module-level helpers for the duration of a measurement; whatever is not in a wrapped helper
-(parsing, counting, deduplicating before the write) is the remainder. The wrapped names exist
-in the runner before and after the job-count reductions, so the same harness measures both.
+starts while the group is set is tagged with it. Phases are timed by wrapping the module-level
+helpers of the shared partition build (`transforms/partition_build.py`) for the duration of a
+measurement; whatever is not in a wrapped helper (parsing, counting, deduplicating before the
+write) is the remainder.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from wistia_assets.transforms import runner
+from wistia_assets.transforms import partition_build
 
-# runner attribute -> phase label. Missing attributes are skipped (another version of the runner).
+# partition_build attribute -> phase label. Missing attributes are skipped.
 PHASES = {
     "replace_partition": "write Silver",
     "replace_quarantine": "write quarantine",
-    "_preview": "preview",
-    "_scan_written": "read-back scan",
+    "preview_rows": "preview",
+    "scan_written": "read-back scan",
 }
 BEFORE_WRITE = "parse, count, dedup"
 
@@ -67,7 +67,7 @@ class JobCounter:
 
 @contextlib.contextmanager
 def phase_timers(counter: JobCounter) -> Iterator[dict[str, list[float]]]:
-    """Wrap the runner's phase helpers; yields label -> [seconds, jobs] accumulated."""
+    """Wrap the partition build's phase helpers; yields label -> [seconds, jobs] accumulated."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     originals: dict[str, Callable] = {}
 
@@ -83,15 +83,15 @@ def phase_timers(counter: JobCounter) -> Iterator[dict[str, list[float]]]:
         return timed
 
     for name, label in PHASES.items():
-        original = getattr(runner, name, None)
+        original = getattr(partition_build, name, None)
         if original is not None:
             originals[name] = original
-            setattr(runner, name, wrap(name, label, original))
+            setattr(partition_build, name, wrap(name, label, original))
     try:
         yield totals
     finally:
         for name, original in originals.items():
-            setattr(runner, name, original)
+            setattr(partition_build, name, original)
 
 
 def measure(spark: SparkSession, call: Callable[[], Any], *, phases: bool = False) -> Measured:

@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": m.seconds,
                 "jobs": m.jobs,
                 "phases": m.phases,
-                "rows": int(m.result["rows"]),
-                "bronze_rows": int(m.result["bronze_rows"]),
+                "rows": int(m.result.rows),
+                "bronze_rows": int(m.result.bronze_rows),
             }
             print(json.dumps(answer), flush=True)
     finally:

@@ -118,8 +118,8 @@ def test_every_event_lands_in_exactly_one_utc_partition(spark, tmp_path, offset)
                     silver_root=uri,
                     hash_key=HASH_KEY.encode(),
                 )
-                assert metrics["out_of_day"] == 0
-                routed += metrics["routed_away_events"]
+                assert metrics.out_of_day == 0
+                routed += metrics.routed_away_events
 
     assert routed > 0  # the pulls did span two account days
     # Settled: re-pulled after it settled. (The oldest day of the first tick is pulled once:

@@ -21,6 +21,7 @@ from wistia_assets.resources.catalog import GlueAthenaCatalog, TableChangedDurin
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
+from wistia_assets_tests.silver_results import by_date_result, events_result, histogram
 
 DAY = date(2026, 11, 12)
 MEDIA = "abcd1234"
@@ -110,7 +111,7 @@ def test_other_athena_failures_are_not_retried():
 
 
 class CountingEngine(SilverEngine):
-    """Stands in for the Glue job: counts builds, returns a good partition's metrics."""
+    """Stands in for the Glue job: counts builds, returns a good partition's result."""
 
     @property
     def kind(self) -> str:
@@ -118,17 +119,10 @@ class CountingEngine(SilverEngine):
 
     def build_partition(self, context, table: str, window):
         BUILDS.append(table)
-        schema = [["event_key", "string"]] if table == "fact_events" else [["date", "date"]]
-        rows = 3 if table == "fact_events" else 1
-        return {
-            "table": table,
-            "rows": rows,
-            "distinct_event_keys": rows,
-            "schema": schema,
-            "play_count": 3,
-            "bronze_rows": rows,
-            "quarantined": 0,
-        }
+        where = {"dt": DAY.isoformat(), "media_id": MEDIA}
+        if table == "fact_media_by_date":
+            return by_date_result(**where, play_count=3)
+        return events_result(**where, rows=3, received_histogram=histogram({f"{DAY}T10:00": 3}))
 
 
 BUILDS: list[str] = []

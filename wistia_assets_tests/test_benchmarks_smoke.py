@@ -39,6 +39,7 @@ from benchmarks.silver import Plan as SilverPlan
 from benchmarks.spark_jobs import BEFORE_WRITE, PHASES
 from benchmarks.windows import max_in_window, minimum_requests
 from wistia_assets.sandbox import LoggedRequest, RequestLog
+from wistia_assets.transforms.results import to_json
 from wistia_assets_tests.test_transforms_support import MEDIA_A, fixture_lines, write_bronze
 
 FIXTURE_DAY = "2026-11-20"
@@ -165,7 +166,7 @@ def test_the_duckdb_baseline_writes_what_spark_writes_on_the_transform_fixtures(
     )
     assert len(day.part_keys) == 2
 
-    metrics = run_spark(spark, day)
+    metrics = to_json(run_spark(spark, day))
     baseline = run_baseline(day, tmp_path / "duckdb", hash_key=HASH_KEY)
 
     assert compare_outputs(day, metrics, baseline) == []

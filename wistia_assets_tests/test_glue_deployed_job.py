@@ -166,12 +166,12 @@ def deployed(aws_endpoint, tmp_path, artifacts):
 def fact_events(context: AssetExecutionContext, silver: GlueSilverEngine) -> MaterializeResult:
     window = Window.parse(context.partition_key)
     metrics = silver.build_partition(context, "fact_events", window)
-    return MaterializeResult(metadata={"rows": metrics["rows"]})
+    return MaterializeResult(metadata={"rows": metrics.rows})
 
 
 @asset
 def dim_media(context: AssetExecutionContext, silver: GlueSilverEngine) -> MaterializeResult:
-    return MaterializeResult(metadata={"rows": silver.build_dim_media(context)["rows"]})
+    return MaterializeResult(metadata={"rows": silver.build_dim_media(context).rows})
 
 
 def parquet_rows(s3, bucket: str, prefix: str) -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
-"""The Glue path end to end on moto: a Dagster asset drives dagster-aws's `PipesGlueClient`
-(S3 context injector, S3 message reader), the wrapped Glue client runs the real entry script
-with local Spark, and the run's metrics and checks come back through Pipes while Silver lands
-in the silver bucket. A second run fails inside Glue and must fail the asset with Glue's message.
+"""The Glue path end to end on moto: a Dagster asset drives the production `GlueSilverEngine`
+(dagster-aws's `PipesGlueClient`, S3 context injector, S3 message reader), the wrapped Glue
+client runs the real entry script with local Spark, and the run's typed result comes back
+through Pipes equal to what a local build of the same Bronze returns, while Silver lands in the
+silver bucket. A second run fails inside Glue and must fail the asset with Glue's message.
 Also: the job's argument handling, which never needs Spark."""
 
 # No `from __future__ import annotations`: Dagster reads the asset's annotations as objects.
+import dataclasses
 import io
 import uuid
 from pathlib import Path
@@ -14,19 +16,22 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 from dagster import (
-    AssetCheckSpec,
     AssetExecutionContext,
     DagsterInstance,
+    MaterializeResult,
     MultiPartitionKey,
     MultiPartitionsDefinition,
     StaticPartitionsDefinition,
     asset,
     materialize,
 )
-from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3MessageReader
 
+from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.glue import silver_job
 from wistia_assets.glue.silver_job import JobArgumentError, parse_args
+from wistia_assets.partitions import Window
+from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.transforms.runner import run_partition
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.test_transforms_support import (
     EMAIL,
@@ -40,40 +45,35 @@ from wistia_assets_tests.test_transforms_support import (
 )
 
 DAY = "2026-11-20"
-CHECKS = ("event_key_unique", "no_personal_data_columns", "quarantine_share")
 PARTITIONS = MultiPartitionsDefinition(
     {
         "date": StaticPartitionsDefinition([DAY, "2026-11-21"]),
         "media_id": StaticPartitionsDefinition([MEDIA_A, MEDIA_B]),
     }
 )
+# The wrapped Glue client of each test's engine, by its work folder (a resource holds config only).
+GLUE_CLIENTS: dict[str, LocalGlueClient] = {}
 
 
-def fact_events_asset(job_name: str, custom_messages: list | None = None):
-    """A stand-in for the real asset: how it is expected to call the Glue job."""
+class LocalRunGlueEngine(GlueSilverEngine):
+    """The production engine, its Glue client running the entry script locally."""
 
-    @asset(
-        name="fact_events",
-        partitions_def=PARTITIONS,
-        check_specs=[AssetCheckSpec(name, asset="fact_events") for name in CHECKS],
-    )
-    def fact_events(context: AssetExecutionContext, glue: PipesGlueClient):
-        keys = context.partition_key.keys_by_dimension
-        invocation = glue.run(
-            context=context,
-            start_job_run_params={
-                "JobName": job_name,
-                "Arguments": {
-                    "--table": "fact_events",
-                    "--dt": keys["date"],
-                    "--media-id": keys["media_id"],
-                },
-            },
-            extras={"check_names": list(CHECKS)},
-        )
-        if custom_messages is not None:
-            custom_messages.extend(invocation.get_custom_messages())
-        return invocation.get_results()
+    workdir: str
+
+    def _clients(self):
+        local_glue = GLUE_CLIENTS[self.workdir]
+        return local_glue, local_glue.s3
+
+
+def fact_events_asset(results: list | None = None):
+    """Calls the engine as the Silver step does, and maps its result with the one mapping."""
+
+    @asset(name="fact_events", partitions_def=PARTITIONS)
+    def fact_events(context: AssetExecutionContext, silver: GlueSilverEngine):
+        result = silver.build_partition(context, "fact_events", Window.parse(context.partition_key))
+        if results is not None:
+            results.append(result)
+        return MaterializeResult(metadata=result_metadata(result, engine=silver.kind))
 
     return fact_events
 
@@ -118,19 +118,26 @@ def glue_env(aws_endpoint, spark, tmp_path):
         },
     )
     local_glue = LocalGlueClient(glue, s3, workdir=tmp_path)
-    client = PipesGlueClient(
-        client=local_glue,  # type: ignore[arg-type]
-        context_injector=PipesS3ContextInjector(bucket=pipes, client=s3),
-        message_reader=PipesS3MessageReader(bucket=pipes, client=s3, interval=0.1),
+    GLUE_CLIENTS[str(tmp_path)] = local_glue
+    engine = LocalRunGlueEngine(
+        job_name=job_name,
+        pipes_bucket=pipes,
+        bronze_root=f"s3://{bronze}",
+        silver_root=f"s3://{silver}",
+        hash_key_secret_id=secret_id,
+        endpoint_url=aws_endpoint,
+        workdir=str(tmp_path),
     )
-    return SimpleNamespace(
+    yield SimpleNamespace(
         s3=s3,
         bronze=bronze,
         silver=silver,
+        source=source,
         job_name=job_name,
         local_glue=local_glue,
-        client=client,
+        engine=engine,
     )
+    GLUE_CLIENTS.pop(str(tmp_path), None)
 
 
 def keys_under(s3, bucket: str, prefix: str) -> list[str]:
@@ -139,46 +146,39 @@ def keys_under(s3, bucket: str, prefix: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_glue_run_reports_through_pipes_and_writes_silver_to_s3(glue_env):
-    messages: list = []
+def test_a_glue_run_returns_what_a_local_build_returns_and_writes_silver_to_s3(glue_env, spark):
+    results: list = []
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [fact_events_asset(glue_env.job_name, messages)],
+            [fact_events_asset(results)],
             partition_key=MultiPartitionKey({"date": DAY, "media_id": MEDIA_A}),
-            resources={"glue": glue_env.client},
+            resources={"silver": glue_env.engine},
             instance=instance,
         )
     assert result.success
+    (glued,) = results
+    assert glued.glue_run_id and glued.glue_run_id in glue_env.local_glue.runs
+
+    # The same Bronze built locally: the same result but for where it was written and when.
+    uri = f"file://{glue_env.source}"
+    local = run_partition(spark, table="fact_events", dt=DAY, media_id=MEDIA_A,
+                          bronze_root=uri, silver_root=uri, hash_key=HASH_KEY)  # fmt: skip
+    elsewhere = {"location": "", "quarantine_location": "", "elapsed_seconds": 0.0}
+    assert dataclasses.replace(glued, **elsewhere, glue_run_id=None) == dataclasses.replace(
+        local, **elsewhere
+    )
+    # ev-c-003 was received on the 21st: routed away to that day, counted, not a row here.
+    assert (glued.rows, glued.routed_away, glued.duplicates_removed) == (5, 1, 1)
+    assert glued.quarantine_reasons["missing event_key"] == 2
+    assert sum(glued.received_histogram.counts.values()) == 6
 
     (materialization,) = result.asset_materializations_for_node("fact_events")
     metadata = materialization.metadata
-    # ev-c-003 was received on the 21st: routed away to that day, counted, not a row here.
+    assert metadata["engine"].value == "glue"
+    assert metadata["glue_run_id"].value == glued.glue_run_id
     assert metadata["dagster/row_count"].value == 5
-    assert metadata["routed_away"].value == 1
-    assert "received_histogram" not in metadata  # for the checks, not for people
-    assert metadata["duplicates_removed"].value == 1
-    assert metadata["quarantined"].value == 8
-    assert metadata["quarantine_reasons"].value["missing event_key"] == 2
-    assert metadata["unknown_fields"].value == {"attributes": 1}
-    assert metadata["bronze_run_token"].value == "20261121T020000Zabc123"
-    columns = [c.name for c in metadata["dagster/column_schema"].schema.columns]
-    assert columns[:3] == ["event_key", "received_at", "event_date"]
-    assert columns[-2:] == ["dt", "media_id"]
-    assert metadata["location"].value.endswith(
-        f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}"
-    )
-    assert "| event_key |" in metadata["preview"].value
-    assert "AWS Glue Job Run ID" in metadata  # added by PipesGlueClient itself
-
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(checks) == set(CHECKS)
-    assert checks["event_key_unique"].passed and checks["no_personal_data_columns"].passed
-    assert not checks["quarantine_share"].passed  # 8 of 15 lines: a warning, not a failure
-
-    # The raw metrics also arrive, for an asset that builds its metadata itself.
-    ((metrics,),) = [list(m.values()) for m in messages]
-    assert metrics["rows"] == 5 and metrics["table"] == "fact_events"
-    assert sum(metrics["received_histogram"]["counts"].values()) == 6
+    # Nothing but the engine's result reached the asset: no materialization of the job's own.
+    assert "AWS Glue Job Run ID" not in metadata
 
     # The run got Glue's own arguments too, and ignored them.
     (run,) = glue_env.local_glue.runs.values()
@@ -202,9 +202,9 @@ def test_a_failed_glue_run_fails_the_asset_with_glues_message(glue_env):
     # 2026-11-21 was never pulled: the job fails inside Glue, Glue reports FAILED.
     with DagsterInstance.ephemeral() as instance, pytest.raises(Exception) as raised:
         materialize(
-            [fact_events_asset(glue_env.job_name)],
+            [fact_events_asset()],
             partition_key=MultiPartitionKey({"date": "2026-11-21", "media_id": MEDIA_A}),
-            resources={"glue": glue_env.client},
+            resources={"silver": glue_env.engine},
             instance=instance,
         )
     chain, error = [], raised.value
@@ -256,22 +256,6 @@ def test_job_arguments_ignore_glues_own_and_check_what_each_table_needs():
     assert (gold.first, gold.last, gold.media_ids) == (DAY, DAY, (MEDIA_A, MEDIA_B))
     with pytest.raises(JobArgumentError, match="needs --from, --to and --media-ids"):
         parse_args(["--table", "media_daily", "--silver-root", "s3://s", "--from", DAY])
-
-
-def test_reports_name_the_tables_asset_when_several_are_in_scope():
-    def scope(*keys):
-        return SimpleNamespace(is_asset_step=bool(keys), asset_keys=list(keys))
-
-    assert (
-        silver_job.target_asset(scope("fact_events", "fact_media_by_date"), "fact_media_by_date")
-        == "fact_media_by_date"
-    )
-    assert (
-        silver_job.target_asset(scope("wistia/fact_events"), "fact_events") == "wistia/fact_events"
-    )
-    assert silver_job.target_asset(scope("silver_events"), "fact_events") == "silver_events"
-    assert silver_job.target_asset(scope("a", "b"), "fact_events") is None
-    assert silver_job.target_asset(scope(), "fact_events") is None
 
 
 def test_the_glue_package_needs_no_dagster():

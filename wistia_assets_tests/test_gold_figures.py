@@ -211,7 +211,7 @@ def test_media_daily_is_a_query_over_silver(lake, built):
     assert len(gold) == len(expected) == 13  # 7 days x 2 media, one never built
     for want, got in zip(expected, gold, strict=True):
         _rows_equal(want, got, f"{want['dt']}|{want['media_id']}")
-    assert daily["missing"] == {str(UNBUILT[0]): [FB]}
+    assert daily.missing == {str(UNBUILT[0]): [FB]}
     quiet = next(r for r in gold if (r["dt"], r["media_id"]) == (str(QUIET[0]), FB))
     assert quiet["sessions"] == 0 and quiet["plays"] == 0 and quiet["loads"] == 0
 
@@ -237,7 +237,7 @@ def test_the_reports_totals_and_breakdowns_are_queries_over_silver(lake, built):
             loads=sums[0], plays=sums[1], hours_watched=sums[2], days=sums[3],
             play_rate=sums[1] / sums[0],
         )  # fmt: skip
-        _rows_equal(want, figures["totals"][media], f"totals {media}")
+        _rows_equal(want, figures.totals[media], f"totals {media}")
 
         labels = {
             "country": "coalesce(country, '(unknown)')",
@@ -254,7 +254,7 @@ def test_the_reports_totals_and_breakdowns_are_queries_over_silver(lake, built):
             top = [[lb, n] for lb, n in rows[:TOP_LABELS]]
             if len(rows) > TOP_LABELS:
                 top.append([OTHER, sum(n for _, n in rows[TOP_LABELS:])])
-            assert figures["breakdowns"][media][dimension] == top, (media, dimension)
+            assert figures.breakdowns[media][dimension] == top, (media, dimension)
         buckets = con.execute(
             "SELECT CASE WHEN percent_viewed IS NULL THEN '(unknown)' ELSE "
             "CAST(least(floor(percent_viewed * 10), 9) * 10 AS INTEGER) || '-' || "
@@ -262,22 +262,22 @@ def test_the_reports_totals_and_breakdowns_are_queries_over_silver(lake, built):
             "count(*) FROM fact_events WHERE media_id = ? GROUP BY 1 ORDER BY 1",
             [media],
         ).fetchall()
-        assert figures["breakdowns"][media]["percent_viewed"] == [[b, n] for b, n in buckets]
+        assert figures.breakdowns[media]["percent_viewed"] == [[b, n] for b, n in buckets]
         devices = con.execute(
             "SELECT CASE WHEN is_mobile THEN 'mobile' WHEN is_mobile IS NOT NULL THEN 'desktop' "
             "ELSE '(unknown)' END AS d, count(*) FROM fact_events WHERE media_id = ? "
             "GROUP BY 1 ORDER BY 1",
             [media],
         ).fetchall()
-        assert figures["breakdowns"][media]["device"] == [[d, n] for d, n in devices]
-    assert any(len(b["country"]) == TOP_LABELS + 1 for b in figures["breakdowns"].values())
-    assert figures["missing"] == [[str(UNBUILT[0]), FB]]
-    assert [m["title"] for m in figures["media"]] == ["Teaser YT", "Teaser FB"]
+        assert figures.breakdowns[media]["device"] == [[d, n] for d, n in devices]
+    assert any(len(b["country"]) == TOP_LABELS + 1 for b in figures.breakdowns.values())
+    assert figures.missing == [[str(UNBUILT[0]), FB]]
+    assert [m["title"] for m in figures.media] == ["Teaser YT", "Teaser FB"]
 
 
 def test_the_report_says_what_the_numbers_say(lake, built):
     _, data = built
-    figures = ReportFigures.from_json(data)
+    figures = ReportFigures.from_result(data)
     report = render(figures, source="test", generated_at="now")
     con = duck(lake)
     rates = dict(

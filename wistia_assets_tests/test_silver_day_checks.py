@@ -1,6 +1,6 @@
 """The Silver checks that judge a day against the account's clock: `events_cover_plays` (no day is
 silently empty) and `received_at_on_partition_day` (Silver holds its UTC day; a pull outside the
-days requested means the settings are not the API's). From the runner's metrics, no Spark.
+days requested means the settings are not the API's). From a build's typed result, no Spark.
 
 by_date counts the account's day, the partition is a UTC day: the events compared with
 `play_count` are those of the account's day, read from the pull's quarter-hour histogram.
@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from dagster import AssetCheckSeverity
 
-from wistia_assets.assets.silver import check_results, pull_coverage
+from wistia_assets.assets.silver.checks import fact_events_checks
+from wistia_assets.assets.silver.coverage import pull_coverage
+from wistia_assets.transforms.results import FactEventsResult
+from wistia_assets_tests.silver_results import events_result, histogram
 
 DAY = date(2026, 11, 20)
 MEDIA = "e4a27b971d"
@@ -22,40 +25,22 @@ NEW_YORK = ZoneInfo("America/New_York")  # UTC-5 in November
 UTC_ZONE = ZoneInfo("UTC")
 
 
-def histogram(times: dict[str, int]) -> dict:
-    """A runner histogram from {"YYYY-MM-DDTHH:MM": events} (UTC, quarter hours)."""
-    return {
-        "bucket_minutes": 15,
-        "from": "2026-11-18",
-        "to": "2026-11-23",
-        "earlier": times.pop("earlier", 0),
-        "later": times.pop("later", 0),
-        "counts": {f"{t}Z": n for t, n in times.items()},
-    }
-
-
-def metrics(times: dict[str, int], *, rows: int | None = None, out_of_day: int = 0) -> dict:
-    counts = dict(times)
-    on_day = sum(n for t, n in counts.items() if t.startswith(DAY.isoformat()))
-    return {
-        "table": "fact_events",
-        "dt": DAY.isoformat(),
-        "media_id": MEDIA,
-        "rows": on_day if rows is None else rows,
-        "distinct_event_keys": on_day if rows is None else rows,
-        "quarantined": 0,
-        "bronze_rows": sum(counts.values()),
-        "out_of_day": out_of_day,
-        "schema": [["event_key", "string"]],
-        "received_histogram": histogram(counts),
-    }
-
-
-def checks(run: dict, play_count: int | None, zone=UTC_ZONE, semantics="inclusive"):
-    cover = pull_coverage(run, DAY, zone, semantics)
-    results = check_results(
-        "fact_events", run, table_duplicates=0, play_count=play_count, coverage=cover
+def metrics(times: dict[str, int], *, rows: int | None = None, out_of_day: int = 0):
+    """A build whose pull holds `times` ({"YYYY-MM-DDTHH:MM": events}, UTC quarter hours)."""
+    on_day = sum(n for t, n in times.items() if t.startswith(DAY.isoformat()))
+    return events_result(
+        dt=DAY.isoformat(),
+        media_id=MEDIA,
+        rows=on_day if rows is None else rows,
+        bronze_rows=sum(times.values()),
+        out_of_day=out_of_day,
+        received_histogram=histogram(times),
     )
+
+
+def checks(run: FactEventsResult, play_count: int | None, zone=UTC_ZONE, semantics="inclusive"):
+    cover = pull_coverage(run.received_histogram, DAY, zone, semantics)
+    results = fact_events_checks(run, table_duplicates=0, play_count=play_count, coverage=cover)
     return {r.check_name: r for r in results}
 
 
@@ -103,7 +88,7 @@ def test_plays_are_compared_with_the_events_of_the_accounts_day_not_the_utc_day(
     times = {f"{DAY}T02:00": 10, f"{DAY}T12:00": 20, "2026-11-21T03:00": 40}
     times["2026-11-19T20:00"] = 30  # New York's 19th, also in the pull
     run = metrics(times)
-    cover = pull_coverage(run, DAY, NEW_YORK, "inclusive")
+    cover = pull_coverage(run.received_histogram, DAY, NEW_YORK, "inclusive")
     assert (cover.start_date, cover.end_date) == ("2026-11-19", "2026-11-20")
     assert cover.account_day_events == 60 and cover.events == 100
     assert cover.outside_request == 0
@@ -152,17 +137,7 @@ def test_every_event_of_the_accounts_day_is_counted_once_whatever_the_offset(off
     times = {
         (start + timedelta(minutes=15 * i)).strftime("%Y-%m-%dT%H:%M"): 1 for i in range(3 * 96)
     }
-    cover = pull_coverage(metrics(times), DAY, zone, "inclusive")
+    cover = pull_coverage(metrics(times).received_histogram, DAY, zone, "inclusive")
     assert cover.account_day_events == 96
     request_days = 1 if offset == 0 else 2
     assert cover.events - cover.outside_request == request_days * 96
-
-
-def test_without_a_histogram_the_utc_rows_stand_in():
-    """A Glue script deployed before the histogram existed: the day's rows are compared."""
-    run = metrics({})
-    run.pop("received_histogram")
-    run["rows"] = 0
-    assert not checks(run, play_count=10)["events_cover_plays"].passed
-    run["rows"] = 10
-    assert checks(run, play_count=10)["events_cover_plays"].passed

@@ -60,9 +60,9 @@ def test_latest_snapshot_wins_then_upserts(spark, tmp_path):
     b = rows[MEDIA_B]
     assert b["channel"] == "facebook" and b["archived"] is True and b["tags"] == ["teaser"]
     assert (b["project_id"], b["project_hashed_id"]) == (77, "soc77xyz")
-    assert first["rows"] == first["distinct_media_ids"] == 2
-    assert first["channels"] == {MEDIA_B: "facebook", MEDIA_A: "youtube"}
-    assert first["media_ids"] == [MEDIA_B, MEDIA_A] and first["unknown_channel_media_ids"] == []
+    assert first.rows == first.distinct_media_ids == 2
+    assert first.channels == {MEDIA_B: "facebook", MEDIA_A: "youtube"}
+    assert first.media_ids == [MEDIA_B, MEDIA_A] and first.unknown_channel_media_ids == []
     assert personal_looking_values(table) == []
 
     # Next day: a newer snapshot of A; B's snapshot aged out of Bronze; B's channel configured.
@@ -71,7 +71,7 @@ def test_latest_snapshot_wins_then_upserts(spark, tmp_path):
     second = run_dim(spark, tmp_path, channels={MEDIA_B: "Newsletter"})
     rows = {row["media_id"]: row for row in read_rows(table)}
     assert len(parquet_files(table)) == 1  # the previous file is gone
-    assert second["rows"] == 2 and second["snapshot_media"] == [MEDIA_A]
+    assert second.rows == 2 and second.snapshot_media == [MEDIA_A]
     a = rows[MEDIA_A]
     assert a["title"] == "Product demo v2 | IG" and a["channel"] == "instagram"
     assert a["snapshot_loaded_at"] == datetime(2026, 11, 21, 2, 0, tzinfo=UTC)

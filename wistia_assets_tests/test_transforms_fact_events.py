@@ -20,6 +20,7 @@ import pytest
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.storage.partition import PartitionWriter
 from wistia_assets.transforms.bronze_reader import BronzeNotIngested
+from wistia_assets.transforms.results import from_json, to_json
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets.transforms.schema import FACT_EVENTS, FORBIDDEN_SILVER_COLUMNS
 from wistia_assets.transforms.silver_writes import remove_stale_staging
@@ -122,7 +123,7 @@ def test_current_era_is_typed(current):
 
 def test_legacy_era_is_typed(legacy):
     metrics, by_key = legacy
-    assert metrics["rows"] == 5 and metrics["quarantined"] == 0
+    assert metrics.rows == 5 and metrics.quarantined == 0
     assert by_key["lg-001"]["received_at"] == datetime(2014, 1, 27, 22, 42, 53, tzinfo=UTC)
     assert by_key["lg-001"]["percent_viewed"] == pytest.approx(0.45)  # legacy percent / 100
     assert by_key["lg-002"]["percent_viewed"] == 1.0  # "100" as a string
@@ -140,8 +141,8 @@ def test_legacy_era_is_typed(legacy):
 
 def test_duplicates_are_removed_and_counted(current):
     metrics, by_key, rows = current
-    assert metrics["duplicates_removed"] == 1
-    assert len(rows) == len(by_key) == metrics["rows"] == metrics["distinct_event_keys"] == 5
+    assert metrics.duplicates_removed == 1
+    assert len(rows) == len(by_key) == metrics.rows == metrics.distinct_event_keys == 5
     assert set(by_key) == {"ev-c-001", "ev-c-002", "ev-c-004", "ev-c-005", "ev-c-006"}
 
 
@@ -158,8 +159,8 @@ def test_every_quarantine_reason_is_counted_and_written_to_bronze(current, lake)
         14: other,
         15: "unparsable JSON",
     }
-    assert metrics["quarantined"] == 8
-    assert metrics["quarantine_reasons"] == {
+    assert metrics.quarantined == 8
+    assert metrics.quarantine_reasons == {
         "missing event_key": 2,
         "unparsable received_at": 1,
         "percent_viewed out of range": 2,
@@ -173,7 +174,7 @@ def test_every_quarantine_reason_is_counted_and_written_to_bronze(current, lake)
     for row in quarantined:
         assert row["part_key"] == PART_KEY
         assert row["line"] == lines[row["line_no"] - 1]  # the raw line, byte for byte
-    assert metrics["quarantine_location"].endswith(
+    assert metrics.quarantine_location.endswith(
         f"bronze/wistia/_quarantine/events/dt={DAY}/media_id={MEDIA_A}"
     )
 
@@ -193,26 +194,26 @@ def test_a_record_of_another_media_is_quarantined_not_shadowed_by_the_path(curre
 def test_only_parts_listed_in_the_manifest_are_read(current):
     metrics, by_key, _ = current
     assert "ev-unlisted" not in by_key
-    assert metrics["bronze_rows"] == metrics["bronze_manifest_rows"] == 15
-    assert metrics["bronze_parts"] == 1
-    assert metrics["bronze_run_token"] == "20261121T020000Zabc123"
+    assert metrics.bronze_rows == metrics.bronze_manifest_rows == 15
+    assert metrics.bronze_parts == 1
+    assert metrics.bronze_run_token == "20261121T020000Zabc123"
 
 
 def test_unknown_fields_are_reported_and_another_days_event_is_routed_away(current, lake):
     metrics, by_key, rows = current
-    assert metrics["unknown_fields"] == {"attributes": 1}
+    assert metrics.unknown_fields == {"attributes": 1}
     # ev-c-003 was received at 00:10 UTC on the 21st, in the pull for the 20th (the request
     # spans account days): the 21st's partition holds it. Not here, not quarantined, counted.
     assert "ev-c-003" not in by_key
     assert all(row["received_at"].date() == date(2026, 11, 20) for row in rows)
-    assert metrics["routed_away"] == metrics["routed_away_events"] == 1
+    assert metrics.routed_away == metrics.routed_away_events == 1
     assert not any("ev-c-003" in r["line"] for r in read_quarantine(lake, "events", DAY, MEDIA_A))
-    assert metrics["out_of_day"] == 0 and metrics["out_of_day_share"] == 0.0
-    assert metrics["bronze_events"] == 6  # every distinct valid event of the pull
+    assert metrics.out_of_day == 0 and metrics.out_of_day_share == 0.0
+    assert metrics.bronze_events == 6  # every distinct valid event of the pull
     # Every distinct valid event of the pull by quarter hour, for the checks that need the
     # account's day: ev-c-001 at 17:24:53 falls in 17:15, ev-c-003 in the 21st's first one.
-    histogram = metrics["received_histogram"]
-    assert histogram["counts"] == {
+    histogram = metrics.received_histogram
+    assert histogram.counts == {
         "2026-11-20T08:00Z": 1,
         "2026-11-20T09:00Z": 1,
         "2026-11-20T17:15Z": 1,
@@ -220,12 +221,12 @@ def test_unknown_fields_are_reported_and_another_days_event_is_routed_away(curre
         "2026-11-20T21:00Z": 1,
         "2026-11-21T00:00Z": 1,
     }
-    assert (histogram["earlier"], histogram["later"]) == (0, 0)
+    assert (histogram.earlier, histogram.later) == (0, 0)
 
 
 def test_silver_holds_no_personal_data(current, legacy, lake):
     _, by_key, rows = current
-    names = {name for name, _ in current[0]["schema"]}
+    names = {name for name, _ in current[0].schema}
     assert not names & FORBIDDEN_SILVER_COLUMNS
     assert [f.name for f in FACT_EVENTS.fields] == list(rows[0])
     assert personal_looking_values(lake / "silver") == []
@@ -256,16 +257,17 @@ def test_identifiers_are_hmac_sha256_with_the_callers_key(current, legacy):
     assert len({row["visitor_hash"] for row in by_key.values()}) == 5  # one null, four visitors
 
 
-def test_metrics_are_json_and_the_preview_is_small_and_pii_free(current):
+def test_the_result_survives_json_and_the_preview_is_small_and_pii_free(current):
     metrics, _, _ = current
-    assert json.loads(json.dumps(metrics)) == metrics
-    assert metrics["location"].endswith(f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}")
-    assert metrics["schema"][-2:] == [["dt", "string"], ["media_id", "string"]]
-    preview = metrics["preview"]
+    # How a Glue run sends it back: the same typed result on the Dagster side.
+    assert from_json(json.loads(json.dumps(to_json(metrics)))) == metrics
+    assert metrics.location.endswith(f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}")
+    assert metrics.schema[-2:] == [["dt", "string"], ["media_id", "string"]]
+    preview = metrics.preview
     assert 0 < len(preview) <= 5
     assert all(isinstance(v, str | None) for row in preview for v in row.values())
     assert not {"visitor_hash", "ip_hash", "city", "embed_url"} & set(preview[0])
-    assert HASH_KEY.decode() not in json.dumps(metrics)
+    assert HASH_KEY.decode() not in json.dumps(to_json(metrics))
 
 
 def test_keyed_hash_changes_with_the_key(spark):
@@ -291,14 +293,14 @@ def test_reruns_are_identical_and_event_keys_unique_across_the_table(spark, tmp_
     def run_day():
         metrics = run_events(spark, tmp_path, DAY)
         (only_file,) = parquet_files(folder)  # one file: the previous run's was replaced
-        return read_rows(folder), only_file.read_bytes(), metrics["quarantine_reasons"]
+        return read_rows(folder), only_file.read_bytes(), metrics.quarantine_reasons
 
     first = run_day()
     # Both pulls hold ev-c-003 (received 00:10 on the 21st; the requests overlap): the 21st
     # keeps it, the 20th routed it away; nobody quarantines it.
     next_day = run_events(spark, tmp_path, "2026-11-21")
-    assert next_day["neighbours_checked"] is True
-    assert next_day["quarantine_reasons"] == {}
+    assert next_day.neighbours_checked is True
+    assert next_day.quarantine_reasons == {}
     assert sorted(row["event_key"] for row in read_rows(next_folder)) == ["ev-c-003", "ev-c-007"]
     next_rows = read_rows(next_folder)
 
@@ -326,7 +328,7 @@ def test_a_key_sent_with_times_on_two_days_stays_in_the_day_written_first(spark,
 
     run_events(spark, tmp_path, DAY)
     next_day = run_events(spark, tmp_path, "2026-11-21")
-    assert next_day["quarantine_reasons"] == {f"event_key already in dt={DAY}": 1}
+    assert next_day.quarantine_reasons == {f"event_key already in dt={DAY}": 1}
     next_folder = partition_dir(tmp_path, "fact_events", "2026-11-21", MEDIA_A)
     assert sorted(row["event_key"] for row in read_rows(next_folder)) == ["ev-c-003", "ev-c-007"]
     (clash,) = read_quarantine(tmp_path, "events", "2026-11-21", MEDIA_A)
@@ -347,11 +349,11 @@ def test_a_bad_record_of_another_day_is_judged_by_that_day_only(spark, tmp_path)
     write_bronze(tmp_path, "events", "2026-11-21", MEDIA_A, [json.dumps(broken)])
 
     day = run_events(spark, tmp_path, DAY)
-    assert day["quarantine_reasons"] == {"unparsable received_at": 1}
-    assert day["routed_away"] == 1 and day["rows"] == 1
+    assert day.quarantine_reasons == {"unparsable received_at": 1}
+    assert day.routed_away == 1 and day.rows == 1
     next_day = run_events(spark, tmp_path, "2026-11-21")
-    assert next_day["quarantine_reasons"] == {"percent_viewed out of range": 1}
-    assert next_day["routed_away"] == 0 and next_day["rows"] == 0
+    assert next_day.quarantine_reasons == {"percent_viewed out of range": 1}
+    assert next_day.routed_away == 0 and next_day.rows == 0
 
 
 def test_a_zero_row_result_removes_the_partition_and_its_quarantine(spark, tmp_path):
@@ -370,9 +372,9 @@ def test_a_zero_row_result_removes_the_partition_and_its_quarantine(spark, tmp_p
     write_bronze(tmp_path, "events", DAY, MEDIA_A, [], run_token="20261122T020000Zempty1")
 
     metrics = run_events(spark, tmp_path, DAY)
-    assert metrics["rows"] == 0 and metrics["partition_deleted"] is True
-    assert metrics["quarantined"] == 0 and metrics["quarantine_location"] is None
-    assert metrics["bronze_rows"] == 0 and metrics["preview"] == []
+    assert metrics.rows == 0 and metrics.partition_deleted is True
+    assert metrics.quarantined == 0 and metrics.quarantine_location is None
+    assert metrics.bronze_rows == 0 and metrics.preview == []
     assert not folder.exists() and not quarantine.exists()
     assert read_rows(other) == [{"event_key": "ev-b"}]  # another media's partition stays
 
@@ -401,3 +403,30 @@ def test_only_stale_staging_folders_of_killed_writes_are_removed(tmp_path):
     removed = remove_stale_staging(LocalStore(tmp_path), "silver/wistia/fact_events")
     assert removed == ["silver/wistia/fact_events/.spark-staging-dead"]
     assert not stale.exists() and live.exists()
+
+
+def test_stale_staging_on_s3_is_found_through_the_stores_listing(aws_endpoint):
+    """The same rule on a bucket, through the store's own interface (S3 keeps no folders: a
+    staging folder is the keys under its prefix, its age that of its newest object)."""
+    import uuid
+
+    import boto3
+
+    from wistia_assets.storage.objects import S3Store
+
+    bucket = f"silver-{uuid.uuid4().hex[:8]}"
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint)
+    s3.create_bucket(Bucket=bucket)
+    table = "silver/wistia/fact_events"
+    keys = [
+        f"{table}/.spark-staging-dead/dt={DAY}/part-0.parquet",
+        f"{table}/.spark-staging-dead/dt={DAY}/part-1.parquet",
+        f"{table}/dt={DAY}/media_id={MEDIA_A}/part-0.parquet",
+    ]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    store = S3Store(bucket, s3)
+    assert remove_stale_staging(store, table) == []  # just written: a live write
+    later = time.time() + 7 * 3600
+    assert remove_stale_staging(store, table, now=later) == [f"{table}/.spark-staging-dead"]
+    assert store.list_keys(table) == [keys[2]]  # the partition itself is untouched

@@ -55,10 +55,10 @@ def test_both_date_forms_string_counts_duplicates_and_every_quarantine_reason(sp
     assert rows_of(lake, "2026-11-21") == [
         {"date": date(2026, 11, 21), "load_count": 7, "play_count": 2, "hours_watched": 0.25}
     ]
-    assert metrics["rows"] == 1 and metrics["duplicates_removed"] == 1
-    assert metrics["zero_filled"] is False
-    assert (metrics["load_count"], metrics["play_count"], metrics["hours_watched"]) == (7, 2, 0.25)
-    assert metrics["quarantine_reasons"] == {
+    assert metrics.rows == 1 and metrics.duplicates_removed == 1
+    assert metrics.zero_filled is False
+    assert (metrics.load_count, metrics.play_count, metrics.hours_watched) == (7, 2, 0.25)
+    assert metrics.quarantine_reasons == {
         "date 2026-11-22 outside dt=2026-11-21": 1,
         "unparsable date": 1,
         "invalid load_count": 1,
@@ -69,10 +69,10 @@ def test_both_date_forms_string_counts_duplicates_and_every_quarantine_reason(sp
     quarantined = read_quarantine(lake, "media_by_date", "2026-11-21", MEDIA_A)
     assert [row["line_no"] for row in quarantined] == [3, 4, 5, 6, 7, 8]
     assert quarantined[-1]["line"] == "<html>503 Service Unavailable</html>"
-    assert metrics["unknown_fields"] == {"unique_plays": 1}
+    assert metrics.unknown_fields == {"unique_plays": 1}
     # One of the three readable records describes another day.
-    assert metrics["out_of_day_share"] == pytest.approx(1 / 3, abs=1e-6)
-    assert [name for name, _ in metrics["schema"]] == [
+    assert metrics.out_of_day_share == pytest.approx(1 / 3, abs=1e-6)
+    assert [name for name, _ in metrics.schema] == [
         "date",
         "load_count",
         "play_count",
@@ -87,8 +87,8 @@ def test_a_quiet_day_is_one_row_of_zeros(spark, lake):
     assert rows_of(lake, "2026-11-22") == [
         {"date": date(2026, 11, 22), "load_count": 0, "play_count": 0, "hours_watched": 0.0}
     ]
-    assert metrics["zero_filled"] is True and metrics["rows"] == 1
-    assert metrics["bronze_rows"] == 0 and metrics["quarantined"] == 0
+    assert metrics.zero_filled is True and metrics.rows == 1
+    assert metrics.bronze_rows == 0 and metrics.quarantined == 0
     # Its file declares the same schema as a day with data (nullable columns), not the required
     # columns constant expressions would give.
     (zero_file,) = parquet_files(partition_dir(lake, "fact_media_by_date", "2026-11-22", MEDIA_A))
@@ -128,4 +128,4 @@ def test_a_derived_hours_watched_is_kept_as_wistia_sent_it(spark, tmp_path):
             / sandbox.ground_truth_by_date(media, date(2026, 11, 1))["play_count"]
         )
     )
-    assert metrics["quarantined"] == 0 and metrics["rows"] == 1
+    assert metrics.quarantined == 0 and metrics.rows == 1

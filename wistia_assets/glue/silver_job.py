@@ -16,10 +16,10 @@ Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
   --from YYYY-MM-DD --to YYYY-MM-DD --media-ids <id>,<id>   (Gold: media_daily, media_report;
                                                they read and write the silver root only)
 
-The run's metrics are sent as a Pipes custom message `{"metrics": {...}}` and become the
-materialization's metadata of the table's asset; the checks the asset declared (named in the Pipes
-extra `check_names`) are answered from the same metrics. Any error is logged and
-re-raised, so the Glue run fails with that message and Dagster's step fails with it.
+The run's typed result (`transforms/results.py`) is sent as a Pipes custom message
+`{"result": {...}}`, and only that: the Dagster step reads it back and maps it to metadata and
+checks exactly as it does a local build's. Any error is logged and re-raised, so the Glue run
+fails with that message and Dagster's step fails with it.
 """
 
 from __future__ import annotations
@@ -41,11 +41,7 @@ from dagster_pipes import (
 from pyspark.sql import SparkSession
 
 from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
-from wistia_assets.transforms.report import (
-    check_outcomes,
-    pipes_check_metadata,
-    pipes_metadata,
-)
+from wistia_assets.transforms.results import BuildResult, to_json
 from wistia_assets.transforms.runner import TABLES, run_dim_media, run_partition
 
 log = logging.getLogger("wistia_assets.glue.silver_job")
@@ -137,7 +133,7 @@ def fetch_hash_key(secret_id: str, region: str | None, client: Any = None) -> by
     return bytes(value)
 
 
-def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
+def run(spark: SparkSession, args: argparse.Namespace) -> BuildResult:
     if args.table in GOLD_TABLES:
         build = run_media_daily if args.table == "media_daily" else run_report_figures
         return build(
@@ -170,42 +166,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def target_asset(pipes: Any, table: str) -> str | None:
-    """The asset key (Pipes string form) the run's table belongs to, if it is in scope.
-
-    The step may hold several assets (both facts of a window in one multi-asset), so the key is
-    named explicitly: the one whose last component is the table, else the only asset in scope.
-    """
-    keys = [k for k in (pipes.asset_keys if pipes.is_asset_step else []) if isinstance(k, str)]
-    named = [k for k in keys if k.split("/")[-1] == table]
-    if named:
-        return named[0]
-    return keys[0] if len(keys) == 1 else None
-
-
-def report(pipes: Any, metrics: dict[str, Any]) -> None:
-    """Metrics as a custom message (for an asset that builds its own metadata and checks), and
-    as the materialization's metadata plus the checks the asset asked for (Pipes extra
-    `check_names`: Dagster rejects results of checks the asset did not declare)."""
-    pipes.report_custom_message({"metrics": metrics})
-    asset_key = target_asset(pipes, metrics["table"])
-    if asset_key is None:
-        pipes.log.warning(f"no asset for table {metrics['table']} in scope: metrics sent only")
-        return
-    pipes.report_asset_materialization(metadata=pipes_metadata(metrics), asset_key=asset_key)
-    wanted = set((pipes.extras or {}).get("check_names") or [])
-    for outcome in check_outcomes(metrics):
-        if outcome.name in wanted:
-            pipes.report_asset_check(
-                outcome.name,
-                passed=outcome.passed,
-                severity=outcome.severity,
-                metadata=pipes_check_metadata(outcome),
-                asset_key=asset_key,
-            )
-
-
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None) -> BuildResult:
     """Run the job. `argv` defaults to `sys.argv[1:]`; dagster-pipes reads its own two
     arguments from `sys.argv`, as on Glue."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -219,23 +180,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         try:
             args = parse_args(argv)
             spark = SparkSession.builder.appName("wistia-silver").getOrCreate()
-            metrics = run(spark, args)
+            result = run(spark, args)
         except Exception as exc:
             # The message names the table and partition; the traceback goes to the Glue log.
             log.exception("silver job failed: %s", exc)
             pipes.log.error(f"silver job failed: {type(exc).__name__}: {exc}")
             raise
         pipes.log.info(
-            f"{metrics['table']}: {metrics['rows']} rows, "
-            f"{metrics.get('duplicates_removed', 0)} duplicates removed, "
-            f"{metrics.get('quarantined', 0)} quarantined -> {metrics['location']}"
+            f"{result.table}: {result.rows} rows, "
+            f"{getattr(result, 'duplicates_removed', 0)} duplicates removed, "
+            f"{getattr(result, 'quarantined', 0)} quarantined -> {result.location}"
         )
-        if args.table in GOLD_TABLES:
-            # The Dagster step builds the Gold assets' metadata (and the report) from these.
-            pipes.report_custom_message({"metrics": metrics})
-        else:
-            report(pipes, metrics)
-        return metrics
+        pipes.report_custom_message({"result": to_json(result)})
+        return result
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ the range totals and the breakdowns. No Spark, no Parquet: this runs in the ECS 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from wistia_assets.transforms.results import ReportFiguresResult
 
 # The metrics of the summary and of the daily trends: key, label, unit kind.
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -60,6 +63,10 @@ class ReportFigures:
     missing: set[tuple[str, str]]  # (dt, media_id) not built
     totals: dict[str, dict[str, Any]]  # media_id -> range totals
     breakdowns: dict[str, dict[str, list[tuple[str, int]]]]  # media_id -> dimension -> rows
+
+    @classmethod
+    def from_result(cls, result: ReportFiguresResult) -> ReportFigures:
+        return cls.from_json(dataclasses.asdict(result))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportFigures:

@@ -4,41 +4,49 @@ through Pipes (here).
 Silver partitions, dim_media, and the Gold work of the media report (the `media_daily` days and
 the report's figures), so that nothing Spark-shaped ever runs in the ECS run task.
 
-Both engines call the same runner (`wistia_assets.transforms.runner`) and return the same plain
-metrics, from which the Silver assets build metadata and checks in one place. This module imports
-neither pyspark nor dagster-pyspark: the ECS image, which runs the aws deployment, has neither.
-The Glue engine starts the job with dagster-aws's `PipesGlueClient`, passing the
-context and reading messages through S3 (not CloudWatch, whose reader waits for logs), and gets
-the metrics back as a Pipes custom message.
+Both engines call the same runner (`wistia_assets.transforms.runner`) and return the same typed
+result (`transforms/results.py`), from which the assets build metadata and checks in one place.
+This module imports neither pyspark nor dagster-pyspark: the ECS image, which runs the aws
+deployment, has neither. The Glue engine starts the job with dagster-aws's `PipesGlueClient`,
+passing the context and reading messages through S3 (not CloudWatch, whose reader waits for
+logs), and gets the result back as the job's one Pipes custom message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from wistia_assets.partitions import Window
+from wistia_assets.transforms.results import (
+    BuildResult,
+    DimMediaResult,
+    FactResult,
+    MediaDailyResult,
+    ReportFiguresResult,
+    from_json,
+)
 
 
 class SilverEngine(ConfigurableResource):
-    """Interface: build one Silver partition or dim_media, return the runner's metrics."""
+    """Interface: build one Silver partition, dim_media or Gold, return the typed result."""
 
     @property
     def kind(self) -> str:
         raise NotImplementedError
 
-    def build_partition(self, context, table: str, window: Window) -> dict[str, Any]:
+    def build_partition(self, context, table: str, window: Window) -> FactResult:
         raise NotImplementedError
 
-    def build_dim_media(self, context) -> dict[str, Any]:
+    def build_dim_media(self, context) -> DimMediaResult:
         raise NotImplementedError
 
     def build_gold(
         self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> dict[str, Any]:
+    ) -> MediaDailyResult | ReportFiguresResult:
         """`media_daily`: rebuild the Gold days first..last; `media_report`: the report's
         figures for that range (`transforms/gold_runner.py`)."""
         raise NotImplementedError
@@ -82,14 +90,14 @@ class GlueSilverEngine(SilverEngine):
             forward_termination=True,
         )
 
-    def _run(self, context, arguments: dict[str, str]) -> dict[str, Any]:
+    def _run(self, context, arguments: dict[str, str]) -> BuildResult:
         invocation = self.pipes_client().run(
             context=context,
             start_job_run_params={"JobName": self.job_name, "Arguments": arguments},
         )
-        return metrics_from_invocation(invocation)
+        return result_from_invocation(invocation)
 
-    def build_partition(self, context, table: str, window: Window) -> dict[str, Any]:
+    def build_partition(self, context, table: str, window: Window) -> FactResult:
         return self._run(
             context,
             {
@@ -102,7 +110,7 @@ class GlueSilverEngine(SilverEngine):
             },
         )
 
-    def build_dim_media(self, context) -> dict[str, Any]:
+    def build_dim_media(self, context) -> DimMediaResult:
         return self._run(
             context,
             {
@@ -115,7 +123,7 @@ class GlueSilverEngine(SilverEngine):
 
     def build_gold(
         self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> dict[str, Any]:
+    ) -> MediaDailyResult | ReportFiguresResult:
         return self._run(
             context,
             {
@@ -128,16 +136,17 @@ class GlueSilverEngine(SilverEngine):
         )
 
 
-def metrics_from_invocation(invocation) -> dict[str, Any]:
-    """The metrics the Glue job sent as a Pipes custom message (see glue/silver_job.py)."""
+def result_from_invocation(invocation) -> BuildResult:
+    """The typed result the Glue job sent as a Pipes custom message (see glue/silver_job.py),
+    with the Glue run's id."""
     messages = [m for m in invocation.get_custom_messages() if isinstance(m, dict)]
     for message in reversed(messages):
-        if "metrics" in message:
-            metrics = dict(message["metrics"])
+        if "result" in message:
+            result = from_json(message["result"])
             run_id = (getattr(invocation, "metadata", None) or {}).get("AWS Glue Job Run ID")
-            if run_id:
-                metrics["glue_run_id"] = run_id
-            return metrics
+            # PipesGlueClient gives it as a TextMetadataValue.
+            run_id = getattr(run_id, "value", run_id)
+            return dataclasses.replace(result, glue_run_id=str(run_id)) if run_id else result
     raise RuntimeError(
-        "the Glue job finished without reporting its metrics through Pipes; see its driver log"
+        "the Glue job finished without reporting its result through Pipes; see its driver log"
     )

@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.transforms.results import (
+    DimMediaResult,
+    FactResult,
+    MediaDailyResult,
+    ReportFiguresResult,
+)
 
 
 class SparkSilverEngine(SilverEngine):
@@ -49,7 +54,7 @@ class SparkSilverEngine(SilverEngine):
                 out.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
-    def build_partition(self, context, table: str, window: Window) -> dict[str, Any]:
+    def build_partition(self, context, table: str, window: Window) -> FactResult:
         from wistia_assets.transforms.runner import run_partition
 
         return run_partition(
@@ -62,7 +67,7 @@ class SparkSilverEngine(SilverEngine):
             hash_key=self._hash_key() if table == "fact_events" else None,
         )
 
-    def build_dim_media(self, context) -> dict[str, Any]:
+    def build_dim_media(self, context) -> DimMediaResult:
         from wistia_assets.transforms.runner import run_dim_media
 
         return run_dim_media(
@@ -74,7 +79,7 @@ class SparkSilverEngine(SilverEngine):
 
     def build_gold(
         self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> dict[str, Any]:
+    ) -> MediaDailyResult | ReportFiguresResult:
         from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
 
         build = run_media_daily if table == "media_daily" else run_report_figures

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import io
 import os
@@ -41,6 +42,7 @@ class ObjectStore(Protocol):
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def open_writer(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
     def list_keys(self, prefix: str) -> list[str]: ...
+    def last_modified(self, key_prefix: str) -> dict[str, float]: ...
     def delete_keys(self, keys: Iterable[str]) -> None: ...
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]: ...
 
@@ -115,6 +117,20 @@ class LocalStore:
         if not base.is_dir():
             return []
         return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def last_modified(self, key_prefix: str) -> dict[str, float]:
+        """Every key starting with `key_prefix` (any string, as on S3) -> its mtime (epoch s)."""
+        folder, _, start = key_prefix.rpartition("/")
+        base = self.path(folder) if folder else self.root
+        if not base.is_dir():
+            return {}
+        found: dict[str, float] = {}
+        for entry in base.glob(glob.escape(start) + "*"):
+            for path in [entry, *(entry.rglob("*") if entry.is_dir() else [])]:
+                with contextlib.suppress(FileNotFoundError):
+                    if path.is_file():
+                        found[path.relative_to(self.root).as_posix()] = path.stat().st_mtime
+        return dict(sorted(found.items()))
 
     def delete_keys(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -242,6 +258,14 @@ class S3Store:
             for obj in page.get("Contents", [])
         ]
         return sorted(keys)
+
+    def last_modified(self, key_prefix: str) -> dict[str, float]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        return {
+            obj["Key"]: obj["LastModified"].timestamp()
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key_prefix)
+            for obj in page.get("Contents", [])
+        }
 
     def delete_keys(self, keys: Iterable[str]) -> None:
         batch: list[dict] = []

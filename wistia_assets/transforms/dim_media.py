@@ -5,18 +5,34 @@ until a newer snapshot arrives, and a media without snapshots now (retention, co
 keeps its last known row. `channel` is recomputed on every run (configuration may change; see
 `channels`). `url` is the snapshot's own URL when it has one (scheme + host + path only), else
 `https://home.wistia.com/medias/<hashed_id>`; `thumbnail_url` loses its query string too.
+
+`build` writes the table: new files are appended first and the previous files deleted
+afterwards, so a reader (or a killed run) never sees an empty table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from wistia_assets.storage.layout import BRONZE_MEDIA_METADATA, SILVER_DIM_MEDIA
+from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.storage.partition import BronzeNotIngested
+from wistia_assets.transforms.bronze_reader import latest_metadata_snapshots, read_snapshots
+from wistia_assets.transforms.channels import UNKNOWN as UNKNOWN_CHANNEL
 from wistia_assets.transforms.channels import media_channel
-from wistia_assets.transforms.pii import clean_url
+from wistia_assets.transforms.partition_build import (
+    preview_rows,
+    read_written,
+    scan_written,
+    schema_of,
+)
+from wistia_assets.transforms.paths import spark_path
+from wistia_assets.transforms.pii import assert_no_personal_columns, clean_url
+from wistia_assets.transforms.results import DimMediaResult
 from wistia_assets.transforms.schema import (
     BRONZE_MEDIA,
     CORRUPT_RECORD,
@@ -24,10 +40,12 @@ from wistia_assets.transforms.schema import (
     MEDIA_PROJECT,
     MEDIA_THUMBNAIL,
 )
+from wistia_assets.transforms.silver_writes import data_files
 from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool
 
 MEDIA_PAGE = "https://home.wistia.com/medias/"
 LOAD_TS_FORMAT = "yyyyMMdd'T'HHmmssSSSSSS'Z'"
+PREVIEW = ("media_id", "title", "channel", "status", "duration_seconds", "snapshot_loaded_at")
 
 
 def parse_snapshots(docs: DataFrame) -> DataFrame:
@@ -103,3 +121,71 @@ def with_channels(dim: DataFrame, configured: Mapping[str, str]) -> DataFrame:
     return dim.withColumn("channel", channel(F.col("media_id"), F.col("title"))).select(
         *[f.name for f in DIM_MEDIA.fields]
     )
+
+
+def build(
+    spark: SparkSession, bronze: ObjectStore, silver: ObjectStore, *, channels: dict[str, str]
+) -> DimMediaResult:
+    """Upsert the latest metadata snapshot of every media into `dim_media` (unpartitioned)."""
+    snapshots = latest_metadata_snapshots(bronze)
+    previous_keys = silver.list_keys(SILVER_DIM_MEDIA)
+    previous_files = data_files(silver, SILVER_DIM_MEDIA)
+    if not snapshots and not previous_files:
+        raise BronzeNotIngested(
+            "bronze_media_metadata has no snapshots under "
+            f"{spark_path(bronze, BRONZE_MEDIA_METADATA)}; materialize bronze first"
+        )
+    parsed = parse_snapshots(read_snapshots(spark, bronze, snapshots)).persist()
+    dim = None
+    try:
+        unparsable = sorted(
+            r["path_media_id"]
+            for r in parsed.where(~F.col("doc_ok")).select("path_media_id").collect()
+        )
+        existing = (
+            spark.read.parquet(*[spark_path(silver, key) for key in previous_files])
+            if previous_files
+            else None
+        )
+        dim = with_channels(upsert(existing, parsed.where(F.col("doc_ok"))), channels).persist()
+        assert_no_personal_columns(dim)
+        stats = dim.agg(
+            F.count("*").alias("rows"), F.countDistinct("media_id").alias("distinct_media_ids")
+        ).first()
+        listed = dim.select("media_id", "channel").orderBy("media_id").collect()
+        # Before the write: afterwards the previous files the cache was built from are gone.
+        preview = preview_rows(dim.orderBy("media_id"), PREVIEW)
+        (
+            dim.repartition(1)
+            .sortWithinPartitions("media_id")
+            .write.mode("append")
+            .parquet(spark_path(silver, SILVER_DIM_MEDIA))
+        )
+        # Only the previous data files (and their local checksums) go; `_SUCCESS` was rewritten.
+        silver.delete_keys(
+            key for key in previous_keys if key.rsplit("/", 1)[-1].startswith(("part-", ".part-"))
+        )
+        return DimMediaResult(
+            rows=int(stats["rows"]),
+            schema=schema_of(dim),
+            location=spark_path(silver, SILVER_DIM_MEDIA),
+            preview=preview,
+            personal_values=scan_written(
+                read_written(spark, silver, SILVER_DIM_MEDIA, schema=None)
+            )[0],
+            quarantined=len(unparsable),
+            duplicates_removed=0,
+            distinct_media_ids=int(stats["distinct_media_ids"]),
+            snapshots_read=len(snapshots),
+            snapshot_media=sorted({s.media_id for s in snapshots} - set(unparsable)),
+            unparsable_snapshots=unparsable,
+            channels={row["media_id"]: row["channel"] for row in listed},
+            media_ids=[row["media_id"] for row in listed],
+            unknown_channel_media_ids=[
+                row["media_id"] for row in listed if row["channel"] == UNKNOWN_CHANNEL
+            ],
+        )
+    finally:
+        for frame in (dim, parsed):
+            if frame is not None:
+                frame.unpersist()

@@ -1,6 +1,7 @@
 """fact_events: Bronze event lines -> typed, deduplicated, PII-free Silver rows.
 
-Plain DataFrame -> DataFrame steps; reading, writing and metrics live in `runner`.
+The parsing, routing, deduplication and typing are plain DataFrame -> DataFrame steps; `build`
+(at the end) reads, writes and measures one partition with them.
 
 Typing (both payload eras, see WISTIA_API.md):
 - `received_at`: ISO-8601 with or without fractional seconds (`2025-10-17T17:24:53.000Z`,
@@ -36,18 +37,27 @@ line), which is the newest page position since pages are pulled newest-first; a 
 on the partition's day comes before one received on another day (the API sent the key twice with
 two times: the day's own copy stays).
 
-`mark_kept` decides both on every parsed line at once, so that the runner counts, writes and
+`mark_kept` decides both on every parsed line at once, so that `build` counts, writes and
 quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
-however small the day).
+however small the day). `build` is the table's partition build (the shared steps are
+`partition_build.PartitionBuild`); its typed result feeds the Silver checks.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from datetime import date, timedelta
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from wistia_assets.storage.layout import SILVER_FACT_EVENTS, window_partition
+from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.transforms.partition_build import TIMESTAMP_TEXT, PartitionBuild
+from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.pii import clean_host, clean_url, keyed_hash
+from wistia_assets.transforms.results import FactEventsResult, ReceivedHistogram
 from wistia_assets.transforms.schema import (
     BRONZE_EVENT,
     CORRUPT_RECORD,
@@ -55,6 +65,8 @@ from wistia_assets.transforms.schema import (
     FACT_EVENTS,
     USER_AGENT_DETAILS,
 )
+from wistia_assets.transforms.silver_writes import data_files
+from wistia_assets.transforms.summary import summarise
 from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool
 
 UNPARSABLE = "unparsable JSON"
@@ -66,6 +78,24 @@ PERCENT_OUT_OF_RANGE = "percent_viewed out of range"
 NEIGHBOUR_REASON_PREFIX = "event_key already in dt="
 
 _FRACTIONAL_SECONDS = r"T\d{2}:\d{2}:\d{2}\.\d+"
+
+# Preview columns carry no identifier of a person (no hashes, no city, no URL path).
+PREVIEW = (
+    "event_key",
+    "received_at",
+    "percent_viewed",
+    "embed_host",
+    "country",
+    "browser",
+    "platform",
+    "is_mobile",
+    "has_conversion",
+    "payload_era",
+)
+# The received_at histogram: distinct events of a pull by quarter hour.
+BUCKET_MINUTES = 15
+BUCKET_TEXT = "yyyy-MM-dd'T'HH:mm'Z'"
+NEIGHBOUR_KEY = T.StructType([T.StructField("event_key", T.StringType())])
 
 
 def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
@@ -236,3 +266,150 @@ def unknown_fields(parsed: DataFrame) -> DataFrame:
     return parsed.select(F.explode("top_keys").alias("field")).where(
         ~F.col("field").isin(*EVENT_FIELDS)
     )
+
+
+def _neighbour_days(day: str) -> tuple[str, str]:
+    today = date.fromisoformat(day)
+    return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+
+
+def neighbour_keys(
+    spark: SparkSession, silver: ObjectStore, day: str, media_id: str
+) -> DataFrame | None:
+    """`event_key, dt` of the same media's Silver partitions dt-1 and dt+1 that exist."""
+    frames = []
+    for other in _neighbour_days(day):
+        files = data_files(silver, window_partition(SILVER_FACT_EVENTS, other, media_id))
+        if files:
+            # Only the key is read, and its type is known: no footer-reading job to infer it.
+            keys = spark.read.schema(NEIGHBOUR_KEY).parquet(*[spark_path(silver, k) for k in files])
+            frames.append(keys.select("event_key", F.lit(other).alias("dt")))
+    return reduce(DataFrame.unionByName, frames) if frames else None
+
+
+def _stats(day: str) -> tuple[list[str], dict[str, Column]]:
+    """The aggregates `summarise` computes over the lines of a `mark_kept` frame that are not
+    quarantined here (valid lines of the day, and every routed line)."""
+    kept, first, elsewhere = F.col("_kept"), F.col("_first"), F.col("_elsewhere")
+    received = F.col("_received_at")
+    before, after = _neighbour_days(day)
+    return ["_first", "_kept", "_clash_dt", "_received_at", "_elsewhere", "reason"], {
+        "valid_here": F.count(F.when(F.col("reason").isNull() & ~elsewhere, 1)),
+        "deduped": F.count(F.when(first & ~elsewhere, 1)),
+        "rows": F.count(F.when(kept, 1)),
+        "routed_away": F.count(F.when(elsewhere, 1)),
+        "routed_away_events": F.count(F.when(first & elsewhere, 1)),
+        "min_received_at": F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT),
+        "max_received_at": F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT),
+        before: F.count(F.when(F.col("_clash_dt") == before, 1)),
+        after: F.count(F.when(F.col("_clash_dt") == after, 1)),
+    }
+
+
+def _histogram_days(day: str) -> tuple[str, str]:
+    """The span the histogram resolves: two days either side, wider than any account day that
+    a request for `day` can cover (offsets are within -12 h .. +14 h)."""
+    today = date.fromisoformat(day)
+    return (today - timedelta(days=2)).isoformat(), (today + timedelta(days=3)).isoformat()
+
+
+def _received_bucket(day: str) -> Column:
+    """For every distinct valid event of the pull (`_first`), its `received_at` rounded down to
+    `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later` outside the days around `day`;
+    null for every other line.
+
+    The Silver checks compare the events of the *account's* day with by_date's plays of that
+    day, and find events the request should not have returned; both need the zone, which is
+    configuration of the Dagster side. Every IANA offset is a multiple of 15 minutes, so these
+    buckets add up to any account day exactly, and the build (and the Glue job) stay zone-free.
+    """
+    received = F.col("_received_at")
+    first, last = _histogram_days(day)
+    seconds = BUCKET_MINUTES * 60
+    bucket = F.date_format(
+        F.timestamp_seconds(F.floor(received.cast("long") / seconds) * seconds), BUCKET_TEXT
+    )
+    name = (
+        F.when(received < F.to_timestamp(F.lit(first)), F.lit("earlier"))
+        .when(received >= F.to_timestamp(F.lit(last)), F.lit("later"))
+        .otherwise(bucket)
+    )
+    return F.when(F.col("_first"), name)
+
+
+def _histogram(counts: dict[str, int], day: str) -> ReceivedHistogram:
+    first, last = _histogram_days(day)
+    earlier, later = counts.pop("earlier", 0), counts.pop("later", 0)
+    return ReceivedHistogram(
+        BUCKET_MINUTES, first, last, earlier, later, dict(sorted(counts.items()))
+    )
+
+
+def build(
+    spark: SparkSession,
+    bronze: ObjectStore,
+    silver: ObjectStore,
+    *,
+    day: str,
+    media_id: str,
+    hash_key: bytes,
+) -> FactEventsResult:
+    """Rebuild Silver `fact_events` dt=day, media_id from its Bronze partition."""
+    with PartitionBuild(
+        spark,
+        bronze,
+        silver,
+        dataset="events",
+        table_prefix=SILVER_FACT_EVENTS,
+        day=day,
+        media_id=media_id,
+    ) as build:
+        parsed = parse_events(build.lines(), media_id=media_id)
+        neighbours = neighbour_keys(spark, silver, day, media_id)
+        marked = build.cache(mark_kept(parsed, neighbours, day=day))
+        columns, aggregates = _stats(day)
+        summary = summarise(
+            marked,
+            unknown_fields(marked),
+            columns,
+            aggregates,
+            reason="_reason_here",
+            bucket=_received_bucket(day),
+        )
+        stats = {name: value or 0 for name, value in summary.stats.items()}
+        reasons = summary.reasons
+        for other_dt in _neighbour_days(day):
+            if stats[other_dt]:
+                reasons[neighbour_reason(other_dt)] = stats[other_dt]
+        rows = int(stats["rows"])
+        written = build.write(
+            to_silver(marked.where(F.col("_kept")), hash_key=hash_key),
+            rows=rows,
+            order_by=["received_at", "event_key"],
+            quarantine=quarantine_lines(marked),
+            reasons=reasons,
+            summary=summary,
+            preview_columns=PREVIEW,
+            # Distinct keys of the file as written, not of the frame before the write: the
+            # uniqueness check then vouches for what readers get; and routing must leave no
+            # other day in it.
+            measure={
+                "distinct_event_keys": F.countDistinct("event_key"),
+                "out_of_day": F.count(F.when(F.to_date("received_at") != F.to_date(F.lit(day)), 1)),
+            },
+        )
+        out_of_day = int(written.measured["out_of_day"] or 0)
+        return FactEventsResult(
+            **written.fields,
+            duplicates_removed=int(stats["valid_here"] - stats["deduped"]),
+            out_of_day_share=round(out_of_day / rows, 6) if rows else 0.0,
+            distinct_event_keys=int(written.measured["distinct_event_keys"] or 0),
+            out_of_day=out_of_day,
+            routed_away=int(stats["routed_away"]),
+            routed_away_events=int(stats["routed_away_events"]),
+            bronze_events=int(stats["deduped"] + stats["routed_away_events"]),
+            neighbours_checked=neighbours is not None,
+            received_histogram=_histogram(summary.buckets, day),
+            min_received_at=summary.stats["min_received_at"],
+            max_received_at=summary.stats["max_received_at"],
+        )

@@ -12,7 +12,8 @@
 Quarantine reasons: `unparsable JSON`, `unparsable date`, `date <d> outside dt=<dt>` (a row for
 another day would duplicate that day's own partition), `invalid load_count`, `invalid
 play_count`, `invalid hours_watched`. Duplicate dates keep their first valid occurrence in Bronze
-order (`mark_first`).
+order (`mark_first`). `build` is the table's partition build (the shared steps are
+`partition_build.PartitionBuild`).
 """
 
 from __future__ import annotations
@@ -22,16 +23,22 @@ from datetime import date
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from wistia_assets.storage.layout import SILVER_FACT_MEDIA_BY_DATE
+from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.transforms.partition_build import PartitionBuild
+from wistia_assets.transforms.results import FactMediaByDateResult
 from wistia_assets.transforms.schema import (
     BRONZE_MEDIA_BY_DATE,
     CORRUPT_RECORD,
     FACT_MEDIA_BY_DATE,
     MEDIA_BY_DATE_FIELDS,
 )
+from wistia_assets.transforms.summary import summarise
 
 UNPARSABLE = "unparsable JSON"
 UNPARSABLE_DATE = "unparsable date"
 INVALID = "invalid {field}"
+PREVIEW = (*[f.name for f in FACT_MEDIA_BY_DATE.fields], "dt", "media_id")
 
 
 def outside_day_reason(day: Column, dt: str) -> Column:
@@ -115,3 +122,61 @@ def unknown_fields(parsed: DataFrame) -> DataFrame:
     return parsed.select(F.explode("top_keys").alias("field")).where(
         ~F.col("field").isin(*MEDIA_BY_DATE_FIELDS)
     )
+
+
+def build(
+    spark: SparkSession, bronze: ObjectStore, silver: ObjectStore, *, day: str, media_id: str
+) -> FactMediaByDateResult:
+    """Rebuild Silver `fact_media_by_date` dt=day, media_id from its Bronze partition."""
+    with PartitionBuild(
+        spark,
+        bronze,
+        silver,
+        dataset="media_by_date",
+        table_prefix=SILVER_FACT_MEDIA_BY_DATE,
+        day=day,
+        media_id=media_id,
+    ) as build:
+        marked = build.cache(mark_first(parse_by_date(build.lines(), dt=day)))
+        first = F.col("_first")
+        summary = summarise(
+            marked,
+            unknown_fields(marked),
+            ["_first", "_load", "_play", "_hours"],
+            {
+                "rows": F.count(F.when(first, 1)),
+                "load_count": F.sum(F.when(first, F.col("_load").cast("long"))),
+                "play_count": F.sum(F.when(first, F.col("_play").cast("long"))),
+                "hours_watched": F.sum(F.when(first, F.col("_hours").cast("double"))),
+            },
+        )
+        bronze_rows, valid_rows, reasons = summary.lines, summary.valid, summary.reasons
+        out_of_day = sum(n for reason, n in reasons.items() if " outside dt=" in reason)
+        typed_rows = valid_rows + out_of_day
+        if bronze_rows == 0:
+            # The zero row is known without asking Spark: one row of zeros.
+            data = zero_day(spark, day)
+            totals = {"rows": 1, "load_count": 0, "play_count": 0, "hours_watched": 0.0}
+        else:
+            data = to_silver(marked.where(first))
+            totals = {name: value or 0 for name, value in summary.stats.items()}
+        rows = int(totals["rows"])
+        written = build.write(
+            data,
+            rows=rows,
+            order_by=["date"],
+            quarantine=quarantine_lines(marked),
+            reasons=reasons,
+            summary=summary,
+            preview_columns=PREVIEW,
+        )
+        return FactMediaByDateResult(
+            **written.fields,
+            duplicates_removed=int(valid_rows - (0 if bronze_rows == 0 else rows)),
+            # Share of readable records that describe another day than the partition's.
+            out_of_day_share=round(out_of_day / typed_rows, 6) if typed_rows else 0.0,
+            zero_filled=bronze_rows == 0,
+            load_count=int(totals["load_count"]),
+            play_count=int(totals["play_count"]),
+            hours_watched=float(totals["hours_watched"]),
+        )

@@ -2,7 +2,7 @@
 
 Like `runner` for Silver: the local asset calls these with the shared local session and
 `file://` roots, the Glue job (`glue/silver_job.py --table media_daily|media_report`) with
-`s3://` roots. Each returns JSON-serialisable results; the report's figures are everything the
+`s3://` roots. Each returns its typed result (`results`); the report's figures are everything the
 HTML and the UI need, so the process that renders them (the ECS run task in `aws`) reads no
 Parquet and needs no Spark.
 
@@ -33,6 +33,7 @@ from wistia_assets.storage.layout import (
 from wistia_assets.storage.objects import ObjectStore, store_for_uri
 from wistia_assets.transforms import gold
 from wistia_assets.transforms.paths import spark_path
+from wistia_assets.transforms.results import MediaDailyResult, ReportFiguresResult
 from wistia_assets.transforms.schema import FACT_EVENTS, FACT_MEDIA_BY_DATE, MEDIA_DAILY
 from wistia_assets.transforms.session import configure_silver_session
 from wistia_assets.transforms.silver_writes import data_files, drop_partition
@@ -134,7 +135,7 @@ def run_media_daily(
     first: str,
     last: str,
     media_ids: tuple[str, ...],
-) -> dict[str, Any]:
+) -> MediaDailyResult:
     """Rebuild the Gold partitions dt=first..last from Silver; a day with no built media has
     its partition removed (nothing to summarise yet)."""
     days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
@@ -158,20 +159,17 @@ def run_media_daily(
         for day in empty_days:
             drop_partition(silver, f"{GOLD_MEDIA_DAILY}/dt={day}")
     missing = {d: [m for m in media_ids if (d, m) not in built] for d in days}
-    metrics = {
-        "table": "media_daily",
-        "first": days[0],
-        "last": days[-1],
-        "rows": rows,
-        "days": len(days),
-        "missing": {d: ms for d, ms in missing.items() if ms},
-        "schema": [[f.name, f.dataType.simpleString()] for f in MEDIA_DAILY.fields]
-        + [["dt", "string"]],
-        "location": spark_path(silver, GOLD_MEDIA_DAILY),
-        "elapsed_seconds": round(time.monotonic() - started, 3),
-    }
     log.info("gold media_daily %s..%s: %d rows", days[0], days[-1], rows)
-    return metrics
+    return MediaDailyResult(
+        first=days[0],
+        last=days[-1],
+        rows=rows,
+        missing={d: ms for d, ms in missing.items() if ms},
+        schema=[[f.name, f.dataType.simpleString()] for f in MEDIA_DAILY.fields]
+        + [["dt", "string"]],
+        location=spark_path(silver, GOLD_MEDIA_DAILY),
+        elapsed_seconds=round(time.monotonic() - started, 3),
+    )
 
 
 class _media_locks:
@@ -214,7 +212,7 @@ def run_report_figures(
     first: str,
     last: str,
     media_ids: tuple[str, ...],
-) -> dict[str, Any]:
+) -> ReportFiguresResult:
     """Every figure of the media report for first..last, from Gold (days) and Silver (totals
     over the covered days, breakdowns, titles and channels)."""
     days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
@@ -260,21 +258,20 @@ def run_report_figures(
                 )
                 for name, rows in dims.items()
             }
-    figures = {
-        "table": "media_report",
-        "first": days[0],
-        "last": days[-1],
-        "media": _media(spark, silver, media_ids),
-        "daily": daily_rows,
-        "missing": [[d, m] for d in days for m in media_ids if (d, m) not in covered],
-        "totals": totals,
-        "breakdowns": breakdowns,
-        "rows": len(daily_rows),
-        "location": spark_path(silver, GOLD_MEDIA_DAILY),
-        "elapsed_seconds": round(time.monotonic() - started, 3),
-    }
+    media = _media(spark, silver, media_ids)
     log.info("media report %s..%s: %d Gold rows", days[0], days[-1], len(daily_rows))
-    return figures
+    return ReportFiguresResult(
+        first=days[0],
+        last=days[-1],
+        media=media,
+        daily=daily_rows,
+        missing=[[d, m] for d in days for m in media_ids if (d, m) not in covered],
+        totals=totals,
+        breakdowns=breakdowns,
+        rows=len(daily_rows),
+        location=spark_path(silver, GOLD_MEDIA_DAILY),
+        elapsed_seconds=round(time.monotonic() - started, 3),
+    )
 
 
 def _media(spark: SparkSession, silver: ObjectStore, media_ids: tuple[str, ...]) -> list[dict]:

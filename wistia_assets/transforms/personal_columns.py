@@ -1,6 +1,6 @@
 """The column names of raw personal data, which no Silver table may ever have.
 
-Read by the transforms (which drop them), by the checks built from a run's metrics (which run in
+Read by the transforms (which drop them), by the checks built from a build's result (which run in
 the aws deployment's ECS tasks, where pyspark is not installed) and by the reliability harness:
 so it lives apart from the Spark schemas, with no import at all.
 """

@@ -102,13 +102,3 @@ FACT_EVENTS = spark_schema(columns.FACT_EVENTS)
 FACT_MEDIA_BY_DATE = spark_schema(columns.FACT_MEDIA_BY_DATE)
 DIM_MEDIA = spark_schema(columns.DIM_MEDIA)
 MEDIA_DAILY = spark_schema(columns.MEDIA_DAILY)
-
-# Quarantined Bronze lines: the raw line stays in the Bronze zone, next to its source.
-QUARANTINE = T.StructType(
-    [
-        T.StructField("reason", T.StringType()),
-        T.StructField("line", T.StringType()),
-        T.StructField("part_key", T.StringType()),
-        T.StructField("line_no", T.LongType()),
-    ]
-)

@@ -15,13 +15,12 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import timedelta
 
 from pyspark.sql import DataFrame
 
-from wistia_assets.storage.objects import LocalStore, ObjectStore, S3Store
+from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.schema import PARTITION_COLUMNS
 
@@ -83,33 +82,18 @@ def remove_stale_staging(
     older_than: timedelta = STALE_STAGING_AGE,
     now: float | None = None,
 ) -> list[str]:
-    """Delete staging folders of killed writes; returns the folders removed (keys)."""
+    """Delete staging folders of killed writes (every file in them older than `older_than`);
+    returns the folders removed (keys)."""
     cutoff = (time.time() if now is None else now) - older_than.total_seconds()
-    removed: list[str] = []
-    if isinstance(store, LocalStore):
-        table = store.path(table_prefix)
-        if not table.is_dir():
-            return removed
-        for folder in sorted(table.glob(STAGING_PREFIX + "*")):
-            entries = [folder, *folder.rglob("*")]
-            if max(p.stat().st_mtime for p in entries) < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(f"{table_prefix}/{folder.name}")
-        return removed
-    if isinstance(store, S3Store):
-        newest: dict[str, float] = {}
-        keys: dict[str, list[str]] = {}
-        paginator = store.client.get_paginator("list_objects_v2")
-        prefix = f"{table_prefix}/{STAGING_PREFIX}"
-        for page in paginator.paginate(Bucket=store.bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                folder = obj["Key"][len(table_prefix) + 1 :].split("/", 1)[0]
-                modified = obj["LastModified"].timestamp()
-                newest[folder] = max(newest.get(folder, 0.0), modified)
-                keys.setdefault(folder, []).append(obj["Key"])
-        for folder in sorted(newest):
-            if newest[folder] < cutoff:
-                store.delete_keys(keys[folder])
-                removed.append(f"{table_prefix}/{folder}")
-        return removed
-    raise TypeError(f"unsupported object store {type(store).__name__}")
+    newest: dict[str, float] = {}
+    keys: dict[str, list[str]] = {}
+    for key, modified in store.last_modified(f"{table_prefix}/{STAGING_PREFIX}").items():
+        folder = key[len(table_prefix) + 1 :].split("/", 1)[0]
+        newest[folder] = max(newest.get(folder, 0.0), modified)
+        keys.setdefault(folder, []).append(key)
+    removed = []
+    for folder in sorted(newest):
+        if newest[folder] < cutoff:
+            store.delete_keys(keys[folder])
+            removed.append(f"{table_prefix}/{folder}")
+    return removed

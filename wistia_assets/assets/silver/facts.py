@@ -1,0 +1,189 @@
+"""`silver_facts`: the two fact partitions of a (day, media) window, built in one step.
+
+One Spark session (local) or one Glue pool slot serves both, and the reconciliation of events
+against `play_count` sees both results. The Spark work is the runner in `wistia_assets.transforms`,
+run locally or on Glue by the `silver` engine resource; each result is mapped to metadata
+(`assets/metadata.py`) and judged (`checks.py`) here, identically for both engines. The watermark
+moves only after a partition passed its blocking checks.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the asset's annotations as objects.
+from collections.abc import Iterator
+from datetime import timedelta
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    Failure,
+    FreshnessPolicy,
+    MaterializeResult,
+    multi_asset,
+)
+
+from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.column_schema import declared_schema
+from wistia_assets.assets.metadata import result_metadata
+from wistia_assets.assets.silver import checks
+from wistia_assets.assets.silver.coverage import pull_coverage
+from wistia_assets.assets.spark_steps import spark_step
+from wistia_assets.orchestration.schedule import watermark_origin
+from wistia_assets.partitions import Window, window_partitions
+from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringScan
+from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.settings import Settings
+from wistia_assets.storage.partition import BronzeNotIngested
+
+SILVER_KINDS = {"spark", "glue", "athena", "s3"}
+DATASET_OF = {"fact_events": "events", "fact_media_by_date": "media_by_date"}
+
+FACT_EVENTS_DESCRIPTION = (
+    "One row per Wistia viewing event (deduplicated on event_key, the latest pull wins), "
+    "typed: received_at (UTC timestamp), percent_viewed (0-1), geography (country, region, "
+    "city), user agent (browser, platform, is_mobile), embed page. Partitioned by dt and "
+    "media_id: dt=D holds exactly the events received on UTC day D, whatever the account's "
+    "time zone (the pull covering the account's days is routed by received_at). Removed: ip, "
+    "email, lat/lon, conversion_data, the heatmap token, query strings of embed_url; ip "
+    "and visitor_key are replaced by keyed HMAC-SHA256 hashes (ip_hash, visitor_hash) for "
+    "distinct counts. Records that break the schema are quarantined in the "
+    "Bronze zone, never dropped silently."
+)
+FACT_MEDIA_BY_DATE_DESCRIPTION = (
+    "One row per media per day: load_count, play_count, hours_watched (hours), as Wistia's "
+    "by_date stats report them; a pulled quiet day is a row of zeros. Wistia counts them by "
+    "the account's days, which cannot be split: partition dt=D holds the account's day D "
+    "(midnight to midnight in WISTIA_ACCOUNT_TIMEZONE), which equals fact_events' UTC day D "
+    "only for a UTC account. hours_watched may be derived by Wistia (a per-media constant "
+    "times plays), not summed from viewing."
+)
+
+# The freshness deadline of the daily schedule: by 06:00 UTC yesterday's partitions exist.
+DAILY_FRESHNESS = FreshnessPolicy.cron(
+    deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24)
+)
+
+
+def not_buildable(exc: Exception, what: str) -> Failure:
+    """Bronze never pulled, or the table kept changing under a check's scan: running the step
+    (and its Glue job) again right away helps neither."""
+    return Failure(description=f"{what}: {exc}", allow_retries=False)
+
+
+def _fact_spec(table: str, bronze: str, description: str, partitions, **metadata) -> AssetSpec:
+    return AssetSpec(
+        table,
+        deps=[bronze],
+        group_name="silver",
+        description=description,
+        owners=OWNERS,
+        kinds=SILVER_KINDS,
+        partitions_def=partitions,
+        freshness_policy=DAILY_FRESHNESS,
+        metadata={
+            "layer": "silver",
+            "personal_data": "no",
+            **metadata,
+            "dagster/column_schema": declared_schema(table),
+        },
+        skippable=True,
+    )
+
+
+def build_silver_facts(settings: Settings):
+    partitions = window_partitions(settings)
+
+    @multi_asset(
+        name="silver_facts",
+        specs=[
+            _fact_spec(
+                "fact_events",
+                "bronze_events",
+                FACT_EVENTS_DESCRIPTION,
+                partitions,
+                dedupe_key="event_key",
+            ),
+            _fact_spec(
+                "fact_media_by_date",
+                "bronze_media_by_date",
+                FACT_MEDIA_BY_DATE_DESCRIPTION,
+                partitions,
+            ),
+        ],
+        check_specs=[*checks.fact_events_specs(), *checks.fact_media_by_date_specs()],
+        partitions_def=partitions,
+        can_subset=True,
+        **spark_step(settings),
+    )
+    def silver_facts(
+        context: AssetExecutionContext,
+        silver: SilverEngine,
+        catalog: SilverCatalog,
+        watermarks: WatermarksResource,
+    ) -> Iterator[MaterializeResult]:
+        window = Window.parse(context.partition_key)
+        selected = {k.to_user_string() for k in context.selected_asset_keys}
+        play_count = None
+        # by_date first: the events' checks read its play_count.
+        for table in ("fact_media_by_date", "fact_events"):
+            if table not in selected:
+                continue
+            try:
+                result = silver.build_partition(context, table, window)
+            except BronzeNotIngested as exc:
+                raise not_buildable(exc, f"{table} {window.key}") from None
+            if table == "fact_media_by_date":
+                play_count = result.play_count
+                judged = checks.fact_media_by_date_checks(result)
+            else:
+                try:
+                    if play_count is None:
+                        play_count = catalog.play_count(window)
+                    table_duplicates = catalog.duplicate_event_keys()
+                except TableChangedDuringScan as exc:
+                    raise not_buildable(exc, f"{table} {window.key}") from None
+                judged = checks.fact_events_checks(
+                    result,
+                    table_duplicates=table_duplicates,
+                    play_count=play_count,
+                    coverage=pull_coverage(
+                        result.received_histogram,
+                        window.day,
+                        settings.account_timezone,
+                        settings.events_window,
+                    ),
+                )
+            context.log.info(
+                f"{table} {window.key}: {result.rows} rows, {result.duplicates_removed} "
+                f"duplicates removed, {result.quarantined} quarantined -> {result.location}"
+            )
+            yield MaterializeResult(
+                asset_key=table,
+                metadata=result_metadata(result, engine=silver.kind),
+                check_results=judged,
+            )
+            failed = checks.blocking_failures(judged)
+            if failed:
+                for check in failed:
+                    if check.description:
+                        context.log.error(check.description)
+                # Dagster fails the step after it returns (a blocking check failed with ERROR
+                # severity), so the run fails and the failure sensor alerts.
+                context.log.error(
+                    f"{table} {window.key}: watermark not advanced, failed checks: "
+                    f"{', '.join(c.check_name for c in failed)}"
+                )
+                continue
+            # Only now is the partition done. The watermark moves only to the day after it, so
+            # it never passes a day that was not built: the schedule asks for that day again.
+            store, dataset = watermarks.store(), DATASET_OF[table]
+            origin = watermark_origin(context.run.tags)
+            if store.advance(dataset, window.media_id, window.day, origin=origin):
+                context.log.info(f"watermark {dataset}/{window.media_id} -> {window.day}")
+            else:
+                context.log.info(
+                    f"watermark {dataset}/{window.media_id} stays at "
+                    f"{store.get(dataset, window.media_id)} (built {window.day}; a watermark "
+                    "moves one day at a time)"
+                )
+
+    return silver_facts
