@@ -162,6 +162,10 @@ LAYOUT = re.compile(
             r"silver/wistia/(?:fact_events|fact_media_by_date)/\.spark-staging-[^/]+/.+",
             r"silver/wistia/(?:fact_events|fact_media_by_date)/[._][^/]+",
             r"silver/wistia/dim_media/[^/]+",
+            # Gold has one partition per day (every media in it) and the report one file per range.
+            rf"gold/wistia/media_daily/{_DAY}/[^/]+",
+            r"gold/wistia/media_daily/(?:\.spark-staging-[^/]+/.+|[._][^/]+)",
+            r"reports/wistia/media_report_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.html",
             r"_state/[^/]+",
             r"_staging/[0-9a-f]{32}\.tmp",
             r"_locks/[0-9a-f]{32}\.lock",
