@@ -227,8 +227,9 @@ class Settings:
     ddb_key_attributes: tuple[str, str] | None = None
     lake_root: Path = Path(".lake")
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
-    # Local: WISTIA_HASH_KEY, else a random key kept in the lake's _state folder. AWS: the Glue
-    # job fetches the key itself from Secrets Manager, so it never travels as a job argument.
+    # Local: WISTIA_HASH_KEY, else a random key kept in `hash_key_file` (outside the lake). AWS:
+    # the Glue job fetches the key itself from Secrets Manager, so it never travels as a job
+    # argument.
     hash_key: Secret | None = None
     hash_key_secret_id: str | None = None
     # Outside the lake on purpose: whoever gets a copy of the lake must not get the key with it

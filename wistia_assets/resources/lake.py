@@ -22,7 +22,3 @@ class LakeResource(ConfigurableResource):
     @cached_property
     def silver(self) -> ObjectStore:
         return store_for_uri(self.silver_root, endpoint_url=self.endpoint_url)
-
-    @property
-    def is_s3(self) -> bool:
-        return self.bronze_root.startswith("s3://")
