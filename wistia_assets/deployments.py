@@ -87,11 +87,12 @@ def local_resources(settings: Settings) -> dict[str, Any]:
 
 
 def aws_resources(settings: Settings) -> dict[str, Any]:
+    bronze_root, silver_root = _aws_lake(settings)
     return {
         "wistia": wistia_resource(settings),
         "lake": LakeResource(
-            bronze_root=f"s3://{settings.bronze_bucket}",
-            silver_root=f"s3://{settings.silver_bucket}",
+            bronze_root=bronze_root,
+            silver_root=silver_root,
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
         ),
@@ -106,8 +107,8 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         "silver": GlueSilverEngine(
             job_name=settings.glue_job_name,
             pipes_bucket=settings.pipes_bucket,
-            bronze_root=f"s3://{settings.bronze_bucket}",
-            silver_root=f"s3://{settings.silver_bucket}",
+            bronze_root=bronze_root,
+            silver_root=silver_root,
             hash_key_secret_id=settings.hash_key_secret_id,
             channels=settings.channels,
             endpoint_url=settings.aws_endpoint_url,
