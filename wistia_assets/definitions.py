@@ -16,7 +16,7 @@ from dagster import (
 from wistia_assets.assets.bronze import build_bronze_assets
 from wistia_assets.assets.gold import build_gold_assets
 from wistia_assets.assets.silver import build_silver_assets
-from wistia_assets.deployments import resources_for
+from wistia_assets.deployments import deployment_for, resources_for
 from wistia_assets.orchestration.alerts import build_failure_sensor
 from wistia_assets.orchestration.jobs import build_gold_jobs, build_jobs
 from wistia_assets.orchestration.schedule import build_daily_schedule
@@ -35,7 +35,7 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
         # never runs anything by surprise; `make run` refreshes dim_media, Gold and the report).
         default_status=(
             DefaultSensorStatus.RUNNING
-            if settings.deployment == "aws"
+            if deployment_for(settings).starts_on_its_own
             else DefaultSensorStatus.STOPPED
         ),
         minimum_interval_seconds=300,

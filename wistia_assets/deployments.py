@@ -1,24 +1,30 @@
-"""Resources by deployment name, in one place (`DAGSTER_DEPLOYMENT=local|aws`).
+"""Everything that differs by deployment, in one place (`DAGSTER_DEPLOYMENT=local|aws`).
 
 `local` is the embedded default: a lake folder, SQLite watermarks, local PySpark, DuckDB, and the
 built-in sandbox API unless a token is set (pyspark, dagster-pyspark and duckdb come from the
 package's `local` extra and are imported only when the local set is built). `aws` is production:
 S3, DynamoDB, Glue + Pipes, the Glue catalog and Athena. Both run the same assets; only these
-objects differ. Every AWS client honours `AWS_ENDPOINT_URL`, so the `aws` set runs against a moto
-server in tests.
+objects differ. Every AWS client honours `AWS_ENDPOINT_URL` (`aws.py`), so the `aws` set runs
+against a moto server in tests.
+
+Code elsewhere asks the `Deployment` (`deployment_for(settings)`) what it needs — whether the
+schedule starts on its own, the Spark steps' pool, whether there is a local DuckDB, where the
+lake is — instead of comparing deployment names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from dagster import EnvVar
+from dagster import Backoff, EnvVar, RetryPolicy
 
-from wistia_assets.resources.alerts import AlertsResource
+from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import GlueSilverEngine
-from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.settings import Settings
 
@@ -62,33 +68,35 @@ def local_resources(settings: Settings) -> dict[str, Any]:
     return {
         "wistia": wistia_resource(settings),
         "lake": lake,
-        "watermarks": WatermarksResource(
-            backend="sqlite", sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")
-        ),
+        "watermarks": SqliteWatermarks(sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")),
         "silver": SparkSilverEngine(
-            pyspark=LazyPySparkResource(spark_config=local_spark_conf()),
+            pyspark=LazyPySparkResource(
+                spark_config=local_spark_conf(driver_memory=settings.spark_driver_memory)
+            ),
             bronze_root=lake.bronze_root,
             silver_root=lake.silver_root,
+            # A resource dependency, not config: Dagster shows config values in the UI; the
+            # Secret reaches the engine as an object and prints only as asterisks.
+            **({"hash_key": settings.hash_key} if settings.hash_key else {}),
             hash_key_file=str(settings.hash_key_file.expanduser()),
             channels=settings.channels,
         ),
         "catalog": DuckDbCatalog(lake_root=str(root)),
-        "alerts": AlertsResource(
-            backend="log", log_path=str(root / STATE_DIR / "run_failures.jsonl")
-        ),
+        "alerts": LogAlerts(log_path=str(root / STATE_DIR / "run_failures.jsonl")),
     }
 
 
 def aws_resources(settings: Settings) -> dict[str, Any]:
+    bronze_root, silver_root = _aws_lake(settings)
     return {
         "wistia": wistia_resource(settings),
         "lake": LakeResource(
-            bronze_root=f"s3://{settings.bronze_bucket}",
-            silver_root=f"s3://{settings.silver_bucket}",
+            bronze_root=bronze_root,
+            silver_root=silver_root,
             endpoint_url=settings.aws_endpoint_url,
+            region=settings.aws_region,
         ),
-        "watermarks": WatermarksResource(
-            backend="dynamodb",
+        "watermarks": DynamoWatermarks(
             table=settings.ddb_table,
             key_attributes=(
                 ",".join(settings.ddb_key_attributes) if settings.ddb_key_attributes else None
@@ -99,8 +107,8 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         "silver": GlueSilverEngine(
             job_name=settings.glue_job_name,
             pipes_bucket=settings.pipes_bucket,
-            bronze_root=f"s3://{settings.bronze_bucket}",
-            silver_root=f"s3://{settings.silver_bucket}",
+            bronze_root=bronze_root,
+            silver_root=silver_root,
             hash_key_secret_id=settings.hash_key_secret_id,
             channels=settings.channels,
             endpoint_url=settings.aws_endpoint_url,
@@ -113,8 +121,7 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
         ),
-        "alerts": AlertsResource(
-            backend="sns",
+        "alerts": SnsAlerts(
             topic_arn=settings.alerts_topic_arn,
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
@@ -122,5 +129,61 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What the rest of the code needs to know about a deployment, beside its resources."""
+
+    name: str
+    resources: Callable[[Settings], dict[str, Any]]
+    # The daily schedule and the automation sensor start RUNNING (a deploy turns them on); locally
+    # `make dev` must never call anything by surprise, so they start STOPPED.
+    starts_on_its_own: bool
+    # The Dagster pool of every Spark (Silver and Gold) step.
+    spark_pool: str
+    # A Glue run can fail for reasons that pass (capacity, a lost executor): retry once. A local
+    # Spark failure is a bug or bad data and fails the same way again: no retry, no waiting.
+    spark_retry_policy: RetryPolicy | None
+    # The lake is a local folder DuckDB reads (`wistia-assets query`, the run summary's counts and
+    # smoke queries); in AWS the tables are queried with Athena.
+    has_local_duckdb: bool
+    # (bronze, silver) lake roots: a folder, or s3:// buckets.
+    lake_roots: Callable[[Settings], tuple[str, str]]
+
+
+def _local_lake(settings: Settings) -> tuple[str, str]:
+    root = str(settings.lake_root.resolve())
+    return root, root
+
+
+def _aws_lake(settings: Settings) -> tuple[str, str]:
+    return f"s3://{settings.bronze_bucket}", f"s3://{settings.silver_bucket}"
+
+
+LOCAL = Deployment(
+    name="local",
+    resources=local_resources,
+    starts_on_its_own=False,
+    spark_pool="spark",
+    spark_retry_policy=None,
+    has_local_duckdb=True,
+    lake_roots=_local_lake,
+)
+AWS = Deployment(
+    name="aws",
+    resources=aws_resources,
+    starts_on_its_own=True,
+    spark_pool="glue",
+    spark_retry_policy=RetryPolicy(max_retries=1, delay=60, backoff=Backoff.EXPONENTIAL),
+    has_local_duckdb=False,
+    lake_roots=_aws_lake,
+)
+# Settings validates DAGSTER_DEPLOYMENT against settings.DEPLOYMENTS: the same names.
+BY_NAME = {deployment.name: deployment for deployment in (LOCAL, AWS)}
+
+
+def deployment_for(settings: Settings) -> Deployment:
+    return BY_NAME[settings.deployment]
+
+
 def resources_for(settings: Settings) -> dict[str, Any]:
-    return {"local": local_resources, "aws": aws_resources}[settings.deployment](settings)
+    return deployment_for(settings).resources(settings)

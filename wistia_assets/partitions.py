@@ -44,9 +44,6 @@ class Window:
     def key(self) -> str:
         return f"{self.day.isoformat()}|{self.media_id}"
 
-    def multi_key(self) -> MultiPartitionKey:
-        return MultiPartitionKey({"date": self.day.isoformat(), "media_id": self.media_id})
-
     @classmethod
     def parse(cls, key: str | MultiPartitionKey) -> Window:
         if isinstance(key, MultiPartitionKey):

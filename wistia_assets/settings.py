@@ -168,6 +168,40 @@ def _parse_choice(raw: str | None, name: str, choices: tuple[str, ...], default:
     return value
 
 
+def aws_location(env: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """(`AWS_ENDPOINT_URL` or None, `AWS_REGION`/`AWS_DEFAULT_REGION` or us-east-1).
+
+    Its own function as well as fields of Settings: the transforms build S3 clients inside the
+    Glue job too, which has no Settings (`aws.py`).
+    """
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value and value.strip() else None
+
+    region = get("AWS_REGION") or get("AWS_DEFAULT_REGION") or "us-east-1"
+    return get("AWS_ENDPOINT_URL"), region
+
+
+def spark_driver_memory(env: Mapping[str, str] | None = None) -> str:
+    """`WISTIA_SPARK_DRIVER_MEMORY` (default 2g) as Spark's `spark.driver.memory` reads it.
+
+    Its own function as well as a field of Settings: the test and benchmark Spark sessions need
+    this one value without the rest of the configuration.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get("WISTIA_SPARK_DRIVER_MEMORY") or "").strip() or "2g"
+    value = raw.lower()
+    # What Spark's own parser takes for this setting (a bare number is MiB).
+    if not re.fullmatch(r"[1-9][0-9]*([kmgtp]b?)?", value):
+        raise ConfigError(
+            f"WISTIA_SPARK_DRIVER_MEMORY={raw!r} is not a memory size: a whole number and a unit "
+            "k, m, g or t (e.g. 2g, 1536m)"
+        )
+    return value
+
+
 def _parse_key_attributes(raw: str | None) -> tuple[str, str] | None:
     """`DDB_KEY_ATTRIBUTES=pk,sk` -> ("pk", "sk"): the watermark table's partition key (the
     dataset) and sort key (the media id). Unset: read from the table (DescribeTable)."""
@@ -227,8 +261,9 @@ class Settings:
     ddb_key_attributes: tuple[str, str] | None = None
     lake_root: Path = Path(".lake")
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
-    # Local: WISTIA_HASH_KEY, else a random key kept in the lake's _state folder. AWS: the Glue
-    # job fetches the key itself from Secrets Manager, so it never travels as a job argument.
+    # Local: WISTIA_HASH_KEY, else a random key kept in `hash_key_file` (outside the lake). AWS:
+    # the Glue job fetches the key itself from Secrets Manager, so it never travels as a job
+    # argument.
     hash_key: Secret | None = None
     hash_key_secret_id: str | None = None
     # Outside the lake on purpose: whoever gets a copy of the lake must not get the key with it
@@ -243,6 +278,8 @@ class Settings:
     athena_workgroup: str = "primary"
     alerts_topic_arn: str | None = None
     schedule_cron: str = "15 2 * * *"
+    # Local Spark only (Glue sizes its own workers).
+    spark_driver_memory: str = "2g"
     # Where the Wistia account's days start, and how the events endpoint reads its dates: both
     # undocumented, checked by `wistia-assets doctor` (see wistia/windows.py).
     account_timezone: ZoneInfo = ZoneInfo("UTC")
@@ -308,6 +345,7 @@ class Settings:
                     raise ConfigError(
                         f"{name} is not set: the aws deployment stores the lake on S3"
                     )
+        aws_endpoint_url, aws_region = aws_location(env)
         settings = cls(
             deployment=deployment,
             wistia_api_token=Secret(token) if token else None,
@@ -333,14 +371,15 @@ class Settings:
                 get("WISTIA_HASH_KEY_FILE") or "~/.config/wistia_assets/hash_key"
             ).expanduser(),
             channels=_parse_channels(get("MEDIA_CHANNELS")),
-            aws_endpoint_url=get("AWS_ENDPOINT_URL"),
-            aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION") or "us-east-1",
+            aws_endpoint_url=aws_endpoint_url,
+            aws_region=aws_region,
             glue_job_name=get("GLUE_JOB_NAME") or "wistia-silver",
             glue_database=get("GLUE_DATABASE") or "wistia_silver",
             pipes_bucket=get("PIPES_BUCKET") or get("BRONZE_BUCKET"),
             athena_workgroup=get("ATHENA_WORKGROUP") or "primary",
             alerts_topic_arn=get("ALERTS_TOPIC_ARN"),
             schedule_cron=get("WISTIA_SCHEDULE_CRON") or "15 2 * * *",
+            spark_driver_memory=spark_driver_memory(env),
             account_timezone=_parse_timezone(get("WISTIA_ACCOUNT_TIMEZONE")),
             events_window=_parse_choice(
                 get("WISTIA_EVENTS_WINDOW"), "WISTIA_EVENTS_WINDOW", WINDOW_SEMANTICS, "inclusive"

@@ -162,12 +162,11 @@ def _ms(received_at: str) -> int:
     return int(datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def test_the_window_job_requests_and_checks_in_the_accounts_zone(spark, tmp_path, monkeypatch):
+def test_the_window_job_requests_and_checks_in_the_accounts_zone(spark, tmp_path):
     """Through Dagster, a Tokyo account (UTC+9): the Bronze manifest records the request that
     covers the UTC day, Silver holds that day, by_date's plays reconcile with the events of the
     account's day. Configured as UTC instead, the pull holds events outside the days it asked
     for: a warning naming the zone and `doctor` (not blocking: the day is still mostly there)."""
-    monkeypatch.setenv("WISTIA_HASH_KEY", HASH_KEY)  # the local engine reads it at build time
     day = date(2026, 11, 12)
     media = SANDBOX_MEDIA_IDS[0]
     clock = ManualClock(at_tick(day + timedelta(days=3)))  # settled
@@ -184,6 +183,7 @@ def test_the_window_job_requests_and_checks_in_the_accounts_zone(spark, tmp_path
                     "WISTIA_START_DATE": "2026-11-01",
                     "MEDIA_IDS": media,
                     "WISTIA_ACCOUNT_TIMEZONE": zone,
+                    "WISTIA_HASH_KEY": HASH_KEY,  # the local engine takes it from Settings
                 }
             )
             defs = build_defs(settings, resource_overrides={"wistia": wistia})

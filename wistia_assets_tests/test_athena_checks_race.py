@@ -19,7 +19,7 @@ from dagster import DagsterInstance, materialize
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.resources.catalog import GlueAthenaCatalog, TableChangedDuringScan
 from wistia_assets.resources.silver_engine import SilverEngine
-from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.resources.watermarks import SqliteWatermarks
 from wistia_assets.settings import Settings
 from wistia_assets_tests.silver_results import by_date_result, events_result, histogram
 
@@ -152,9 +152,7 @@ def materialize_window(athena: RacingAthena, name: str, tmp_path):
         resources={
             "silver": CountingEngine(),
             "catalog": catalog_with(athena, name),
-            "watermarks": WatermarksResource(
-                backend="sqlite", sqlite_path=str(tmp_path / "w.sqlite")
-            ),
+            "watermarks": SqliteWatermarks(sqlite_path=str(tmp_path / "w.sqlite")),
         },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -38,7 +38,7 @@ from dagster import (
 
 from reliability.truth import check_window
 from wistia_assets.definitions import build_defs
-from wistia_assets.resources.alerts import AlertsResource
+from wistia_assets.resources.alerts import SnsAlerts
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
@@ -71,12 +71,16 @@ def alerts_topic(moto_server):
 
 @pytest.mark.parametrize("window", ["end-exclusive", "start-exclusive"])
 def test_an_excluded_end_fails_the_day_until_the_doctors_setting_is_applied(
-    spark, tmp_path, alerts_topic, monkeypatch, window
+    spark, tmp_path, alerts_topic, window
 ):
-    monkeypatch.setenv("WISTIA_HASH_KEY", HASH_KEY)  # the local engine reads it at build time
     endpoint, topic, sqs, queue = alerts_topic
     lake = tmp_path / "lake"
-    env = {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": "2026-11-01", "MEDIA_IDS": MEDIA}
+    env = {
+        "WISTIA_LAKE_ROOT": str(lake),
+        "WISTIA_START_DATE": "2026-11-01",
+        "MEDIA_IDS": MEDIA,
+        "WISTIA_HASH_KEY": HASH_KEY,  # the local engine takes it from Settings
+    }
     settings = Settings.from_env(env)
     instance = DagsterInstance.local_temp(tempdir=str(tmp_path))
     sandbox = SandboxWistia(
@@ -95,7 +99,7 @@ def test_an_excluded_end_fails_the_day_until_the_doctors_setting_is_applied(
         for dataset in ("events", "media_by_date"):
             store.override(dataset, MEDIA, DAY - timedelta(days=1))
         local_alerts = defs.resources["alerts"]
-        sns_alerts = AlertsResource(backend="sns", topic_arn=topic, endpoint_url=endpoint)
+        sns_alerts = SnsAlerts(topic_arn=topic, endpoint_url=endpoint)
         cursor = tick(defs, instance, alerts=local_alerts)
 
         result = run_window(defs, instance, DAY)

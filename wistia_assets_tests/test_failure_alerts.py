@@ -16,6 +16,7 @@ from dagster import AssetKey, DagsterInstance, build_sensor_context
 from wistia_assets.definitions import build_defs
 from wistia_assets.orchestration.alerts import SENSOR_NAME
 from wistia_assets.orchestration.jobs import WINDOW_ASSETS, WINDOW_JOB
+from wistia_assets.resources.alerts import SnsAlerts
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
@@ -144,7 +145,7 @@ def test_aws_failures_are_published_to_the_alerts_topic(aws_endpoint, tmp_path):
     sandbox = SandboxWistia(token=TOKEN)
     with serve(sandbox) as server:
         defs = build_defs(settings, resource_overrides={"wistia": stale_token_wistia(server)})
-        assert defs.resources["alerts"].backend == "sns"
+        assert isinstance(defs.resources["alerts"], SnsAlerts)
         cursor = tick(defs, instance)
         run = fail_in_bronze(defs, instance)
         tick(defs, instance, cursor)

@@ -10,7 +10,7 @@ from dagster import DagsterInstance, materialize
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.silver_engine import SilverEngine
-from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.resources.watermarks import SqliteWatermarks
 from wistia_assets.settings import Settings
 from wistia_assets_tests.silver_results import by_date_result, events_result, histogram
 
@@ -51,7 +51,7 @@ def run_window(tmp_path, *, events_overrides=None, duplicates=0):
         {"MEDIA_IDS": MEDIA, "WISTIA_START_DATE": "2026-11-01", "WISTIA_LAKE_ROOT": str(tmp_path)}
     )
     silver_facts, _ = build_silver_assets(settings)
-    watermarks = WatermarksResource(backend="sqlite", sqlite_path=str(tmp_path / "w.sqlite"))
+    watermarks = SqliteWatermarks(sqlite_path=str(tmp_path / "w.sqlite"))
     result = materialize(
         [silver_facts],
         partition_key=f"{DAY}|{MEDIA}",

@@ -43,7 +43,6 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 def test_a_full_last_page_derived_hours_and_503_throttling_build_the_day_without_alarm(
     spark, tmp_path, monkeypatch, past_end, window_end
 ):
-    monkeypatch.setenv("WISTIA_HASH_KEY", HASH_KEY)  # the local engine reads it at build time
     holds: list[float] = []
     hold = RateBudget.hold
 
@@ -65,7 +64,12 @@ def test_a_full_last_page_derived_hours_and_503_throttling_build_the_day_without
     sandbox.fail_next(1, "429", endpoint="events")  # throttled: 503 + Retry-After: 1
     lake = tmp_path / "lake"
     settings = Settings.from_env(
-        {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": "2026-11-01", "MEDIA_IDS": MEDIA}
+        {
+            "WISTIA_LAKE_ROOT": str(lake),
+            "WISTIA_START_DATE": "2026-11-01",
+            "MEDIA_IDS": MEDIA,
+            "WISTIA_HASH_KEY": HASH_KEY,  # the local engine takes it from Settings
+        }
     )
     with serve(sandbox) as server:
         wistia = WistiaApiResource(base_url=server.url, token=TOKEN, rate_per_minute=6000)

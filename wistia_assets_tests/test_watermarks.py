@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import boto3
 import pytest
 
-from wistia_assets.resources.watermarks import WatermarksResource
+from wistia_assets.resources.watermarks import DynamoWatermarks
 from wistia_assets.settings import ConfigError, Settings
 from wistia_assets.watermarks.store import (
     DynamoWatermarkStore,
@@ -235,7 +235,7 @@ def test_either_key_shape_from_the_table_or_the_setting(moto_server, keys):
     from wistia_assets.deployments import resources_for
 
     resource = resources_for(settings)["watermarks"]
-    assert isinstance(resource, WatermarksResource) and resource.key_attributes == f"{pk},{sk}"
+    assert isinstance(resource, DynamoWatermarks) and resource.key_attributes == f"{pk},{sk}"
     named = resource.store()
     assert named.key_attributes == keys  # no DescribeTable needed
     assert named.advance("events", M, D2) is True

@@ -46,6 +46,8 @@ class Outcome:
 def dagster_instance():
     from dagster import DagsterInstance
 
+    # Dagster's own variable, not a setting of the package: `DagsterInstance.get()` reads it from
+    # the environment, so the default is put there (and the user's value is left alone).
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         home = str(Path(".dagster_home").resolve())
@@ -248,6 +250,7 @@ def _alert_failures(defs, instance, outcomes: list[Outcome]) -> None:
 
 
 def _lake(settings: Settings) -> str:
-    if settings.deployment == "aws":
-        return f"s3://{settings.bronze_bucket} + s3://{settings.silver_bucket}"
-    return str(settings.lake_root.resolve())
+    from wistia_assets.deployments import deployment_for
+
+    # One folder locally; the two buckets in AWS.
+    return " + ".join(dict.fromkeys(deployment_for(settings).lake_roots(settings)))

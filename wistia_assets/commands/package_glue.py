@@ -6,9 +6,9 @@ change of that one parameter:
 
 - `silver_job.py`: the entry script (the job's ScriptLocation).
 - `wistia_assets_glue-<version>-py3-none-any.whl`: the Dagster-free part of the package
-  (settings, transforms, storage, the Glue entry module). It requires dagster-pipes only: Glue 5.0
-  has pyspark and boto3, and a wheel that declared the whole project would make Glue pip-install
-  Dagster into every job run.
+  (settings, aws clients, transforms, storage, the Glue entry module). It requires dagster-pipes
+  only: Glue 5.0 has pyspark and boto3, and a wheel that declared the whole project would make
+  Glue pip-install Dagster into every job run.
 - `dagster_pipes-<pin>-py3-none-any.whl`: downloaded here, at packaging time, and checked against
   the hash in deploy/glue-requirements.lock.
 
@@ -43,7 +43,7 @@ PACKAGE = Path(wistia_assets.__file__).resolve().parent
 ROOT = PACKAGE.parent
 GLUE_LOCK = ROOT / "deploy" / "glue-requirements.lock"
 # What the Glue job imports. Anything here must not import dagster (a test enforces it).
-GLUE_MODULES = ("settings.py", "transforms", "storage", "glue")
+GLUE_MODULES = ("settings.py", "aws.py", "transforms", "storage", "glue")
 DIST_NAME = "wistia_assets_glue"
 SCRIPT_NAME = "silver_job.py"
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
@@ -210,9 +210,9 @@ def upload(paths: list[Path], target: str, commit: str, client=None) -> list[tup
     if parts.scheme != "s3" or not parts.netloc:
         raise PackagingError(f"--upload {target!r}: expected s3://bucket/prefix")
     if client is None:
-        from wistia_assets.storage.objects import s3_client
+        from wistia_assets.aws import aws_client
 
-        client = s3_client()
+        client = aws_client("s3")
     from botocore.exceptions import ClientError
 
     bucket, prefix = parts.netloc, "/".join(p for p in (parts.path.strip("/"), commit) if p)

@@ -21,8 +21,11 @@ def print_smoke(lake_root) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    # Here, not at the top: it loads Dagster, which only this entry point of the module needs.
+    from wistia_assets.deployments import deployment_for
+
     settings = Settings.from_env()
-    if settings.deployment != "local":
+    if not deployment_for(settings).has_local_duckdb:
         raise ConfigError(
             "wistia-assets query reads the local lake; in AWS query the Glue tables with Athena "
             "(deploy/athena/ has the same smoke queries)"

@@ -75,14 +75,13 @@ def shown(location: str) -> str:
 
 def copy_out(settings: Settings, key: str, out: Path) -> None:
     """Copy the report the asset wrote (its lake key, in the Silver zone) to `out`."""
+    from wistia_assets.deployments import deployment_for
     from wistia_assets.storage.objects import store_for_uri
 
-    root = (
-        f"s3://{settings.silver_bucket}"
-        if settings.deployment == "aws"
-        else str(settings.lake_root.resolve())
+    _, silver_root = deployment_for(settings).lake_roots(settings)
+    store = store_for_uri(
+        silver_root, endpoint_url=settings.aws_endpoint_url, region=settings.aws_region
     )
-    store = store_for_uri(root, endpoint_url=settings.aws_endpoint_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(store.read_bytes(key))
 

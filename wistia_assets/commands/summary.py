@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from wistia_assets.deployments import deployment_for
 from wistia_assets.settings import Settings
 
 
@@ -36,7 +37,7 @@ def print_summary(settings: Settings, outcomes, seconds: float) -> None:
                 continue
             for key in ("duplicates_removed", "quarantined"):
                 silver[asset][key] += int(metadata.get(key) or 0)
-    if settings.deployment == "local":
+    if deployment_for(settings).has_local_duckdb:
         from wistia_assets.catalog.duckdb_catalog import table_counts
 
         counts = table_counts(settings.lake_root)
@@ -75,7 +76,7 @@ def print_summary(settings: Settings, outcomes, seconds: float) -> None:
         for outcome in failed:
             print(f"  {outcome.label}: {outcome.error}")
 
-    if settings.deployment == "local" and not failed:
+    if deployment_for(settings).has_local_duckdb and not failed:
         from wistia_assets.commands.query import print_smoke
 
         print("\nSmoke queries (wistia-assets query --smoke):")

@@ -23,6 +23,7 @@ from dagster import (
     schedule,
 )
 
+from wistia_assets.deployments import deployment_for
 from wistia_assets.orchestration.plan import plan_tick, repull_days
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
@@ -84,7 +85,7 @@ def build_daily_schedule(settings: Settings, window_job):
         # A deploy turns it on in AWS; locally `make dev` must never call anything by surprise.
         default_status=(
             DefaultScheduleStatus.RUNNING
-            if settings.deployment == "aws"
+            if deployment_for(settings).starts_on_its_own
             else DefaultScheduleStatus.STOPPED
         ),
         description=(

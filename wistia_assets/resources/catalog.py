@@ -24,6 +24,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from wistia_assets.aws import aws_client
 from wistia_assets.partitions import Window
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,7 @@ class GlueAthenaCatalog(SilverCatalog):
     )
 
     def _client(self, service: str):
-        import boto3
-
-        return boto3.client(
-            service, endpoint_url=self.endpoint_url or None, region_name=self.region
-        )
+        return aws_client(service, endpoint_url=self.endpoint_url, region=self.region)
 
     def _query(self, sql: str) -> list[list[str | None]] | None:
         athena = self._client("athena")

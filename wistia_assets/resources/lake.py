@@ -14,15 +14,12 @@ class LakeResource(ConfigurableResource):
     bronze_root: str = Field(description="file:///abs/lake or s3://BRONZE_BUCKET")
     silver_root: str = Field(description="file:///abs/lake or s3://SILVER_BUCKET")
     endpoint_url: str | None = Field(default=None, description="S3 endpoint override (moto).")
+    region: str | None = None
 
     @cached_property
     def bronze(self) -> ObjectStore:
-        return store_for_uri(self.bronze_root, endpoint_url=self.endpoint_url)
+        return store_for_uri(self.bronze_root, endpoint_url=self.endpoint_url, region=self.region)
 
     @cached_property
     def silver(self) -> ObjectStore:
-        return store_for_uri(self.silver_root, endpoint_url=self.endpoint_url)
-
-    @property
-    def is_s3(self) -> bool:
-        return self.bronze_root.startswith("s3://")
+        return store_for_uri(self.silver_root, endpoint_url=self.endpoint_url, region=self.region)

@@ -20,6 +20,7 @@ import json
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from wistia_assets.aws import aws_client
 from wistia_assets.partitions import Window
 from wistia_assets.transforms.results import (
     BuildResult,
@@ -69,10 +70,8 @@ class GlueSilverEngine(SilverEngine):
         return "glue"
 
     def _clients(self):
-        import boto3
-
-        kw = {"endpoint_url": self.endpoint_url or None, "region_name": self.region}
-        return boto3.client("glue", **kw), boto3.client("s3", **kw)
+        kw = {"endpoint_url": self.endpoint_url, "region": self.region}
+        return aws_client("glue", **kw), aws_client("s3", **kw)
 
     def pipes_client(self, glue=None, s3=None):
         from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader

@@ -5,17 +5,19 @@ Its own module because it needs the `local` extra (pyspark, dagster-pyspark), wh
 leaves out: only the local deployment imports it.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads `ResourceDependency[...]` from the
+# evaluated annotation; a string annotation is not recognised as a resource dependency.
 import os
 import secrets
 from pathlib import Path
 
+from dagster import ResourceDependency
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.settings import ConfigError, Secret
 from wistia_assets.transforms.results import (
     DimMediaResult,
     FactResult,
@@ -30,9 +32,13 @@ class SparkSilverEngine(SilverEngine):
     pyspark: LazyPySparkResource
     bronze_root: str
     silver_root: str
-    hash_key_file: str = Field(
+    # Settings.hash_key (WISTIA_HASH_KEY). A resource dependency rather than a config field:
+    # Dagster shows config values in its UI, while a Secret prints only as asterisks.
+    hash_key: ResourceDependency[Secret | None] = None
+    hash_key_file: str | None = Field(
+        default=None,
         description="File holding the HMAC key (created with a random key on first use), used "
-        "when WISTIA_HASH_KEY is not set."
+        "when WISTIA_HASH_KEY is not set.",
     )
     channels: dict[str, str] = Field(default_factory=dict)
 
@@ -41,9 +47,13 @@ class SparkSilverEngine(SilverEngine):
         return "spark"
 
     def _hash_key(self) -> bytes:
-        key = os.environ.get("WISTIA_HASH_KEY", "").strip()
-        if key:
-            return key.encode()
+        if self.hash_key is not None:
+            return self.hash_key.reveal().encode()
+        if not self.hash_key_file:
+            raise ConfigError(
+                "no key to hash ip and visitor_key with: set WISTIA_HASH_KEY, or "
+                "WISTIA_HASH_KEY_FILE for a key generated and kept in that file"
+            )
         path = Path(self.hash_key_file)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,13 @@
-"""Watermark storage as a Dagster resource: SQLite in the lake locally, DynamoDB in AWS."""
+"""Watermark storage as a Dagster resource: SQLite in the lake locally (`SqliteWatermarks`),
+DynamoDB in AWS (`DynamoWatermarks`). `deployments.py` picks one, as it picks the Silver engine
+and the catalog."""
 
 from __future__ import annotations
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from wistia_assets.aws import aws_client
 from wistia_assets.watermarks.store import (
     DynamoWatermarkStore,
     SqliteWatermarkStore,
@@ -13,8 +16,20 @@ from wistia_assets.watermarks.store import (
 
 
 class WatermarksResource(ConfigurableResource):
-    backend: str = Field(description="'sqlite' or 'dynamodb'")
-    sqlite_path: str | None = None
+    """Interface: the watermark store (compare-and-set advances, operator overrides)."""
+
+    def store(self) -> WatermarkStore:
+        raise NotImplementedError
+
+
+class SqliteWatermarks(WatermarksResource):
+    sqlite_path: str = Field(description="the SQLite file, in the lake's _state folder")
+
+    def store(self) -> WatermarkStore:
+        return SqliteWatermarkStore(self.sqlite_path)
+
+
+class DynamoWatermarks(WatermarksResource):
     table: str = "WistiaWatermarks"
     key_attributes: str | None = Field(
         default=None,
@@ -25,19 +40,9 @@ class WatermarksResource(ConfigurableResource):
     region: str = "us-east-1"
 
     def store(self) -> WatermarkStore:
-        if self.backend == "sqlite":
-            if not self.sqlite_path:
-                raise ValueError("the sqlite watermark store needs sqlite_path")
-            return SqliteWatermarkStore(self.sqlite_path)
-        if self.backend == "dynamodb":
-            import boto3
-
-            client = boto3.client(
-                "dynamodb", endpoint_url=self.endpoint_url or None, region_name=self.region
-            )
-            keys = None
-            if self.key_attributes:
-                pk, sk = (name.strip() for name in self.key_attributes.split(","))
-                keys = (pk, sk)
-            return DynamoWatermarkStore(self.table, client, keys)
-        raise ValueError(f"unknown watermark backend {self.backend!r}")
+        client = aws_client("dynamodb", endpoint_url=self.endpoint_url, region=self.region)
+        keys = None
+        if self.key_attributes:
+            pk, sk = (name.strip() for name in self.key_attributes.split(","))
+            keys = (pk, sk)
+        return DynamoWatermarkStore(self.table, client, keys)

@@ -1,11 +1,11 @@
 """Routing and handlers of the Wistia v1 endpoints the pipeline uses, as the real API answers.
 
 Paths are accepted with or without the `/v1` prefix and with or without `.json`. Validation
-mirrors WISTIA_API.md: 404 `{"error": ...}` for unknown media and events, 422 for malformed
-dates, start after end, or a page/per_page that is not a positive integer; `per_page` above 100
-is cut to 100 silently, and absent it is 10. What Wistia does not document is configurable
-(`config.py`): whether the events window's ends are inclusive (an excluded end makes a one-day
-window empty, never an error) and what a page past the end of a window is.
+mirrors Wistia's Stats API v1 documentation: 404 `{"error": ...}` for unknown media and events,
+422 for malformed dates, start after end, or a page/per_page that is not a positive integer;
+`per_page` above 100 is cut to 100 silently, and absent it is 10. What Wistia does not document
+is configurable (`config.py`): whether the events window's ends are inclusive (an excluded end
+makes a one-day window empty, never an error) and what a page past the end of a window is.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The local deployment's embedded sandbox (`deployments.py`), `sandbox_from_env` a
 `wistia-assets sandbox serve` all build their sandbox from a `SandboxConfig`, so a knob means the
 same wherever it is set and a typo fails with the variable's name. Besides the data (seed,
 volume) and the faults, five knobs choose how the simulated API answers where Wistia's own
-documentation is silent (WISTIA_API.md, "What nobody has documented"), so that the pipeline and
+documentation is silent (the README's configuration table lists them), so that the pipeline and
 `wistia-assets doctor` can be tested against each possibility:
 
     WISTIA_SANDBOX_EVENTS_WINDOW     inclusive | end-exclusive | start-exclusive | exclusive:

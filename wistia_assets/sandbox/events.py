@@ -7,10 +7,11 @@ shared across media and days (a Zipf-like pool), so the same person comes back w
 visitor_key, ip and browser, as in real traffic; a media's `Audience` decides which of them it
 draws (its countries, its device mix).
 
-Eras (WISTIA_API.md): the legacy payload has `received_at` without milliseconds, an int
-`conversion_type`, `conversion_data: ""`, a region code and `email` absent or null; the current
-payload has milliseconds, a string `conversion_type`, an object `conversion_data`,
-`user_agent_details`, and now and then a field the pipeline does not know (`attributes`).
+Eras (as Wistia's Stats API v1 documents the event object): the legacy payload has
+`received_at` without milliseconds, an int `conversion_type`, `conversion_data: ""`, a region
+code and `email` absent or null; the current payload has milliseconds, a string
+`conversion_type`, an object `conversion_data`, `user_agent_details`, and now and then a field
+the pipeline does not know (`attributes`).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+from wistia_assets.aws import aws_client
+
 # S3 multipart parts must be >= 5 MiB (except the last); 8 MiB keeps memory flat and small.
 MULTIPART_CHUNK = 8 * 1024 * 1024
 STAGING_DIR = "_staging"
@@ -296,24 +298,15 @@ class S3Store:
             )
 
 
-def s3_client(endpoint_url: str | None = None, region: str | None = None):
-    """A boto3 S3 client; `endpoint_url` (or AWS_ENDPOINT_URL) points it at moto in tests."""
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
-        region_name=region or os.environ.get("AWS_REGION") or "us-east-1",
-    )
-
-
-def store_for_uri(root_uri: str, *, endpoint_url: str | None = None) -> ObjectStore:
+def store_for_uri(
+    root_uri: str, *, endpoint_url: str | None = None, region: str | None = None
+) -> ObjectStore:
     """`file:///abs/lake` or a plain path -> LocalStore; `s3://bucket` -> S3Store."""
     parts = urlsplit(root_uri)
     if parts.scheme in ("s3", "s3a"):
         if parts.path not in ("", "/"):
             raise ValueError(f"{root_uri!r}: an S3 lake root is a bare bucket (s3://bucket)")
-        return S3Store(parts.netloc, s3_client(endpoint_url))
+        return S3Store(parts.netloc, aws_client("s3", endpoint_url=endpoint_url, region=region))
     if parts.scheme == "file":
         return LocalStore(unquote(parts.path))
     if parts.scheme == "":

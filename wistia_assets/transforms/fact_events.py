@@ -3,7 +3,7 @@
 The parsing, routing, deduplication and typing are plain DataFrame -> DataFrame steps; `build`
 (at the end) reads, writes and measures one partition with them.
 
-Typing (both payload eras, see WISTIA_API.md):
+Typing (both payload eras of Wistia's documented event object):
 - `received_at`: ISO-8601 with or without fractional seconds (`2025-10-17T17:24:53.000Z`,
   `2014-01-27T22:42:53Z`), an offset or none (then UTC) -> UTC timestamp; `event_date` is its UTC
   date.

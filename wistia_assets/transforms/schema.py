@@ -25,8 +25,8 @@ def _strings(*names: str) -> T.StructType:
     return T.StructType([T.StructField(name, T.StringType()) for name in names])
 
 
-# Every top-level field of the documented event object (WISTIA_API.md). Anything else in a
-# record is reported as an unknown field.
+# Every top-level field of the event object Wistia's Stats API v1 documents. Anything else in
+# a record is reported as an unknown field.
 EVENT_FIELDS = (
     "received_at",
     "event_key",

@@ -36,7 +36,7 @@ def configure_silver_session(spark: SparkSession) -> SparkSession:
 
 
 def local_spark_conf(
-    app_name: str = "wistia_assets", shuffle_partitions: int = 4
+    app_name: str = "wistia_assets", shuffle_partitions: int = 4, driver_memory: str = "2g"
 ) -> dict[str, str]:
     """The whole configuration of a local session: loopback only, no UI, small shuffles.
 
@@ -62,7 +62,8 @@ def local_spark_conf(
         # two tables evict each other, and every partition recompiled ~75 classes (~1 s of
         # CPU on this 2-core box, docs/BENCHMARKS.md). Static: only a session start can set it.
         "spark.sql.codegen.cache.maxEntries": "1000",
-        "spark.driver.memory": os.environ.get("WISTIA_SPARK_DRIVER_MEMORY", "2g"),
+        # Settings.spark_driver_memory (WISTIA_SPARK_DRIVER_MEMORY).
+        "spark.driver.memory": driver_memory,
         **SILVER_SPARK_CONF,
     }
 
@@ -70,9 +71,13 @@ def local_spark_conf(
 def local_spark_session(
     app_name: str = "wistia_assets", shuffle_partitions: int = 4
 ) -> SparkSession:
-    """Build (or reuse, within this process) a loopback-only local session with no UI."""
+    """Build (or reuse, within this process) a loopback-only local session with no UI, sized by
+    `WISTIA_SPARK_DRIVER_MEMORY` (tests and benchmarks; the local deployment's session is
+    configured from Settings in `deployments.py`)."""
+    from wistia_assets.settings import spark_driver_memory
+
     builder = SparkSession.builder
-    for key, value in local_spark_conf(app_name, shuffle_partitions).items():
+    for key, value in local_spark_conf(app_name, shuffle_partitions, spark_driver_memory()).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

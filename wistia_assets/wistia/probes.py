@@ -1,5 +1,6 @@
 """Read-only probes of a Wistia account, a few requests each: what `wistia-assets doctor` and the
-contract tests measure instead of assuming (WISTIA_API.md, "What nobody has documented").
+contract tests measure instead of assuming (what Wistia leaves undocumented, e.g. the account's time
+zone and how the events window's ends are read).
 
 Every probe goes through a `WistiaClient`, so each request takes its token from the shared rate
 budget and is retried like the pipeline's own. Nothing here writes anything anywhere.

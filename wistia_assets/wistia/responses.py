@@ -1,6 +1,6 @@
 """How one Wistia answer is judged: a usable body, a failure worth retrying, or a fatal error.
 
-The rules come from /work/shared/WISTIA_API.md: throttling arrives as 429 (text/plain body,
+The rules come from Wistia's Stats API v1 documentation: throttling arrives as 429 (text/plain body,
 `Retry-After` in seconds) or as 503, with or without `Retry-After`; 401/403/404/422 never get
 better by asking again; a 200 whose JSON is cut off is most likely a dropped connection.
 """
