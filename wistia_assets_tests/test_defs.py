@@ -4,6 +4,7 @@ docs rely on: asset keys, groups, kinds, partitions, jobs, schedule, sensors, ch
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dagster import (
     AssetKey,
@@ -137,9 +138,23 @@ def test_local_definitions_shape():
 
 
 def test_the_module_exposes_defs_for_dagster_cli():
-    import wistia_assets
+    # What `dagster dev -m wistia_assets` and the code server do: find the one loadable target in
+    # the module pyproject names. Two targets, or none, and Dagster refuses to start.
+    import tomllib
 
-    assert wistia_assets.defs.resolve_job_def("wistia_window") is not None
+    from dagster._core.workspace.autodiscovery import loadable_targets_from_python_module
+
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+        module_name = tomllib.load(f)["tool"]["dagster"]["module_name"]
+    targets = loadable_targets_from_python_module(module_name, working_directory=None)
+    assert [t.attribute for t in targets] == ["defs"], (
+        f"Dagster finds {[t.attribute for t in targets]} in {module_name}: it loads exactly one"
+    )
+    window = targets[0].target_definition.resolve_job_def("wistia_window")
+    selected = {key.to_user_string() for key in window.asset_layer.selected_asset_keys}
+    assert {"bronze_events", "fact_events", "fact_media_by_date"} <= selected, (
+        f"the window job the schedule runs selects only {sorted(selected)}"
+    )
 
 
 def test_aws_definitions_load_with_the_production_instance_and_tick(
