@@ -27,6 +27,22 @@ os.environ.setdefault(
 )
 
 
+# Markers follow the fixtures a test uses (directly or through other fixtures), so a new Spark test
+# cannot forget its mark and slip into the fast phase of `make test`.
+MARKS_BY_FIXTURE = {
+    "spark": "spark",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, mark in MARKS_BY_FIXTURE.items():
+            if fixture in used and item.get_closest_marker(mark) is None:
+                item.add_marker(mark)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
