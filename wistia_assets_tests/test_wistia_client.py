@@ -33,6 +33,7 @@ from wistia_assets.wistia import (
     WistiaProtocolError,
     WistiaUnavailableError,
 )
+from wistia_assets.wistia import client as wistia_client
 from wistia_assets_tests.test_rate_budget import FakeClock
 
 BASE = "https://api.wistia.test/v1"
@@ -866,35 +867,62 @@ def test_a_busy_budget_fetches_the_pages_needed_and_no_more(router, make_client)
     assert budget.taken == 4
 
 
-def test_a_fetched_ahead_page_takes_a_spare_token_at_once(router, make_client):
+def test_a_fetched_ahead_page_takes_a_spare_token_at_once(router, make_client, clock):
     # With tokens to spare (nobody queued), prefetching is as fast as before: pages 2 and 3 go
-    # out together as soon as page 1 is full.
-    fake = FakeWistia(250, delay=lambda page: 0.05 if page > 1 else 0.0)
-    events_route(router, fake)
-    client = make_client(budget=CountingBudget(6_000, burst=10), page_prefetch=2)
+    # out together as soon as page 1 is full. Each answers only once the other is on the wire
+    # too, so pages sent one after the other (or page 3 waiting for a token) break the barrier.
+    together = threading.Barrier(2, timeout=10)
+    apart = []
 
-    started = time.monotonic()
+    def answer(request):
+        if int(request.url.params["page"]) > 1:
+            try:
+                together.wait()
+            except threading.BrokenBarrierError:
+                apart.append(int(request.url.params["page"]))
+        return fake(request)
+
+    fake = FakeWistia(250)
+    events_route(router, answer)
+    budget = CountingBudget(6_000, burst=10, clock=clock, sleep=clock.sleep)
+    client = make_client(budget=budget, page_prefetch=2)
+
     pages = pages_of(client)
 
     assert [p.number for p in pages] == [1, 2, 3]
-    assert time.monotonic() - started < 0.15 + 0.05  # two rounds of 50 ms, not three
-    assert client.stats.budget_wait_seconds < 0.05
+    assert apart == [], f"pages {apart} were not in flight together: page 3 waited for page 2"
+    assert budget.taken == 3 and clock.sleeps == [], "a page waited for a token to spare"
 
 
-def test_abandoning_the_iteration_wakes_pages_waiting_for_spare_budget(router, make_client):
-    fake = FakeWistia(5_000, delay=lambda page: 0.3 if page == 2 else 0.0)
-    events_route(router, fake)
-    budget = CountingBudget(60, burst=2)  # pages 1 and 2 now, the next token a second away
+def test_abandoning_the_iteration_wakes_pages_waiting_for_spare_budget(
+    router, make_client, monkeypatch
+):
+    # The guesses 3-5 wait for a spare token: the next one is half a minute away, and they would
+    # poll for it no sooner than an hour from now. Only being woken lets `close` return.
+    monkeypatch.setattr(wistia_client, "_SPARE_POLL_SECONDS", (0.005, 3600.0))
+    page_2_on_the_wire, answer_page_2 = threading.Event(), threading.Event()
+
+    def answer(request):
+        if int(request.url.params["page"]) == 2:
+            page_2_on_the_wire.set()
+            answer_page_2.wait(timeout=30)
+        return fake(request)
+
+    fake = FakeWistia(5_000)
+    events_route(router, answer)
+    budget = CountingBudget(2, burst=2)  # pages 1 and 2 now, the next token 30 s away
     threads_before = threading.active_count()
 
     pages = make_client(budget=budget, page_prefetch=4).iter_event_pages(MEDIA, DAY, DAY)
     next(pages)
-    time.sleep(0.05)  # page 2 is on the wire; the guesses 3-5 wait for a spare token
-    started = time.monotonic()
-    pages.close()
+    assert page_2_on_the_wire.wait(timeout=30), "page 2 was never requested"
+    closing = threading.Thread(target=pages.close)
+    closing.start()
+    answer_page_2.set()
+    closing.join(timeout=20)
 
     # closing waits for page 2's answer only: the guesses are woken, not left to poll
-    assert time.monotonic() - started < 0.8
+    assert not closing.is_alive(), "close() still waits: the guesses for spare budget sleep on"
     assert fake.pages_requested == [1, 2]
     assert budget.taken == 2
     assert threading.active_count() == threads_before
