@@ -18,7 +18,6 @@ from dagster import (
 from wistia_assets.definitions import build_defs
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
-from wistia_assets_tests.test_deploy_dagster_config import ecs_instance  # noqa: F401 - fixture
 
 ASSETS = {
     "bronze_events": ("bronze", True),
@@ -147,18 +146,20 @@ def test_the_module_exposes_defs_for_dagster_cli():
     with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
         module_name = tomllib.load(f)["tool"]["dagster"]["module_name"]
     targets = loadable_targets_from_python_module(module_name, working_directory=None)
-    assert [t.attribute for t in targets] == ["defs"], (
-        f"Dagster finds {[t.attribute for t in targets]} in {module_name}: it loads exactly one"
-    )
+    assert [t.attribute for t in targets] == [
+        "defs"
+    ], f"Dagster finds {[t.attribute for t in targets]} in {module_name}: it loads exactly one"
     window = targets[0].target_definition.resolve_job_def("wistia_window")
     selected = {key.to_user_string() for key in window.asset_layer.selected_asset_keys}
-    assert {"bronze_events", "fact_events", "fact_media_by_date"} <= selected, (
-        f"the window job the schedule runs selects only {sorted(selected)}"
-    )
+    assert {
+        "bronze_events",
+        "fact_events",
+        "fact_media_by_date",
+    } <= selected, f"the window job the schedule runs selects only {sorted(selected)}"
 
 
 def test_aws_definitions_load_with_the_production_instance_and_tick(
-    ecs_instance, aws_endpoint, monkeypatch  # noqa: F811
+    ecs_instance, aws_endpoint, monkeypatch
 ):
     instance, _ = ecs_instance
     table = create_watermark_table(aws_endpoint)

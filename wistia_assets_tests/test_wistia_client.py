@@ -19,7 +19,6 @@ from datetime import UTC, date
 
 import httpx
 import pytest
-import respx
 
 from wistia_assets.settings import ConfigError, Secret
 from wistia_assets.wistia import (
@@ -34,71 +33,9 @@ from wistia_assets.wistia import (
     WistiaUnavailableError,
 )
 from wistia_assets.wistia import client as wistia_client
-from wistia_assets_tests.test_rate_budget import FakeClock
+from wistia_assets_tests.support.wistia import BASE, MEDIA, TOKEN, FakeWistia, event, events_route
 
-BASE = "https://api.wistia.test/v1"
-TOKEN = "wistia-tok-3f9a1c0d5e7b"  # what must never show up in messages or logs
-MEDIA = "e4a27b971d"
 DAY = date(2026, 11, 20)
-
-
-def event(n: int) -> dict:
-    return {"event_key": f"ev{n:06d}", "media_id": MEDIA, "received_at": "2026-11-20T01:02:03Z"}
-
-
-class FakeWistia:
-    """The events endpoint over `total` events, answering per page; counts what was asked."""
-
-    def __init__(self, total: int, *, delay=None):
-        self.events = [event(n) for n in range(total)]
-        self.delay = delay  # page number -> seconds, to make prefetched pages finish out of order
-        self.pages_requested: list[int] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        page = int(request.url.params["page"])
-        per_page = int(request.url.params["per_page"])
-        with self._lock:
-            self.pages_requested.append(page)
-        if self.delay:
-            time.sleep(self.delay(page))
-        records = self.events[(page - 1) * per_page : page * per_page]
-        return httpx.Response(200, json=records, headers={"x-request-id": f"req-p{page}"})
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def router():
-    return respx.MockRouter(assert_all_called=False, base_url=BASE)
-
-
-@pytest.fixture
-def make_client(router, clock):
-    clients = []
-
-    def make(**overrides) -> WistiaClient:
-        options = {
-            "base_url": BASE,
-            "token": Secret(TOKEN),
-            "budget": RateBudget(60_000, burst=1_000, clock=clock, sleep=clock.sleep),
-            "transport": httpx.MockTransport(router.handler),
-            "sleep": clock.sleep,
-        } | overrides
-        client = WistiaClient(**options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-def events_route(router, handler):
-    return router.get("/stats/events.json").mock(side_effect=handler)
 
 
 def pages_of(client, start=DAY, end=DAY):
