@@ -4,6 +4,7 @@ forgot to mark."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import itertools
 import shlex
@@ -93,3 +94,22 @@ def test_make_test_runs_what_plain_pytest_runs_each_test_once_fast_first():
         )
         if has["spark"] or has["slow"]:
             assert not fast.evaluate(matcher), f"a test marked {marked} runs in the fast phase"
+
+
+def test_no_test_module_imports_another():
+    # An imported fixture needs a noqa to survive ruff and shadows conftest's silently; an
+    # imported helper ties one test module to another's internals. Shared fixtures belong in
+    # conftest.py, shared helpers in support/.
+    here = Path(__file__).parent
+    offenders = {}
+    for module in sorted(here.glob("test_*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            )
+            imported = [n for n in names if n.split(".")[-1].startswith("test_")]
+            if imported:
+                offenders.setdefault(module.name, []).extend(imported)
+    assert offenders == {}, f"test modules importing test modules: {offenders}"
