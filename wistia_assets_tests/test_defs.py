@@ -136,6 +136,14 @@ def test_local_definitions_shape():
     assert defs.resolve_assets_def(AssetKey("fact_events")).op.pool == "spark"
 
 
+def test_the_schedule_describes_the_cron_it_runs_on():
+    # The UI shows the description beside the schedule: it must not name another time.
+    env = {"WISTIA_START_DATE": "2026-11-01", "WISTIA_SCHEDULE_CRON": "40 5 * * *"}
+    schedule = build_defs(Settings.from_env(env)).resolve_schedule_def("wistia_daily")
+    assert schedule.cron_schedule == "40 5 * * *"
+    assert "`40 5 * * *`" in schedule.description, schedule.description
+
+
 def test_the_module_exposes_defs_for_dagster_cli():
     # What `dagster dev -m wistia_assets` and the code server do: find the one loadable target in
     # the module pyproject names. Two targets, or none, and Dagster refuses to start.
