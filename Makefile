@@ -30,11 +30,19 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.local.yaml
 run: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/wistia-assets run --days 7
 
+# The tests in two phases, each test once: the fast ones first (no Spark, no end-to-end Dagster
+# run; a unit failure shows in seconds and stops here), then Spark and the end-to-end runs. A `-m`
+# given here replaces the one in pyproject's addopts, so both phases repeat its exclusions.
+# conftest.py marks every user of the `spark` fixture `spark`.
+OUTSIDE_TEST := not image and not glue_runtime
+FAST_TESTS := not spark and not slow and $(OUTSIDE_TEST)
+SLOW_TESTS := (spark or slow) and $(OUTSIDE_TEST)
 test: $(STAMP) java
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
-	$(BIN)/pytest
+	$(BIN)/pytest -m "$(FAST_TESTS)"
+	$(BIN)/pytest -m "$(SLOW_TESTS)"
 
 dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}

@@ -1,5 +1,7 @@
 """Shared fixtures: one Spark session and one moto server per test session (both cost seconds to
-start), and an environment that never reaches a real AWS account or the real Wistia API."""
+start), an environment that never reaches a real AWS account or the real Wistia API, and every
+fixture more than one test module uses. Shared helpers that are not fixtures live in `support/`:
+a test module never imports another test module."""
 
 from __future__ import annotations
 
@@ -25,6 +27,22 @@ os.environ.setdefault(
     "WISTIA_HASH_KEY_FILE",
     os.path.join(tempfile.mkdtemp(prefix="wistia-tests-"), "hash_key"),
 )
+
+
+# Markers follow the fixtures a test uses (directly or through other fixtures), so a new Spark test
+# cannot forget its mark and slip into the fast phase of `make test`.
+MARKS_BY_FIXTURE = {
+    "spark": "spark",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, mark in MARKS_BY_FIXTURE.items():
+            if fixture in used and item.get_closest_marker(mark) is None:
+                item.add_marker(mark)
 
 
 def free_port() -> int:
@@ -64,6 +82,90 @@ def aws_endpoint(moto_server, monkeypatch):
     """The moto endpoint, also exported as AWS_ENDPOINT_URL so boto3 everywhere picks it up."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     return moto_server
+
+
+# -- the Wistia client against a scripted Wistia (test_wistia_client, test_event_pull) -----------
+
+
+@pytest.fixture
+def clock():
+    """A fake monotonic clock: waits are recorded, nothing sleeps for real."""
+    from wistia_assets_tests.support.clock import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture
+def router():
+    """A respx router standing in for Wistia at `support.wistia.BASE`."""
+    import respx
+
+    from wistia_assets_tests.support.wistia import BASE
+
+    return respx.MockRouter(assert_all_called=False, base_url=BASE)
+
+
+@pytest.fixture
+def make_client(router, clock):
+    """WistiaClient(**overrides) on `router`, waiting on `clock`; closed after the test."""
+    import httpx
+
+    from wistia_assets.settings import Secret
+    from wistia_assets.wistia import RateBudget, WistiaClient
+    from wistia_assets_tests.support.wistia import BASE, TOKEN
+
+    clients = []
+
+    def make(**overrides) -> WistiaClient:
+        options = {
+            "base_url": BASE,
+            "token": Secret(TOKEN),
+            "budget": RateBudget(60_000, burst=1_000, clock=clock, sleep=clock.sleep),
+            "transport": httpx.MockTransport(router.handler),
+            "sleep": clock.sleep,
+        } | overrides
+        client = WistiaClient(**options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# -- the ECS instance of deploy/dagster.yaml (test_deploy_dagster_config, test_defs) -------------
+
+
+@pytest.fixture
+def ecs_instance(tmp_path, aws_endpoint, monkeypatch):
+    """The deploy instance with SQLite storage, its AWS clients pointed at moto."""
+    import boto3
+    import yaml
+    from dagster import DagsterInstance
+
+    from wistia_assets_tests.support.deploy import ECS_ENV, instance_config
+
+    ecs = boto3.client("ecs", endpoint_url=aws_endpoint, region_name="us-east-1")
+    run_td = ecs.register_task_definition(
+        family="configtest-run",
+        containerDefinitions=[{"name": "run", "image": "example/dagster:abc123"}],
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+    )["taskDefinition"]["taskDefinitionArn"]
+    boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=ECS_ENV["DAGSTER_COMPUTE_LOGS_BUCKET"]
+    )
+    for name, value in ECS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", run_td)
+    config = instance_config()
+    config["storage"] = {"sqlite": {"base_dir": str(tmp_path / "storage")}}
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        yield instance, run_td
 
 
 def java_available() -> bool:

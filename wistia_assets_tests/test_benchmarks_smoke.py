@@ -40,7 +40,7 @@ from benchmarks.spark_jobs import BEFORE_WRITE, PHASES
 from benchmarks.windows import max_in_window, minimum_requests
 from wistia_assets.sandbox import LoggedRequest, RequestLog
 from wistia_assets.transforms.results import to_json
-from wistia_assets_tests.test_transforms_support import MEDIA_A, fixture_lines, write_bronze
+from wistia_assets_tests.support.transforms import MEDIA_A, fixture_lines, write_bronze
 
 FIXTURE_DAY = "2026-11-20"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 
 import boto3
 import pytest
@@ -16,12 +15,11 @@ from wistia_assets.assets.bronze import build_bronze_assets
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
-from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets.settings import Settings
 from wistia_assets.storage.objects import LocalStore, S3Store
 from wistia_assets.storage.partition import read_manifest
+from wistia_assets_tests.support.bronze import DAY, MEDIA, bronze_events, materializations
 
-DAY = date(2026, 11, 10)
-MEDIA = SANDBOX_MEDIA_IDS[0]
 KEY = f"{DAY.isoformat()}|{MEDIA}"
 TOKEN = "tok-9f2c4e7a1b"
 ALL_BRONZE = ["bronze_events", "bronze_media_by_date", "bronze_media_metadata"]
@@ -36,17 +34,6 @@ def wistia_for(server, token=TOKEN, **kw) -> WistiaApiResource:
     return WistiaApiResource(
         base_url=server.url, token=token, rate_per_minute=6000, backoff_base=0.05, **kw
     )
-
-
-def bronze_events(store, day=DAY, media=MEDIA) -> list[dict]:
-    partition = f"bronze/wistia/events/dt={day}/media_id={media}"
-    manifest = read_manifest(store, partition)
-    assert manifest is not None, f"{partition} has no manifest"
-    return [
-        json.loads(line)
-        for part in manifest["parts"]
-        for line in store.read_bytes(part["key"]).decode().splitlines()
-    ]
 
 
 def run(server, lake, *, instance=None, token=TOKEN, selection=None, raise_on_error=True):
@@ -124,15 +111,6 @@ def test_rematerializing_replaces_the_partition(local_lake):
     keys = store.list_keys(f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}")
     assert len(keys) == 2  # one part + the manifest: nothing stale, nothing duplicated
     assert len(bronze_events(store)) == 240
-
-
-def materializations(result) -> dict[str, dict]:
-    return {
-        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
-        for m in (
-            e.event_specific_data.materialization for e in result.get_asset_materialization_events()
-        )
-    }
 
 
 def test_events_appearing_during_the_days_last_pull_are_in_bronze_after_it(local_lake):

@@ -4,6 +4,7 @@ docs rely on: asset keys, groups, kinds, partitions, jobs, schedule, sensors, ch
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dagster import (
     AssetKey,
@@ -17,7 +18,6 @@ from dagster import (
 from wistia_assets.definitions import build_defs
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
-from wistia_assets_tests.test_deploy_dagster_config import ecs_instance  # noqa: F401 - fixture
 
 ASSETS = {
     "bronze_events": ("bronze", True),
@@ -136,14 +136,38 @@ def test_local_definitions_shape():
     assert defs.resolve_assets_def(AssetKey("fact_events")).op.pool == "spark"
 
 
-def test_the_module_exposes_defs_for_dagster_cli():
-    import wistia_assets
+def test_the_schedule_describes_the_cron_it_runs_on():
+    # The UI shows the description beside the schedule: it must not name another time.
+    env = {"WISTIA_START_DATE": "2026-11-01", "WISTIA_SCHEDULE_CRON": "40 5 * * *"}
+    schedule = build_defs(Settings.from_env(env)).resolve_schedule_def("wistia_daily")
+    assert schedule.cron_schedule == "40 5 * * *"
+    assert "`40 5 * * *`" in schedule.description, schedule.description
 
-    assert wistia_assets.defs.resolve_job_def("wistia_window") is not None
+
+def test_the_module_exposes_defs_for_dagster_cli():
+    # What `dagster dev -m wistia_assets` and the code server do: find the one loadable target in
+    # the module pyproject names. Two targets, or none, and Dagster refuses to start.
+    import tomllib
+
+    from dagster._core.workspace.autodiscovery import loadable_targets_from_python_module
+
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+        module_name = tomllib.load(f)["tool"]["dagster"]["module_name"]
+    targets = loadable_targets_from_python_module(module_name, working_directory=None)
+    assert [t.attribute for t in targets] == [
+        "defs"
+    ], f"Dagster finds {[t.attribute for t in targets]} in {module_name}: it loads exactly one"
+    window = targets[0].target_definition.resolve_job_def("wistia_window")
+    selected = {key.to_user_string() for key in window.asset_layer.selected_asset_keys}
+    assert {
+        "bronze_events",
+        "fact_events",
+        "fact_media_by_date",
+    } <= selected, f"the window job the schedule runs selects only {sorted(selected)}"
 
 
 def test_aws_definitions_load_with_the_production_instance_and_tick(
-    ecs_instance, aws_endpoint, monkeypatch  # noqa: F811
+    ecs_instance, aws_endpoint, monkeypatch
 ):
     instance, _ = ecs_instance
     table = create_watermark_table(aws_endpoint)

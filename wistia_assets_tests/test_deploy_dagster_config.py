@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
-import pytest
 import yaml
 from cfnlint.decode import decode
 from dagster import DagsterInstance
@@ -27,20 +25,7 @@ from dagster._core.workspace.config_schema import WORKSPACE_CONFIG_SCHEMA
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
-INSTANCE_YAML = DEPLOY / "dagster.yaml"
-ECS_ENV = {
-    "DAGSTER_PG_HOST": "db.example.internal",
-    "DAGSTER_PG_USERNAME": "dagster",
-    "DAGSTER_PG_PASSWORD": "not-a-real-password",
-    "DAGSTER_PG_DB": "dagster",
-    "DAGSTER_COMPUTE_LOGS_BUCKET": "configtest-compute-logs",
-    "DAGSTER_CODE_SERVER_HOST": "code.wistia.internal",
-}
-
-
-def instance_config() -> dict:
-    return yaml.safe_load(INSTANCE_YAML.read_text())
+from wistia_assets_tests.support.deploy import DEPLOY, ECS_ENV, INSTANCE_YAML, instance_config
 
 
 def env_names(node) -> set[str]:
@@ -108,32 +93,6 @@ def test_every_env_var_the_yaml_reads_is_set_by_the_task_definitions():
         missing = wanted[container["Name"]] - have
         assert not missing, f"{container['Name']} lacks {missing}"
     assert instance_config()["run_launcher"]["config"]["container_name"] == "run"
-
-
-@pytest.fixture
-def ecs_instance(tmp_path, aws_endpoint, monkeypatch):
-    """The deploy instance with SQLite storage, its AWS clients pointed at moto."""
-    ecs = boto3.client("ecs", endpoint_url=aws_endpoint, region_name="us-east-1")
-    run_td = ecs.register_task_definition(
-        family="configtest-run",
-        containerDefinitions=[{"name": "run", "image": "example/dagster:abc123"}],
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-    )["taskDefinition"]["taskDefinitionArn"]
-    boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1").create_bucket(
-        Bucket=ECS_ENV["DAGSTER_COMPUTE_LOGS_BUCKET"]
-    )
-    for name, value in ECS_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", run_td)
-    config = instance_config()
-    config["storage"] = {"sqlite": {"base_dir": str(tmp_path / "storage")}}
-    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    with DagsterInstance.from_config(str(tmp_path)) as instance:
-        yield instance, run_td
 
 
 def test_instance_builds_with_the_deploy_settings(ecs_instance):

@@ -17,17 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
 
-ROOT = Path(__file__).resolve().parent.parent
-CFN = ROOT / "deploy" / "cloudformation"
+from wistia_assets_tests.support.deploy import CFN, ROOT, load
+
 TEMPLATES = sorted(CFN.glob("*.yaml"))
-
-
-def load(name: str) -> dict[str, Any]:
-    body, errors = decode(str(CFN / name))
-    assert not errors, errors
-    return json.loads(json.dumps(body))
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,7 @@ from wistia_assets.sandbox import SandboxConfig, SandboxWistia, serve, shared_sa
 from wistia_assets.settings import SANDBOX_MEDIA_IDS
 from wistia_assets.wistia.account_days import zone_offset
 from wistia_assets_tests.conftest import free_port
-from wistia_assets_tests.test_cli import assert_one_line_error, cli
+from wistia_assets_tests.support.cli import assert_one_line_error, cli
 
 A, B = SANDBOX_MEDIA_IDS
 TOKEN = "doctor-t0k-8d2f"

@@ -43,7 +43,7 @@ from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import doctor_recommends
-from wistia_assets_tests.test_failure_alerts import alerts_topic_with_queue, tick
+from wistia_assets_tests.support.alerts import alerts_topic_with_queue, tick
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -22,30 +22,10 @@ from wistia_assets.wistia import (
     WistiaUnsettledError,
 )
 from wistia_assets.wistia.read_digest import NewRecords, ReadDigest, id_hashes
-from wistia_assets_tests.test_wistia_client import (  # noqa: F401 - fixtures used below
-    MEDIA,
-    clock,
-    event,
-    events_route,
-    make_client,
-    router,
-)
+from wistia_assets_tests.support.wistia import MEDIA, event, events_route, sandbox_client
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)
-
-
-def sandbox_client(sandbox: SandboxWistia, **overrides) -> WistiaClient:
-    """A client wired to the sandbox in-process, with a budget too large to wait on."""
-    options = {
-        "base_url": sandbox.base_url,
-        "token": None,
-        "budget": RateBudget(1_000_000),
-        "transport": sandbox.transport(),
-        "backoff_base": 0.001,
-        "page_prefetch": 2,
-    } | overrides
-    return WistiaClient(**options)
 
 
 def pull(client: WistiaClient, media: str, day: date = DAY):
@@ -103,7 +83,7 @@ def test_a_quiet_day_with_an_error_past_the_end_is_one_empty_page():
 
 
 @pytest.fixture
-def scripted(router, make_client):  # noqa: F811 - the fixtures imported above
+def scripted(router, make_client):
     """`scripted(handler)`: a client (fake clock, one page at a time) whose events requests the
     handler answers."""
 

@@ -8,61 +8,27 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
-import boto3
-from dagster import AssetKey, DagsterInstance, build_sensor_context
+from dagster import DagsterInstance
 
 from wistia_assets.definitions import build_defs
-from wistia_assets.orchestration.alerts import SENSOR_NAME
-from wistia_assets.orchestration.jobs import WINDOW_ASSETS, WINDOW_JOB
+from wistia_assets.orchestration.jobs import WINDOW_JOB
 from wistia_assets.resources.alerts import SnsAlerts
-from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets_tests.support.alerts import (
+    PARTITION,
+    STALE_TOKEN,
+    alerts_topic_with_queue,
+    fail_in_bronze,
+    stale_token_wistia,
+    tick,
+)
 
 MEDIA = SANDBOX_MEDIA_IDS[0]
-PARTITION = f"2026-11-05|{MEDIA}"
 TOKEN = "alerts-token-9d3e"
-STALE_TOKEN = "stale-token-2b7f"
 BRONZE = ["bronze_events", "bronze_media_by_date", "bronze_media_metadata"]
 SILVER = ["fact_events", "fact_media_by_date"]
-QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-def tick(defs, instance, cursor=None, alerts=None) -> str | None:
-    """One evaluation of the alert sensor, the way the daemon does it (with the deployment's
-    alerts resource, or `alerts`); returns the new cursor."""
-    sensor = defs.resolve_sensor_def(SENSOR_NAME)
-    context = build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        repository_def=defs.get_repository_def(),
-        resources={"alerts": alerts or defs.resources["alerts"]},
-    )
-    sensor.evaluate_tick(context)
-    return context.cursor
-
-
-def fail_in_bronze(defs, instance, *, job_name: str = WINDOW_JOB):
-    job = (
-        defs.resolve_job_def(job_name)
-        if job_name == WINDOW_JOB
-        else defs.resolve_implicit_global_asset_job_def()
-    )
-    result = job.execute_in_process(
-        partition_key=PARTITION,
-        instance=instance,
-        asset_selection=[AssetKey(k) for k in WINDOW_ASSETS] if job_name != WINDOW_JOB else None,
-        run_config=QUIET,
-        raise_on_error=False,
-    )
-    assert not result.success
-    return result.dagster_run
-
-
-def stale_token_wistia(server) -> WistiaApiResource:
-    return WistiaApiResource(base_url=server.url, token=STALE_TOKEN, rate_per_minute=6000)
 
 
 def assert_describes_the_bronze_failure(alert: dict, run, sandbox: SandboxWistia) -> None:
@@ -109,20 +75,6 @@ def test_local_failures_are_recorded_in_the_lake_state_folder(tmp_path):
 
         tick(defs, instance, cursor)  # a quiet tick records nothing
         assert len(log.read_text().splitlines()) == 2
-
-
-def alerts_topic_with_queue(endpoint: str) -> tuple[str, Any, str]:
-    """An SNS alerts topic on moto and an SQS queue subscribed to it: (topic arn, sqs, url)."""
-    sns = boto3.client("sns", endpoint_url=endpoint)
-    sqs = boto3.client("sqs", endpoint_url=endpoint)
-    suffix = uuid.uuid4().hex[:8]
-    topic = sns.create_topic(Name=f"wistia-alerts-{suffix}")["TopicArn"]
-    queue = sqs.create_queue(QueueName=f"wistia-oncall-{suffix}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    return topic, sqs, queue
 
 
 def test_aws_failures_are_published_to_the_alerts_topic(aws_endpoint, tmp_path):

@@ -41,8 +41,8 @@ from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.glue_runtime import GlueRuntime
-from wistia_assets_tests.test_deploy_templates import load
-from wistia_assets_tests.test_transforms_support import (
+from wistia_assets_tests.support.deploy import load
+from wistia_assets_tests.support.transforms import (
     HASH_KEY,
     MEDIA_A,
     MEDIA_B,

@@ -33,7 +33,7 @@ from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets_tests.glue_local import LocalGlueClient
-from wistia_assets_tests.test_transforms_support import (
+from wistia_assets_tests.support.transforms import (
     EMAIL,
     HASH_KEY,
     IPV4,

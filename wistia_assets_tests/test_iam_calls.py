@@ -45,8 +45,8 @@ from wistia_assets_tests.iam.actions import Call, Facts, requests_of
 from wistia_assets_tests.iam.policy import decide
 from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
-from wistia_assets_tests.test_cli import cli
-from wistia_assets_tests.test_failure_alerts import fail_in_bronze, stale_token_wistia, tick
+from wistia_assets_tests.support.alerts import fail_in_bronze, stale_token_wistia, tick
+from wistia_assets_tests.support.cli import cli
 
 DAY = date(2026, 11, 12)
 MEDIA = SANDBOX_MEDIA_IDS[0]

@@ -20,8 +20,8 @@ from wistia_assets.catalog.duckdb_catalog import run_query
 from wistia_assets.sandbox import SandboxConfig, SandboxWistia, shared_sandbox
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.storage.partition import read_manifest
-from wistia_assets_tests.test_cli import DAY, A, cli, environment
-from wistia_assets_tests.test_event_pull import sandbox_client
+from wistia_assets_tests.support.cli import DAY, A, cli, environment
+from wistia_assets_tests.support.wistia import sandbox_client
 
 SEED = 43  # its own shared sandbox: no other test in the process pulls from it
 FAULTS = "drift=3,drift_pull=2"

@@ -14,43 +14,10 @@ import time
 import pytest
 
 from wistia_assets.wistia.rate_budget import SEND_MARGIN_SECONDS, WINDOW_SECONDS, RateBudget
+from wistia_assets_tests.support.clock import FakeClock
 
 # Tokens are spaced over a window this long, so late arrivals still fit 60 s.
 SPACED_OVER = WINDOW_SECONDS + SEND_MARGIN_SECONDS
-
-
-class FakeClock:
-    """A monotonic clock that only moves when someone sleeps.
-
-    A sleeping thread wakes at (the time it last read) + seconds, so threads that reserve slots
-    and then sleep behave as they would in real time.
-    """
-
-    def __init__(self, start: float = 1_000.0):
-        self._now = start
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        with self._lock:
-            self._local.read = self._now
-            return self._now
-
-    def last_read(self) -> float:
-        """When this thread's last acquire was let through (its read, or its wake-up)."""
-        return self._local.read
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            wake = getattr(self._local, "read", self._now) + seconds
-            self._now = max(self._now, wake)
-            self._local.read = wake
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
 
 
 def budget_on(clock: FakeClock, per_minute: float, burst: int | None = None) -> RateBudget:

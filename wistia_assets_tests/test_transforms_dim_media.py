@@ -11,7 +11,7 @@ from wistia_assets.storage.objects import LocalStore
 from wistia_assets.transforms.bronze_reader import BronzeNotIngested
 from wistia_assets.transforms.runner import run_dim_media
 from wistia_assets.transforms.schema import DIM_MEDIA
-from wistia_assets_tests.test_transforms_support import (
+from wistia_assets_tests.support.transforms import (
     MEDIA_A,
     MEDIA_B,
     parquet_files,

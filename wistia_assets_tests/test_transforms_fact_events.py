@@ -24,7 +24,7 @@ from wistia_assets.transforms.results import from_json, to_json
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets.transforms.schema import FACT_EVENTS, FORBIDDEN_SILVER_COLUMNS
 from wistia_assets.transforms.silver_writes import remove_stale_staging
-from wistia_assets_tests.test_transforms_support import (
+from wistia_assets_tests.support.transforms import (
     HASH_KEY,
     MEDIA_A,
     MEDIA_B,

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wistia_assets.transforms.runner import run_partition
-from wistia_assets_tests.test_transforms_support import (
+from wistia_assets_tests.support.transforms import (
     MEDIA_A,
     fixture_lines,
     parquet_files,
@@ -101,7 +101,7 @@ def test_a_derived_hours_watched_is_kept_as_wistia_sent_it(spark, tmp_path):
     from wistia_assets.ingestion import ingest_media_by_date
     from wistia_assets.sandbox import SandboxWistia
     from wistia_assets.storage.objects import LocalStore
-    from wistia_assets_tests.test_event_pull import sandbox_client
+    from wistia_assets_tests.support.wistia import sandbox_client
 
     sandbox = SandboxWistia(hours_watched="derived")
     media, day = sandbox.media_ids[0], date(2026, 11, 20)

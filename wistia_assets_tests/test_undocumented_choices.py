@@ -25,7 +25,7 @@ from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.wistia.rate_budget import RateBudget
-from wistia_assets_tests.test_bronze_assets import bronze_events, materializations
+from wistia_assets_tests.support.bronze import bronze_events, materializations
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -19,7 +19,6 @@ from datetime import UTC, date
 
 import httpx
 import pytest
-import respx
 
 from wistia_assets.settings import ConfigError, Secret
 from wistia_assets.wistia import (
@@ -33,71 +32,10 @@ from wistia_assets.wistia import (
     WistiaProtocolError,
     WistiaUnavailableError,
 )
-from wistia_assets_tests.test_rate_budget import FakeClock
+from wistia_assets.wistia import client as wistia_client
+from wistia_assets_tests.support.wistia import BASE, MEDIA, TOKEN, FakeWistia, event, events_route
 
-BASE = "https://api.wistia.test/v1"
-TOKEN = "wistia-tok-3f9a1c0d5e7b"  # what must never show up in messages or logs
-MEDIA = "e4a27b971d"
 DAY = date(2026, 11, 20)
-
-
-def event(n: int) -> dict:
-    return {"event_key": f"ev{n:06d}", "media_id": MEDIA, "received_at": "2026-11-20T01:02:03Z"}
-
-
-class FakeWistia:
-    """The events endpoint over `total` events, answering per page; counts what was asked."""
-
-    def __init__(self, total: int, *, delay=None):
-        self.events = [event(n) for n in range(total)]
-        self.delay = delay  # page number -> seconds, to make prefetched pages finish out of order
-        self.pages_requested: list[int] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        page = int(request.url.params["page"])
-        per_page = int(request.url.params["per_page"])
-        with self._lock:
-            self.pages_requested.append(page)
-        if self.delay:
-            time.sleep(self.delay(page))
-        records = self.events[(page - 1) * per_page : page * per_page]
-        return httpx.Response(200, json=records, headers={"x-request-id": f"req-p{page}"})
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def router():
-    return respx.MockRouter(assert_all_called=False, base_url=BASE)
-
-
-@pytest.fixture
-def make_client(router, clock):
-    clients = []
-
-    def make(**overrides) -> WistiaClient:
-        options = {
-            "base_url": BASE,
-            "token": Secret(TOKEN),
-            "budget": RateBudget(60_000, burst=1_000, clock=clock, sleep=clock.sleep),
-            "transport": httpx.MockTransport(router.handler),
-            "sleep": clock.sleep,
-        } | overrides
-        client = WistiaClient(**options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-def events_route(router, handler):
-    return router.get("/stats/events.json").mock(side_effect=handler)
 
 
 def pages_of(client, start=DAY, end=DAY):
@@ -866,35 +804,62 @@ def test_a_busy_budget_fetches_the_pages_needed_and_no_more(router, make_client)
     assert budget.taken == 4
 
 
-def test_a_fetched_ahead_page_takes_a_spare_token_at_once(router, make_client):
+def test_a_fetched_ahead_page_takes_a_spare_token_at_once(router, make_client, clock):
     # With tokens to spare (nobody queued), prefetching is as fast as before: pages 2 and 3 go
-    # out together as soon as page 1 is full.
-    fake = FakeWistia(250, delay=lambda page: 0.05 if page > 1 else 0.0)
-    events_route(router, fake)
-    client = make_client(budget=CountingBudget(6_000, burst=10), page_prefetch=2)
+    # out together as soon as page 1 is full. Each answers only once the other is on the wire
+    # too, so pages sent one after the other (or page 3 waiting for a token) break the barrier.
+    together = threading.Barrier(2, timeout=10)
+    apart = []
 
-    started = time.monotonic()
+    def answer(request):
+        if int(request.url.params["page"]) > 1:
+            try:
+                together.wait()
+            except threading.BrokenBarrierError:
+                apart.append(int(request.url.params["page"]))
+        return fake(request)
+
+    fake = FakeWistia(250)
+    events_route(router, answer)
+    budget = CountingBudget(6_000, burst=10, clock=clock, sleep=clock.sleep)
+    client = make_client(budget=budget, page_prefetch=2)
+
     pages = pages_of(client)
 
     assert [p.number for p in pages] == [1, 2, 3]
-    assert time.monotonic() - started < 0.15 + 0.05  # two rounds of 50 ms, not three
-    assert client.stats.budget_wait_seconds < 0.05
+    assert apart == [], f"pages {apart} were not in flight together: page 3 waited for page 2"
+    assert budget.taken == 3 and clock.sleeps == [], "a page waited for a token to spare"
 
 
-def test_abandoning_the_iteration_wakes_pages_waiting_for_spare_budget(router, make_client):
-    fake = FakeWistia(5_000, delay=lambda page: 0.3 if page == 2 else 0.0)
-    events_route(router, fake)
-    budget = CountingBudget(60, burst=2)  # pages 1 and 2 now, the next token a second away
+def test_abandoning_the_iteration_wakes_pages_waiting_for_spare_budget(
+    router, make_client, monkeypatch
+):
+    # The guesses 3-5 wait for a spare token: the next one is half a minute away, and they would
+    # poll for it no sooner than an hour from now. Only being woken lets `close` return.
+    monkeypatch.setattr(wistia_client, "_SPARE_POLL_SECONDS", (0.005, 3600.0))
+    page_2_on_the_wire, answer_page_2 = threading.Event(), threading.Event()
+
+    def answer(request):
+        if int(request.url.params["page"]) == 2:
+            page_2_on_the_wire.set()
+            answer_page_2.wait(timeout=30)
+        return fake(request)
+
+    fake = FakeWistia(5_000)
+    events_route(router, answer)
+    budget = CountingBudget(2, burst=2)  # pages 1 and 2 now, the next token 30 s away
     threads_before = threading.active_count()
 
     pages = make_client(budget=budget, page_prefetch=4).iter_event_pages(MEDIA, DAY, DAY)
     next(pages)
-    time.sleep(0.05)  # page 2 is on the wire; the guesses 3-5 wait for a spare token
-    started = time.monotonic()
-    pages.close()
+    assert page_2_on_the_wire.wait(timeout=30), "page 2 was never requested"
+    closing = threading.Thread(target=pages.close)
+    closing.start()
+    answer_page_2.set()
+    closing.join(timeout=20)
 
     # closing waits for page 2's answer only: the guesses are woken, not left to poll
-    assert time.monotonic() - started < 0.8
+    assert not closing.is_alive(), "close() still waits: the guesses for spare budget sleep on"
     assert fake.pages_requested == [1, 2]
     assert budget.taken == 2
     assert threading.active_count() == threads_before

@@ -89,7 +89,8 @@ def build_daily_schedule(settings: Settings, window_job):
             else DefaultScheduleStatus.STOPPED
         ),
         description=(
-            "Daily at 02:15 UTC: for every media, build yesterday and re-pull the day before "
+            f"On cron `{settings.schedule_cron}` in UTC (WISTIA_SCHEDULE_CRON; by default daily at "
+            "02:15): for every media, build yesterday and re-pull the day before "
             "(late events; one day more when the account's days are not UTC days), plus every "
             "day since the oldest watermark when days were missed or failed."
         ),

@@ -58,9 +58,10 @@ def local_spark_conf(
         "spark.sql.adaptive.enabled": "true",
         # One local session serves every partition of a run (`make run`: 14 x both facts), and
         # each partition's plans are the same code with other literals. Spark caches compiled
-        # code in 100 entries split into 4 LRU segments: the ~75 classes of one partition's
-        # two tables evict each other, and every partition recompiled ~75 classes (~1 s of
-        # CPU on this 2-core box, docs/BENCHMARKS.md). Static: only a session start can set it.
+        # code in 100 entries split into 4 LRU segments: the classes of one partition's two
+        # tables evict each other, and every partition would recompile them all (the cost:
+        # docs/BENCHMARKS.md, "Where a small partition's time goes"). Static: only a session
+        # start can set it.
         "spark.sql.codegen.cache.maxEntries": "1000",
         # Settings.spark_driver_memory (WISTIA_SPARK_DRIVER_MEMORY).
         "spark.driver.memory": driver_memory,

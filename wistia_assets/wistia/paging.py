@@ -10,9 +10,8 @@ A page fetched ahead is speculative until the page before it turns out full: the
 is only known when a short page arrives, so it may be a page past the end. Speculative pages get
 a `wanted` event and may only spend budget nobody else is waiting for (see the client); once the
 event is set they queue like any needed page. Without that, a budget-bound run spends a token on
-about one page past the end of every window: at 240 requests/minute and 200 ms latency, a
-backfill of three-page days took 30 % longer with two pages in flight than with one
-(docs/BENCHMARKS.md).
+about one page past the end of every window, and fetching ahead makes it slower instead of
+faster (measured in docs/BENCHMARKS.md, "Before and after the client changes").
 """
 
 from __future__ import annotations

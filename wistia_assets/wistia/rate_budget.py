@@ -9,8 +9,9 @@ The refill rate is chosen so that burst + refill never exceeds `per_minute` in a
 (a plain bucket refilled at per_minute/60 would allow per_minute + burst), and keeps doing so
 when a request reaches Wistia up to `SEND_MARGIN_SECONDS` later than the one before it did after
 their tokens: the limit is counted where requests arrive, and a first request that still opens a
-connection arrives later than one on a warm connection. Without the margin, a benchmark at full
-budget saw 481 requests in one 60 s window of a 480/minute budget (docs/BENCHMARKS.md).
+connection arrives later than one on a warm connection, and may otherwise push one request too
+many into the server's window (measured in docs/BENCHMARKS.md, "Before and after the client
+changes").
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from wistia_assets.storage.layout import (
 )
 from wistia_assets.storage.objects import LocalStore
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 MEDIA_A = "e4a27b971d"
 MEDIA_B = "abc123def4"
 HASH_KEY = b"test-hash-key-not-a-secret"

@@ -1,0 +1,36 @@
+"""deploy/ read as the stacks and the ECS tasks read it: CloudFormation templates with their
+intrinsic functions, the instance's dagster.yaml and the environment the task definitions set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+CFN = ROOT / "deploy" / "cloudformation"
+
+
+def load(name: str) -> dict[str, Any]:
+    body, errors = decode(str(CFN / name))
+    assert not errors, errors
+    return json.loads(json.dumps(body))
+
+
+DEPLOY = ROOT / "deploy"
+INSTANCE_YAML = DEPLOY / "dagster.yaml"
+ECS_ENV = {
+    "DAGSTER_PG_HOST": "db.example.internal",
+    "DAGSTER_PG_USERNAME": "dagster",
+    "DAGSTER_PG_PASSWORD": "not-a-real-password",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_COMPUTE_LOGS_BUCKET": "configtest-compute-logs",
+    "DAGSTER_CODE_SERVER_HOST": "code.wistia.internal",
+}
+
+
+def instance_config() -> dict:
+    return yaml.safe_load(INSTANCE_YAML.read_text())
