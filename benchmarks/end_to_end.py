@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,7 @@ class EndToEnd:
     spawned: float  # parent's monotonic at spawn
     steps: list[StepTime] = field(default_factory=list)
     events_per_run: list[int] = field(default_factory=list)
+    jobs: list[str] = field(default_factory=list)  # each run's job, oldest first
     load: str = ""
     output_tail: str = ""
 
@@ -89,7 +90,9 @@ class EndToEnd:
         silver = {t: self.spent("silver", t) for t in ("fact_events", "fact_media_by_date")}
         dim = self.spent("silver", "dim_media")
         catalog = self.spent("catalog") + self.spent("watermarks")
-        in_steps = self.step_total() - spark - bronze - sum(silver.values()) - dim - catalog
+        # Gold's steps whole (their Spark, charts and Dagster time): the report's share of a run.
+        gold = self.step_total("media_daily") + self.step_total("media_report")
+        in_steps = self.step_total() - spark - bronze - sum(silver.values()) - dim - catalog - gold
         around_steps = runs - self.step_total()
         setup = first_run - imported
         summary = self.spent("summary")
@@ -106,6 +109,7 @@ class EndToEnd:
             ),
             ("Silver dim_media", dim, "run_dim_media"),
             ("checks: DuckDB catalog + watermarks", catalog, "catalog queries, advance()"),
+            ("Gold media_daily + media_report", gold, "their steps (event log)"),
             ("Dagster inside steps", in_steps, "steps (event log) - the above"),
             ("Dagster around steps", around_steps, "runs - steps (event log)"),
             ("summary + smoke queries", summary, "print_summary"),
@@ -121,15 +125,16 @@ def _env(home: Path, lake: Path, product: Path | None) -> dict[str, str]:
     return env
 
 
-def read_steps(home: Path) -> tuple[list[StepTime], list[int]]:
-    """Each step's duration and each run's event count, from the run's Dagster event log."""
+def read_steps(home: Path) -> tuple[list[StepTime], list[int], list[str]]:
+    """Each step's duration, each run's event count and job, from the Dagster event log."""
     from dagster import DagsterInstance
 
     instance = DagsterInstance.from_config(str(home))
-    steps, counts = [], []
+    steps, counts, jobs = [], [], []
     try:
         for run in reversed(instance.get_runs()):  # oldest first
             label = run.tags.get("dagster/partition") or run.job_name
+            jobs.append(run.job_name)
             started: dict[str, float] = {}
             events = instance.all_logs(run.run_id)
             counts.append(sum(1 for e in events if e.dagster_event is not None))
@@ -142,7 +147,7 @@ def read_steps(home: Path) -> tuple[list[StepTime], list[int]]:
                     steps.append(StepTime(entry.step_key, label, seconds))
     finally:
         instance.dispose()
-    return steps, counts
+    return steps, counts, jobs
 
 
 def measure(days: int, *, checkout: Path | None = None) -> EndToEnd:
@@ -180,7 +185,7 @@ def measure(days: int, *, checkout: Path | None = None) -> EndToEnd:
         if not timings.exists():
             raise RuntimeError(f"the run wrote no timings:\n{completed.stderr[-4000:]}")
         probe = json.loads(timings.read_text())
-        steps, counts = read_steps(home)
+        steps, counts, jobs = read_steps(home)
     return EndToEnd(
         days=days,
         wall_s=wall,
@@ -189,6 +194,7 @@ def measure(days: int, *, checkout: Path | None = None) -> EndToEnd:
         spawned=spawned,
         steps=steps,
         events_per_run=counts,
+        jobs=jobs,
         load=load,
         output_tail=(completed.stdout + completed.stderr)[-4000:],
     )
@@ -210,9 +216,14 @@ def inconsistencies(run: EndToEnd) -> list[str]:
     problems = []
     if run.exit_code != 0:
         problems.append(f"the run exited {run.exit_code}:\n{run.output_tail}")
-    expected_runs = 2 * run.days + 1  # one per (day, media), then dim_media
-    if len(run.events_per_run) != expected_runs:
-        problems.append(f"{len(run.events_per_run)} Dagster runs, expected {expected_runs}")
+    # One run per (day, media), then dim_media, then (since the media report) the Gold pair once;
+    # an older checkout given to --compare has no Gold runs.
+    expected = {"wistia_window": 2 * run.days, "dim_media_refresh": 1}
+    if "media_daily_build" in run.jobs or "media_report_build" in run.jobs:
+        expected |= {"media_daily_build": 1, "media_report_build": 1}
+    found = Counter(run.jobs)
+    if found != Counter(expected):
+        problems.append(f"Dagster runs by job {dict(found)}, expected {expected}")
     for part, seconds, _ in run.breakdown():
         # Each part is a difference of nested intervals: negative means they do not nest.
         if seconds < -0.05:

@@ -234,20 +234,45 @@ def test_the_end_to_end_breakdown_adds_up_to_the_wall_time():
         exit_code=0,
         probe={"started": 1.5, "imported": 2.0, "ended": 31.5, "intervals": intervals},
         spawned=1.0,
-        steps=[StepTime("bronze_ingest", "a", 1.0), StepTime("silver_facts", "a", 7.0)],
+        steps=[
+            StepTime("bronze_ingest", "a", 1.0),
+            StepTime("silver_facts", "a", 7.0),
+            StepTime("media_report", "media_report_build", 0.5),
+        ],
         events_per_run=[40, 12],
+        jobs=["wistia_window", "dim_media_refresh"],
     )
     parts = dict((name, seconds) for name, seconds, _ in run.breakdown())
 
     assert sum(parts.values()) == pytest.approx(32.0)
     assert parts["Spark session start"] == pytest.approx(2.0)  # the first call only
-    assert parts["Dagster inside steps"] == pytest.approx(8.0 - 2.0 - 0.2 - 3.0 - 0.6)
-    assert parts["Dagster around steps"] == pytest.approx(19.5 - 8.0)
+    assert parts["Gold media_daily + media_report"] == pytest.approx(0.5)
+    assert parts["Dagster inside steps"] == pytest.approx(8.5 - 2.0 - 0.2 - 3.0 - 0.6 - 0.5)
+    assert parts["Dagster around steps"] == pytest.approx(19.5 - 8.5)
     assert parts["CLI setup: definitions, instance"] == pytest.approx(8.0)
     assert end_to_end_inconsistencies(run) == [
-        "2 Dagster runs, expected 3",
+        "Dagster runs by job {'wistia_window': 1, 'dim_media_refresh': 1}, expected "
+        "{'wistia_window': 2, 'dim_media_refresh': 1}",
     ]
-    assert len(report.end_to_end_table(run.breakdown(), run.wall_s).splitlines()) == 2 + 13
+    assert len(report.end_to_end_table(run.breakdown(), run.wall_s).splitlines()) == 2 + 14
+
+
+def test_the_end_to_end_run_expects_the_gold_pair_once_when_the_product_has_it():
+    def run_of(jobs):
+        probe = {"imported": 2.0, "ended": 3.0, "intervals": {"runs": []}}
+        return EndToEnd(days=1, wall_s=3.0, exit_code=0, probe=probe, spawned=1.0, jobs=jobs)
+
+    windows = ["wistia_window", "wistia_window", "dim_media_refresh"]
+    assert end_to_end_inconsistencies(run_of(windows)) == []  # a checkout before the report
+    assert (
+        end_to_end_inconsistencies(run_of(windows + ["media_daily_build", "media_report_build"]))
+        == []
+    )
+    assert end_to_end_inconsistencies(run_of(windows + ["media_daily_build"])) == [
+        "Dagster runs by job {'wistia_window': 2, 'dim_media_refresh': 1, 'media_daily_build': 1}"
+        ", expected {'wistia_window': 2, 'dim_media_refresh': 1, 'media_daily_build': 1, "
+        "'media_report_build': 1}"
+    ]
 
 
 def test_a_compared_checkout_lends_only_its_product(tmp_path):
