@@ -273,15 +273,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(runs) == 1:
         print(
             f"End to end: `wistia-assets run --days {days}` on the embedded defaults, "
-            f"{2 * days} partitions + dim_media, a fresh lake and instance: "
+            f"{2 * days} partitions + dim_media + the Gold pair, a fresh lake and instance: "
             f"**{run.wall_s:.1f} s** wall (load 1/5/15 after: {run.load}).\n"
         )
         print(report.end_to_end_table(run.breakdown(), run.wall_s))
     else:
         print(
             f"End to end: `wistia-assets run --days {days}` on the embedded defaults, "
-            f"{2 * days} partitions + dim_media, each run from a fresh lake and instance, in "
-            "this order; seconds per part (load 1/5/15 after each run in the header).\n"
+            f"{2 * days} partitions + dim_media + the Gold pair, each run from a fresh lake "
+            "and instance, in this order; seconds per part (load 1/5/15 after each run in the "
+            "header).\n"
         )
         print(
             report.end_to_end_runs_table(
