@@ -9,7 +9,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java contract-sandbox ui-test
+.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java contract-sandbox long-test
 
 # The last step adds the hash-pinned build backend the image uses: `package-glue` builds with it.
 $(STAMP): pyproject.toml deploy/build-requirements.lock
@@ -34,7 +34,7 @@ run: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 # run; a unit failure shows in seconds and stops here), then Spark and the end-to-end runs. A `-m`
 # given here replaces the one in pyproject's addopts, so both phases repeat its exclusions.
 # conftest.py marks every user of the `spark` fixture `spark`.
-OUTSIDE_TEST := not image and not glue_runtime and not ui
+OUTSIDE_TEST := not image and not glue_runtime and not long
 FAST_TESTS := not spark and not slow and $(OUTSIDE_TEST)
 SLOW_TESTS := (spark or slow) and $(OUTSIDE_TEST)
 test: $(STAMP) java
@@ -83,10 +83,12 @@ image-test: $(STAMP)
 glue-test: $(STAMP) java
 	$(BIN)/pytest -m glue_runtime -p no:cacheprovider wistia_assets_tests/test_glue_deployed_job.py
 
-# A missed day backfilled through `dagster dev` (webserver, daemon, a run worker per media, each
-# starting its own Spark): 2.5-5 minutes alone, so outside `make test`; `.ci/run` runs it after.
-ui-test: $(STAMP) java
-	$(BIN)/pytest -m ui -p no:cacheprovider wistia_assets_tests/test_ui_backfill.py
+# The end-to-end proofs of minutes each (marked `long`): a missed day backfilled through `dagster
+# dev` (webserver, daemon, a run worker per media, each starting Spark), every event in exactly one
+# UTC partition for accounts at -5 h and +9 h over four ticks, a week of schedule ticks executed
+# into Silver. ~6 minutes together, so outside `make test`; `.ci/run` runs them after it.
+long-test: $(STAMP) java
+	$(BIN)/pytest -m long -p no:cacheprovider
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

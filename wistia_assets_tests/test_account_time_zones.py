@@ -60,6 +60,7 @@ def at_tick(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 2, 15, tzinfo=UTC)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("offset", sorted(ZONES))
 def test_every_event_lands_in_exactly_one_utc_partition(spark, tmp_path, offset):
     zone = ZONES[offset]

@@ -123,6 +123,7 @@ def _served_by_date(server_url: str, media: str, day: date) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.spark
+@pytest.mark.long
 def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(
     spark, tmp_path, monkeypatch
 ):

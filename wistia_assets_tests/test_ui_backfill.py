@@ -30,7 +30,7 @@ def load_driver():
 
 
 @pytest.mark.slow
-@pytest.mark.ui
+@pytest.mark.long
 def test_a_missed_day_is_backfilled_from_the_ui_for_every_media(tmp_path):
     ui = load_driver()
     # Four days back: every late event of the day has arrived by now.
