@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 from cfnlint.decode import decode
 from dagster import AssetKey, DagsterInstance
@@ -23,6 +22,7 @@ from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
+from wistia_assets_tests.support.aws_runs import build_gold_day, seed_athena
 
 DAY = date(2026, 11, 12)
 MEDIA = SANDBOX_MEDIA_IDS[0]
@@ -163,27 +163,10 @@ def _keys(s3, bucket: str, prefix: str) -> list[str]:
     return [o["Key"] for page in pages for o in page.get("Contents", [])]
 
 
-def _seed_athena(endpoint: str, value: str) -> None:
-    """moto answers Athena queries with queued results; queue the duplicates count."""
-    body = json.dumps(
-        {
-            "results": [
-                {
-                    "rows": [
-                        {"Data": [{"VarCharValue": "duplicates"}]},
-                        {"Data": [{"VarCharValue": value}]},
-                    ]
-                }
-            ]
-        }
-    ).encode()
-    httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
-
-
 def test_window_then_gold_run_on_s3_glue_and_dynamodb(aws):
     """The window job (Bronze, Silver on Glue, Athena checks, watermarks), then the day's Gold
     and the media report from that same Silver."""
-    _seed_athena(aws["endpoint"], "0")
+    seed_athena(aws["endpoint"], "0")
     instance = DagsterInstance.ephemeral()
     job = aws["defs"].resolve_job_def("wistia_window")
     result = job.execute_in_process(partition_key=f"{DAY}|{MEDIA}", instance=instance)
@@ -299,14 +282,7 @@ def assert_gold_and_the_report_run_on_glue_and_land_on_s3(aws, instance) -> None
     """media_daily and the report's figures run in the Glue job (the run task has no Spark);
     the run task draws the report and writes it next to Gold in the silver bucket."""
     defs, s3, silver = aws["defs"], aws["s3"], aws["names"]["silver"]
-    days = defs.resolve_job_def("media_daily_build").execute_in_process(
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": str(DAY),
-            "dagster/asset_partition_range_end": str(DAY),
-        },
-    )
-    assert days.success
+    days = build_gold_day(defs, instance, DAY)
     gold = _keys(s3, silver, f"gold/wistia/media_daily/dt={DAY}/")
     assert [k for k in gold if k.endswith(".parquet")]
     (daily,) = [

@@ -28,7 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance, build_schedule_context
 
@@ -46,6 +45,7 @@ from wistia_assets_tests.iam.policy import decide
 from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
 from wistia_assets_tests.support.alerts import fail_in_bronze, stale_token_wistia, tick
+from wistia_assets_tests.support.aws_runs import build_gold_day, seed_athena
 from wistia_assets_tests.support.cli import cli
 
 DAY = date(2026, 11, 12)
@@ -220,24 +220,6 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     server.shutdown()
 
 
-def seed_athena(endpoint: str, value: str) -> None:
-    """moto answers Athena queries from a queue of results; queue the duplicates count."""
-    rows = [{"Data": [{"VarCharValue": "duplicates"}]}, {"Data": [{"VarCharValue": value}]}]
-    body = json.dumps({"results": [{"rows": rows}]}).encode()
-    httpx.post(f"{endpoint}/moto-api/static/athena/query-results", content=body).raise_for_status()
-
-
-def build_gold_day(defs, instance) -> None:
-    days = defs.resolve_job_def("media_daily_build").execute_in_process(
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": str(DAY),
-            "dagster/asset_partition_range_end": str(DAY),
-        },
-    )
-    assert days.success
-
-
 def run_the_deployment(d) -> dict[str, int]:
     """Each process's real paths, as the deployment runs them; returns the number of AWS calls
     `wistia-assets doctor` made (it must make none)."""
@@ -264,14 +246,14 @@ def run_the_deployment(d) -> dict[str, int]:
         assert result.success
         # Gold: the day's media_daily; after a re-pull (Bronze parts and Silver replaced), the
         # day again (its Gold files replaced); then the report (figures on Glue, HTML by the run).
-        build_gold_day(defs, instance)
+        build_gold_day(defs, instance, DAY)
         repull = defs.resolve_job_def("wistia_window").execute_in_process(
             partition_key=f"{DAY}|{MEDIA}",
             instance=instance,
             asset_selection=[AssetKey(k) for k in WINDOW_ASSETS],
         )
         assert repull.success
-        build_gold_day(defs, instance)
+        build_gold_day(defs, instance, DAY)
         report = defs.resolve_job_def("media_report_build").execute_in_process(
             instance=instance,
             run_config={"ops": {"media_report": {"config": {"start": str(DAY), "end": str(DAY)}}}},
