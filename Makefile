@@ -9,17 +9,46 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test dev lint format bench reliability glue-artifacts glue-test image image-test clean java contract-sandbox long-test
+.PHONY: run test dev lint format lock drift bench reliability glue-artifacts glue-test image image-test clean java contract-sandbox long-test
 
-# The last step adds the hash-pinned build backend the image uses: `package-glue` builds with it.
-$(STAMP): pyproject.toml deploy/build-requirements.lock
+# Every environment comes from one lock, uv.lock (README, "Dependencies"). pip installs only uv,
+# from hash-pinned requirements-uv.txt; uv then makes .venv exactly the locked set (hashes checked),
+# with the interpreter make checked: uv never downloads a Python of its own here.
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+$(UV): requirements-uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
 	  { echo "error: Python 3.11 is required (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,dev]'
-	$(BIN)/pip install --quiet --require-hashes --only-binary=:all: -r deploy/build-requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+	  --only-binary=:all: -r requirements-uv.txt
 	@touch $@
+
+# `--locked` refuses a uv.lock that no longer matches pyproject.toml (the check runs offline first,
+# so the message says what to do rather than what uv tried).
+$(STAMP): $(UV) pyproject.toml uv.lock
+	@$(BIN)/python scripts/locks.py --check-lock
+	$(UV) sync --locked --quiet --extra local --extra dev --group build
+	@touch $@
+
+# Rewrites every lock from pyproject.toml: uv.lock (locked versions kept while the ranges allow
+# them; `make lock UPGRADE=1` takes the newest), then the image's, its builder's, the Glue job's
+# pins and uv's own bootstrap (scripts/locks.py). Review `git diff`, run make test, commit.
+lock: $(UV)
+	$(BIN)/python scripts/locks.py $(if $(UPGRADE),--upgrade)
+
+# What the scheduled workflow runs (.github/workflows/drift.yml), never .ci/run: the newest versions
+# the ranges allow, locked in place (git diff shows them; `git checkout uv.lock deploy
+# requirements-uv.txt` undoes), then the suite. Fails naming every package that moved.
+DRIFT := build/drift-moved.txt
+drift: $(UV)
+	$(BIN)/python scripts/locks.py --upgrade --moved $(DRIFT)
+	@$(MAKE) --no-print-directory test || { echo; echo "error: make test fails on the newest \
+	versions pyproject.toml allows. Moved since the committed uv.lock:"; sed 's/^/  /' $(DRIFT); \
+	echo "Exclude the breaking release in pyproject.toml (with why, and when to lift it), then \
+	make lock."; exit 1; }
+	@echo "make test passes on the newest versions pyproject.toml allows. Moved:"; sed 's/^/  /' $(DRIFT)
 
 java:
 	@command -v java >/dev/null 2>&1 || { echo "error: Java 17 is required for Spark: install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless; macOS: brew install openjdk@17)"; exit 1; }

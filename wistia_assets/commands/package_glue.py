@@ -10,7 +10,7 @@ change of that one parameter:
   only: Glue 5.0 has pyspark and boto3, and a wheel that declared the whole project would make
   Glue pip-install Dagster into every job run.
 - `dagster_pipes-<pin>-py3-none-any.whl`: downloaded here, at packaging time, and checked against
-  the hash in deploy/glue-requirements.lock.
+  the hashes in deploy/glue-requirements.lock (`make lock` writes it from uv.lock).
 
 Both wheels go in `--additional-python-modules`, which Glue pip-installs on the driver and on
 every executor before the script starts, with `--python-modules-installer-option --no-index`: pip
@@ -78,16 +78,21 @@ def project_version() -> str:
 
 
 def pipes_requirement() -> tuple[str, str]:
-    """(`dagster-pipes==<pin>`, the locked line with its hash) from glue-requirements.lock."""
+    """(`dagster-pipes==<pin>`, the pin with every hash) from glue-requirements.lock.
+
+    The lock is `uv export`'s requirements format (`make lock`): a pin and its `--hash=` options
+    over continuation lines, comments between them.
+    """
     if not GLUE_LOCK.exists():
         raise PackagingError(f"{GLUE_LOCK} is missing: run package-glue from a source checkout")
-    lines = [
-        line.strip()
-        for line in GLUE_LOCK.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    (locked,) = [line for line in lines if line.startswith("dagster-pipes==")]
-    return locked.split()[0], locked
+    text = re.sub(r"\\\n", " ", GLUE_LOCK.read_text())
+    lines = [" ".join(line.split("#", 1)[0].split()) for line in text.splitlines()]
+    locked = [line for line in lines if line.startswith("dagster-pipes==")]
+    if len(locked) != 1 or "--hash=sha256:" not in locked[0]:
+        raise PackagingError(
+            f"{GLUE_LOCK} must pin dagster-pipes once, with its hashes: run `make lock`"
+        )
+    return locked[0].split()[0], locked[0]
 
 
 def artifact_names() -> tuple[str, str, str]:
