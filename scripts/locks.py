@@ -202,10 +202,12 @@ def moved(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 
 def write(project: Path, upgrade: bool) -> list[str]:
+    """Lock, then export; returns the files whose content changed."""
+    before = read(project / "uv.lock")
     lock(project, upgrade)
+    changed = ["uv.lock"] if read(project / "uv.lock") != before else []
     texts = {name: export(project, name) for name in EXPORTS}
     texts[BOOTSTRAP] = bootstrap(project)
-    changed = []
     for name, text in texts.items():
         if read(project / name) != text:
             # Written whole, then renamed: an interrupted lock leaves the old file, not half one.
@@ -213,6 +215,9 @@ def write(project: Path, upgrade: bool) -> list[str]:
                 "w", dir=project / Path(name).parent, delete=False
             ) as f:
                 f.write(text)
+            os.chmod(
+                f.name, 0o644
+            )  # a temporary file is private; a lock is read by the image build
             os.replace(f.name, project / name)
             changed.append(name)
     return changed
