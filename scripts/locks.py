@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -201,6 +202,42 @@ def moved(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
+def exact_pins(project: Path) -> dict[str, str]:
+    """Every `name==version` requirement pyproject.toml declares (core, extras and groups)."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    declared = list(pyproject["project"].get("dependencies", []))
+    for requirements in pyproject["project"].get("optional-dependencies", {}).values():
+        declared += requirements
+    for requirements in pyproject.get("dependency-groups", {}).values():
+        declared += [r for r in requirements if isinstance(r, str)]
+    pins = {}
+    for requirement in declared:
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)", requirement.strip())
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def held_back(project: Path) -> list[str]:
+    """One line per exact pin with a newer release on the index: `--upgrade` cannot move those,
+    and a weekly job that only upgraded would never say that the world moved past them."""
+    pins = exact_pins(project)
+    done = run_uv(
+        project, "pip", "compile", "-", "--no-deps", "--universal", "--no-header",
+        "--no-annotate", "--python-version", "3.11", "--quiet", stdin="\n".join(pins) + "\n",
+    )  # fmt: skip
+    if done.returncode != 0:
+        return [f"(newest releases of the exact pins not known: {last_line(done)})"]
+    newest = dict(
+        line.split("==", 1) for line in done.stdout.splitlines() if "==" in line and line[:1] != "#"
+    )
+    return [
+        f"{name} {pins[name]} (pinned; {newest[name]} is out)"
+        for name in sorted(pins)
+        if newest.get(name, pins[name]) != pins[name]
+    ]
+
+
 def write(project: Path, upgrade: bool) -> list[str]:
     """Lock, then export; returns the files whose content changed."""
     before = read(project / "uv.lock")
@@ -231,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         "--check-lock", action="store_true", help="only: does uv.lock match pyproject.toml?"
     )
     mode.add_argument("--upgrade", action="store_true", help="the newest versions the ranges allow")
-    parser.add_argument("--moved", type=Path, help="write the packages whose version moved here")
+    parser.add_argument(
+        "--moved",
+        type=Path,
+        help="write here the packages that moved, and the exact pins a newer release passed",
+    )
     parser.add_argument("--project", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -252,8 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rewrote {', '.join(changed)}" if changed else "every lock was already up to date")
     print("\n".join(f"  moved: {line}" for line in shifts) or "  no locked version moved")
     if args.moved:
+        held = held_back(args.project)
+        print("\n".join(f"  held back: {line}" for line in held))
+        report = [*shifts, *(f"held back: {line}" for line in held)]
         args.moved.parent.mkdir(parents=True, exist_ok=True)
-        args.moved.write_text("".join(f"{line}\n" for line in shifts) or "(nothing moved)\n")
+        args.moved.write_text("".join(f"{line}\n" for line in report) or "(nothing moved)\n")
     return 0
 
 
