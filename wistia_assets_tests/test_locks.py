@@ -176,3 +176,25 @@ def test_the_wheel_carries_the_package_and_no_tests(tmp_path):
     packaged = {n for n in names if n.endswith(".py")}
     expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "wistia_assets").rglob("*.py")}
     assert packaged == expected
+
+
+def test_ci_and_the_workflows_install_only_through_make():
+    """CI, the GitHub workflows and a developer install the same way: `make` (from uv.lock)."""
+    files = [ROOT / ".ci" / "run", *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
+    for path in files:
+        text = path.read_text()
+        assert not re.search(r"pip3? install|uv (sync|pip|add|lock)", text), path.name
+        assert re.search(r"\bmake (test|drift|\.venv/\.installed)\b", text), path.name
+
+
+def test_the_image_installs_only_hash_checked_locks():
+    """Every `pip install` of the Dockerfile takes a lock with --require-hashes, or the project's
+    own wheel (built in the image) with --no-deps."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "deploy" / "Dockerfile").read_text())
+    installs = re.findall(r"pip install [^&\n]*", text)
+    assert len(installs) == 3, installs
+    for install in installs:
+        if "-r " in install:
+            assert "--require-hashes" in install and "--only-binary=:all:" in install, install
+        else:
+            assert "--no-deps /tmp/app/" in install, install
