@@ -185,6 +185,9 @@ def test_ci_and_the_workflows_install_only_through_make():
         text = path.read_text()
         assert not re.search(r"pip3? install|uv (sync|pip|add|lock)", text), path.name
         assert re.search(r"\bmake (test|drift|\.venv/\.installed)\b", text), path.name
+    # The newest releases are met by the weekly drift job, never by a change's CI.
+    assert "drift" not in (ROOT / ".ci" / "run").read_text()
+    assert "drift" not in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
 
 
 def test_the_image_installs_only_hash_checked_locks():
