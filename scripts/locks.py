@@ -93,10 +93,11 @@ def run_uv(project: Path, *args: str, stdin: str | None = None) -> subprocess.Co
     )
 
 
-def locked_version(project: Path, name: str) -> str:
+def locked_package(project: Path, name: str) -> dict:
+    """uv.lock's entry for one package: its version, its files and their hashes."""
     lock = tomllib.loads((project / "uv.lock").read_text())
-    (version,) = [p["version"] for p in lock["package"] if p["name"] == name]
-    return version
+    (package,) = [p for p in lock["package"] if p["name"] == name]
+    return package
 
 
 def lock(project: Path, upgrade: bool = False) -> None:
@@ -128,7 +129,7 @@ def export(project: Path, name: str) -> str:
 
 def bootstrap(project: Path) -> str:
     """requirements-uv.txt: the locked uv release with the hashes of all its files."""
-    version = locked_version(project, "uv")
+    version = locked_package(project, "uv")["version"]
     done = run_uv(
         project, "pip", "compile", "-", "--universal", "--generate-hashes", "--no-header",
         "--python-version", "3.11", "--quiet", stdin=f"uv=={version}\n",
@@ -139,8 +140,7 @@ def bootstrap(project: Path) -> str:
 
 
 def locked_hashes(project: Path, name: str) -> set[str]:
-    lock = tomllib.loads((project / "uv.lock").read_text())
-    (package,) = [p for p in lock["package"] if p["name"] == name]
+    package = locked_package(project, name)
     files = package.get("wheels", []) + ([package["sdist"]] if "sdist" in package else [])
     return {f["hash"] for f in files}
 
@@ -161,10 +161,8 @@ def check_exports(project: Path) -> None:
                 f"{name} is not what uv.lock gives ({len(changed)} lines differ, first: "
                 f"{changed[0] if changed else '?'}): run `{FIX}`"
             )
-    have = read(project / BOOTSTRAP)
-    if bootstrap_hashes(have) != locked_hashes(project, "uv") or (
-        f"uv=={locked_version(project, 'uv')} " not in have
-    ):
+    # The hashes name the release: the locked uv's files and no others.
+    if bootstrap_hashes(read(project / BOOTSTRAP)) != locked_hashes(project, "uv"):
         raise LockError(
             f"{BOOTSTRAP} does not pin the uv release uv.lock pins, with its hashes: run `{FIX}`"
         )
@@ -252,9 +250,8 @@ def write(project: Path, upgrade: bool) -> list[str]:
                 "w", dir=project / Path(name).parent, delete=False
             ) as f:
                 f.write(text)
-            os.chmod(
-                f.name, 0o644
-            )  # a temporary file is private; a lock is read by the image build
+            # A temporary file is private; a lock is read by others (the image build).
+            os.chmod(f.name, 0o644)
             os.replace(f.name, project / name)
             changed.append(name)
     return changed

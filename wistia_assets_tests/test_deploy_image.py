@@ -23,6 +23,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from wistia_assets_tests.support.deploy import requirement_lines
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
@@ -46,11 +48,8 @@ def instructions() -> list[tuple[str, str]]:
 
 def lock(name: str = "requirements.lock") -> dict[str, str]:
     pins = {}
-    for line in (DEPLOY / name).read_text().splitlines():
-        line = line.strip().rstrip("\\").strip()
-        if not line or line.startswith(("#", "--")):
-            continue
-        req = Requirement(line)
+    for line in requirement_lines(DEPLOY / name):
+        req = Requirement(line.split(" --", 1)[0])
         (spec,) = req.specifier
         assert spec.operator == "==", line
         pins[canonicalize_name(req.name)] = spec.version
@@ -163,9 +162,8 @@ def test_lock_is_closed_under_requirements():
 
 
 def test_build_backend_is_hash_pinned_and_satisfies_pyproject():
-    text = re.sub(r"\\\n\s*", " ", (DEPLOY / "build-requirements.lock").read_text())
     pins = lock("build-requirements.lock")
-    pinned = [line.strip() for line in text.splitlines() if line.strip()[:1] not in ("", "#")]
+    pinned = requirement_lines(DEPLOY / "build-requirements.lock")
     assert len(pinned) == len(pins)
     assert all("--hash=sha256:" in line for line in pinned), pinned
     for raw in PYPROJECT["build-system"]["requires"]:

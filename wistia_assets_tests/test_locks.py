@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from wistia_assets_tests.support.deploy import requirement_lines
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = ROOT / "scripts" / "locks.py"
 # What `scripts/locks.py` reads and writes, copied so a test can change one side of it.
@@ -142,9 +144,7 @@ def test_uv_is_one_release_everywhere():
 def test_every_export_pins_exactly_with_hashes():
     """pip installs each export with --require-hashes: every requirement `==`, with hashes."""
     for name in ("requirements.lock", "build-requirements.lock", "glue-requirements.lock"):
-        text = re.sub(r"\\\n\s*", " ", (ROOT / "deploy" / name).read_text())
-        pins = [" ".join(line.split("#")[0].split()) for line in text.splitlines()]
-        pins = [line for line in pins if line]
+        pins = requirement_lines(ROOT / "deploy" / name)
         assert pins, name
         for line in pins:
             assert re.match(r"^[A-Za-z0-9._-]+==[^ ;]+( ;[^-]+)? --hash=sha256:", line), line

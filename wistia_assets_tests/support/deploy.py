@@ -4,6 +4,7 @@ intrinsic functions, the instance's dagster.yaml and the environment the task de
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ def load(name: str) -> dict[str, Any]:
 
 
 DEPLOY = ROOT / "deploy"
+
+
+def requirement_lines(path: Path) -> list[str]:
+    """A requirements file as pip reads it: each requirement on one line with its options
+    (continuations joined, comments and blank lines dropped, white space folded)."""
+    text = re.sub(r"\\\n\s*", " ", path.read_text())
+    lines = [" ".join(line.split("#", 1)[0].split()) for line in text.splitlines()]
+    return [line for line in lines if line]
+
+
 INSTANCE_YAML = DEPLOY / "dagster.yaml"
 ECS_ENV = {
     "DAGSTER_PG_HOST": "db.example.internal",
