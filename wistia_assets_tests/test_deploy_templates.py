@@ -69,9 +69,12 @@ def test_every_parameter_is_documented(path):
         assert len(parameter.get("Description", "")) > 10, f"{path.name}: {name}"
 
 
+LAKE_BUCKETS = {"BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"}
+
+
 def test_every_bucket_is_encrypted_private_versioned_and_tls_only(data):
     buckets = resources(data, "AWS::S3::Bucket")
-    assert set(buckets) == {"BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"}
+    assert set(buckets) == LAKE_BUCKETS | {"AuditLogsBucket"}
     policies = {
         p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
         for p in resources(data, "AWS::S3::BucketPolicy").values()
@@ -79,11 +82,15 @@ def test_every_bucket_is_encrypted_private_versioned_and_tls_only(data):
     for name, bucket in buckets.items():
         props = bucket["Properties"]
         (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", name
-        assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
-            "Fn::GetAtt": ["DataKey", "Arn"]
-        }, name
-        assert rule["BucketKeyEnabled"] is True, name
+        if name == "AuditLogsBucket":
+            # S3 server access logs and ELB access logs are delivered only to SSE-S3 buckets.
+            assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+        else:
+            assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", name
+            assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
+                "Fn::GetAtt": ["DataKey", "Arn"]
+            }, name
+            assert rule["BucketKeyEnabled"] is True, name
         block = props["PublicAccessBlockConfiguration"]
         assert all(block[k] is True for k in block) and len(block) == 4, name
         assert props["VersioningConfiguration"]["Status"] == "Enabled", name
@@ -279,7 +286,9 @@ def test_glue_job(platform):
     args = job["DefaultArguments"]
     # Glue installs the project and dagster-pipes from S3 wheels, never from an index; nothing
     # goes in --extra-py-files (a .whl there never reaches the executors' Python path).
-    assert args["--python-modules-installer-option"] == "--no-index"
+    # --no-deps: each wheel installs without resolving its requirements, so the install does
+    # not depend on the order (or grouping) in which Glue hands the wheels to pip.
+    assert sorted(args["--python-modules-installer-option"].split()) == ["--no-deps", "--no-index"]
     assert "--extra-py-files" not in args
     # No Spark SQL table is read or written: the Glue catalog as Spark's metastore is not needed.
     assert "--enable-glue-datacatalog" not in args
@@ -468,3 +477,160 @@ def test_rds_storage_ceiling_is_above_every_allocation(platform):
         # RDS refuses a maximum that is not at least 10 % above the allocation.
         assert ceilings[str(allocated)]["GiB"] >= allocated * 1.1, allocated
     assert str(params["Default"]) in ceilings
+
+
+# ---------------------------------------------------------------- logs and audit
+
+
+def test_glue_logs_go_to_the_stacks_own_groups(platform):
+    """Glue 5.0 writes <--custom-logGroup-prefix>/output and /error; both are this stack's,
+    with a retention and the data key, and the job's role may write only there."""
+    res = platform["Resources"]
+    args = res["SilverJob"]["Properties"]["DefaultArguments"]
+    # Glue <= 4.0's continuous-logging switches do nothing on 5.0; a stream prefix would put
+    # every run's driver in one stream.
+    assert not {"--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"} & set(args)
+    assert "--custom-logStream-prefix" not in args
+    prefix = args["--custom-logGroup-prefix"]["Fn::Sub"]
+    groups = {
+        res[g]["Properties"]["LogGroupName"]["Fn::Sub"]: res[g]["Properties"]
+        for g in ("GlueOutputLogGroup", "GlueErrorLogGroup")
+    }
+    assert set(groups) == {f"{prefix}/output", f"{prefix}/error"}
+    for props in groups.values():
+        assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert props["KmsKeyId"] == {"Fn::ImportValue": {"Fn::Sub": "${DataStackName}-DataKeyArn"}}
+    (logs,) = [
+        s
+        for rid, s in statements(platform)
+        if rid == "GlueJobRole" and s.get("Sid") == "WriteJobLogs"
+    ]
+    assert as_list(logs["Resource"]) == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            + prefix
+            + "/*"
+        }
+    ]
+
+
+def test_every_log_group_is_encrypted_with_the_data_key(platform, data):
+    for name, group in resources(platform, "AWS::Logs::LogGroup").items():
+        assert "DataKeyArn" in json.dumps(group["Properties"]["KmsKeyId"]), name
+        assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith(
+            ("/${NamePrefix}/", "/aws-glue/jobs/${NamePrefix}-")
+        ), name
+    # CloudWatch Logs may use the key for exactly those groups.
+    (grant,) = [
+        s
+        for rid, s in statements(data)
+        if rid == "DataKey" and s.get("Sid") == "CloudWatchLogsEncryptsTheStacksLogGroups"
+    ]
+    arns = grant["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert [a["Fn::Sub"].rsplit(":", 1)[1] for a in arns] == [
+        "/${NamePrefix}/*",
+        "/aws-glue/jobs/${NamePrefix}-*",
+    ]
+
+
+def test_trust_policies_carry_only_conditions_the_service_sends(platform):
+    for name, role in resources(platform, "AWS::IAM::Role").items():
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        service = statement["Principal"]["Service"]
+        if service == "glue.amazonaws.com":
+            assert "Condition" not in statement, name
+        else:
+            assert service == "ecs-tasks.amazonaws.com", name
+            assert statement["Condition"] == {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+            }, name
+
+
+def test_the_ui_requires_a_totp_code(platform):
+    pool = platform["Resources"]["UiUserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_lake_buckets_are_access_logged_and_bronze_is_trailed(data):
+    res = data["Resources"]
+    for name in LAKE_BUCKETS:
+        props = res[name]["Properties"]
+        logging = props["LoggingConfiguration"]
+        assert logging["DestinationBucketName"] == {"Ref": "AuditLogsBucket"}, name
+        zone = props["BucketName"]["Fn::Sub"].split("-")[1]
+        assert logging["LogFilePrefix"] == f"s3-access/{zone}/", name
+        assert "AuditLogsBucketPolicy" in res[name]["DependsOn"], name
+    audit = res["AuditLogsBucket"]["Properties"]
+    (expiry,) = [r for r in audit["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expiry["ExpirationInDays"] == {"Ref": "AuditLogRetentionDays"}
+    assert "LoggingConfiguration" not in audit, "a bucket logging into itself never stops"
+
+    trail = res["BronzeAccessTrail"]["Properties"]
+    assert trail["IsLogging"] is True and trail["EnableLogFileValidation"] is True
+    assert trail["KMSKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    assert trail["S3BucketName"] == {"Ref": "AuditLogsBucket"}
+    (selector,) = trail["EventSelectors"]
+    assert selector["ReadWriteType"] == "All"
+    assert selector["DataResources"] == [
+        {"Type": "AWS::S3::Object", "Values": [{"Fn::Sub": "${BronzeBucket.Arn}/"}]}
+    ]
+
+    policy = res["AuditLogsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    writers = {s["Sid"]: s for s in policy if s["Effect"] == "Allow"}
+    assert writers["S3ServerAccessLogs"]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert writers["S3ServerAccessLogs"]["Resource"] == {
+        "Fn::Sub": "${AuditLogsBucket.Arn}/s3-access/*"
+    }
+    trail_writer = writers["CloudTrailWritesTheBronzeTrail"]
+    assert trail_writer["Resource"]["Fn::Sub"].startswith("${AuditLogsBucket.Arn}/cloudtrail/")
+    # The trail's own name, as CloudTrail sends it in aws:SourceArn.
+    assert trail_writer["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(
+        ":trail/${NamePrefix}-bronze-access"
+    )
+    assert res["BronzeAccessTrail"]["Properties"]["TrailName"] == {
+        "Fn::Sub": "${NamePrefix}-bronze-access"
+    }
+
+
+@pytest.mark.parametrize(
+    "region, principal",
+    [
+        ("us-east-1", {"AWS": "arn:aws:iam::127311923021:root"}),
+        ("eu-west-1", {"AWS": "arn:aws:iam::156460612806:root"}),
+        # Regions opened since August 2022 have no ELB account: the service principal.
+        ("eu-central-2", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+        ("ap-southeast-4", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+    ],
+)
+def test_load_balancer_logs_are_delivered_by_the_regions_writer(data, platform, region, principal):
+    from wistia_assets_tests.iam.stacks import Stack
+
+    stack = Stack(name="d", template=data, parameters={"MediaIds": "abcd1234"})
+    stack.pseudo["AWS::Region"] = region
+
+    def find_in_map(node):
+        if isinstance(node, dict) and "Fn::FindInMap" in node:
+            name, key, attribute = node["Fn::FindInMap"]
+            return data["Mappings"][name][stack.resolve(key)][attribute]
+        if isinstance(node, dict):
+            return {k: find_in_map(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [find_in_map(v) for v in node]
+        return node
+
+    policy = data["Resources"]["AuditLogsBucketPolicy"]["Properties"]["PolicyDocument"]
+    (writer,) = [s for s in policy["Statement"] if s.get("Sid") == "LoadBalancerAccessLogs"]
+    condition, if_true, if_false = writer["Principal"]["Fn::If"]
+    chosen = if_true if stack.condition(condition) else if_false
+    assert stack.resolve(find_in_map(chosen)) == principal
+    assert writer["Resource"] == {
+        "Fn::Sub": "${AuditLogsBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*"
+    }
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in platform["Resources"]["LoadBalancer"]["Properties"]["LoadBalancerAttributes"]
+    }
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.prefix"] == "alb"
+    assert "AuditLogsBucketName" in json.dumps(attributes["access_logs.s3.bucket"])

@@ -126,7 +126,7 @@ def deployed(aws_endpoint, tmp_path, artifacts):
     values = {
         "GlueArtifactsCommit": COMMIT,
         "AWS::Region": "us-east-1",
-        "GlueLogGroup": f"/aws-glue/jobs/wistia-silver-{suffix}",
+        "NamePrefix": "wistia",
         "DataStackName": "wistiadata",
         "ArtifactsBucketName": names["artifacts"],
         "BronzeBucketName": names["bronze"],
