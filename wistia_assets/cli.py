@@ -8,6 +8,7 @@
     wistia-assets report [--days N | --from D --to D] [--out FILE]   the media report (HTML)
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
+    wistia-assets deploy verify                  prove the deployed stacks on the account (once)
 
 Every failure ends in one line on stderr that says what went wrong and exits non-zero; the token
 and the hashing key never appear in any output.
@@ -122,6 +123,9 @@ def _add_deploy(sub) -> None:
     g.add_argument(
         "--commit", help="name the artifacts by this commit instead of HEAD (a test build)"
     )
+    from wistia_assets.commands import deploy_verify
+
+    deploy_verify.add_parser(dsub)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -89,9 +89,11 @@ class LocalGlueClient:
         mirror = Path(tempfile.mkdtemp(prefix="glue-run-", dir=self.workdir))
         local_args = dict(arguments)
         synced: list[tuple[str, str, Path]] = []
+        # A probe reads S3 with boto3 itself (silver_job.probe): nothing for Spark to mirror.
+        probe = silver_job.probe_requested([i for pair in arguments.items() for i in pair])
         for name, prefixes in MIRRORED.items():
             uri = arguments.get(name, "")
-            if not uri.startswith("s3://"):
+            if probe or not uri.startswith("s3://"):
                 continue
             bucket = urlsplit(uri).netloc
             root = mirror / bucket

@@ -160,8 +160,24 @@ def test_pass_role_is_scoped_to_the_run_roles(platform, data):
         for rid, s in statements(t)
         if any(a in ("iam:PassRole", "iam:*") for a in as_list(s.get("Action", [])))
     ]
-    assert [rid for rid, _ in passes] == ["DaemonTaskRole"]
+    assert [rid for rid, _ in passes] == ["DaemonTaskRole", "DeployVerifyOperatorPolicy"]
     _, statement = passes[0]
+    # The operator's `deploy verify` runs one task of each task definition: exactly the six ECS
+    # roles those name, only to ECS; never the Glue job's role.
+    _, verify = passes[1]
+    assert sorted(r["Fn::GetAtt"][0] for r in verify["Resource"]) == sorted(
+        {
+            role
+            for task in resources(platform, "AWS::ECS::TaskDefinition").values()
+            for role in (
+                task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0],
+                task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0],
+            )
+        }
+    )
+    assert verify["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
     assert statement["Resource"] == [
         {"Fn::GetAtt": ["RunTaskRole", "Arn"]},
         {"Fn::GetAtt": ["CodeExecutionRole", "Arn"]},

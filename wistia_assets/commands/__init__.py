@@ -31,6 +31,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return sandbox.main(args)
     if args.command == "deploy":
+        if args.deploy_command == "verify":
+            from wistia_assets.commands import deploy_verify
+
+            return deploy_verify.main(args)
         from wistia_assets.commands import package_glue
 
         return package_glue.main(args)

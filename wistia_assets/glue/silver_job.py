@@ -16,6 +16,11 @@ Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
   --from YYYY-MM-DD --to YYYY-MM-DD --media-ids <id>,<id>   (Gold: media_daily, media_report;
                                                they read and write the silver root only)
 
+`--probe true` builds nothing: `wistia-assets deploy verify` starts the job so, to prove on the
+account that Glue installs the wheels (this script imports them), that the role reads the hash
+key and lists the Bronze and Silver roots, and that the driver's output reaches the job's log
+group. It needs no Dagster run and no Pipes context, and prints one line.
+
 The run's typed result (`transforms/results.py`) is sent as a Pipes custom message
 `{"result": {...}}`, and only that: the Dagster step reads it back and maps it to metadata and
 checks exactly as it does a local build's. Any error is logged and re-raised, so the Glue run
@@ -133,6 +138,56 @@ def fetch_hash_key(secret_id: str, region: str | None, client: Any = None) -> by
     return bytes(value)
 
 
+PROBE_LINE = "silver_job probe ok"
+
+
+def probe_requested(argv: Sequence[str]) -> bool:
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--probe", default="false")
+    known, _ = pre.parse_known_args(list(argv))
+    return known.probe.lower() == "true"
+
+
+def probe(argv: Sequence[str], s3: Any = None, secrets: Any = None) -> str:
+    """What a build needs, reached without building: the installed wheels (imported above), the
+    hash key (read, never shown), one listing of each root's zone. Returns the line printed."""
+    from importlib import metadata
+
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for name in ("--bronze-root", "--silver-root", "--hash-key-secret-id"):
+        pre.add_argument(name, required=True)
+    try:
+        args, _ = pre.parse_known_args(list(argv))
+    except SystemExit:
+        raise JobArgumentError(
+            "--probe needs --bronze-root, --silver-root and --hash-key-secret-id "
+            "(the job's default arguments)"
+        ) from None
+    region = aws_region(argv)
+    s3 = s3 or boto3.client("s3", region_name=region)
+    fetch_hash_key(args.hash_key_secret_id, region, client=secrets)
+    listed = []
+    for root, zone in ((args.bronze_root, "bronze/wistia/"), (args.silver_root, "silver/wistia/")):
+        if not root.startswith("s3://"):
+            raise JobArgumentError(f"--probe lists S3 roots; got {root!r}")
+        bucket = root.removeprefix("s3://").split("/", 1)[0]
+        s3.list_objects_v2(Bucket=bucket, Prefix=zone, MaxKeys=1)
+        listed.append(bucket)
+
+    def installed(dist: str) -> str:
+        try:
+            return f"{dist} {metadata.version(dist)}"
+        except metadata.PackageNotFoundError:  # run from a source tree (tests in-process)
+            return f"{dist} not installed as a wheel"
+
+    line = (
+        f"{PROBE_LINE}: {installed('wistia_assets_glue')}, {installed('dagster-pipes')}, "
+        f"hash key read, listed {', '.join(listed)}"
+    )
+    print(line, flush=True)
+    return line
+
+
 def run(spark: SparkSession, args: argparse.Namespace) -> BuildResult:
     if args.table in GOLD_TABLES:
         build = run_media_daily if args.table == "media_daily" else run_report_figures
@@ -166,11 +221,14 @@ def run(spark: SparkSession, args: argparse.Namespace) -> BuildResult:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> BuildResult:
+def main(argv: Sequence[str] | None = None) -> BuildResult | None:
     """Run the job. `argv` defaults to `sys.argv[1:]`; dagster-pipes reads its own two
     arguments from `sys.argv`, as on Glue."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = sys.argv[1:] if argv is None else argv
+    if probe_requested(argv):
+        probe(argv)
+        return None
     s3 = boto3.client("s3", region_name=aws_region(argv))
     with open_dagster_pipes(
         context_loader=PipesS3ContextLoader(client=s3),

@@ -1,0 +1,155 @@
+"""`wistia-assets deploy verify` against a moto account laid out by the templates.
+
+Both outcomes: every step passes on an account as the stacks build it; on one where a task
+role does not trust ECS, the hash key is gone, the alert topic is deleted and the UI answers
+without a login, exactly those rows fail, each naming where to look, and the command exits 1.
+Bad input exits 2. The UI is answered by an httpx mock transport (no load balancer here); the
+ECS tasks and the Glue run by the stand-ins of `support/deployed_account.py`, which refuse what
+ECS and Glue would refuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wistia_assets.commands import deploy_verify
+from wistia_assets.verification import steps
+from wistia_assets.verification.identity import role_of
+from wistia_assets_tests.glue_local import LocalGlueClient
+from wistia_assets_tests.support.cli import cli
+from wistia_assets_tests.support.deployed_account import Account, LocalEcsClient, build
+
+COGNITO = "https://v-dagster-123456789012.auth.us-east-1.amazoncognito.com/oauth2/authorize"
+
+
+def signed_in_ui(request: httpx.Request) -> httpx.Response:
+    """The load balancer's answer to a browser without a session: Cognito's sign-in."""
+    assert request.url.scheme == "https"
+    return httpx.Response(302, headers={"location": f"{COGNITO}?client_id=x&redirect_uri=y"})
+
+
+def open_ui(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, text="<title>Dagster</title>")
+
+
+@pytest.fixture
+def account(aws_endpoint) -> Account:
+    return build(aws_endpoint)
+
+
+def clients(account: Account, workdir: Path):
+    ecs = LocalEcsClient(account)
+    glue = LocalGlueClient(account.client("glue"), account.client("s3"), workdir)
+
+    def client(service: str):
+        return {"ecs": ecs, "glue": glue}.get(service) or account.client(service)
+
+    return client
+
+
+def verify(account: Account, workdir: Path, ui=signed_in_ui) -> tuple[int, str]:
+    args = argparse.Namespace(
+        data_stack=account.data.name, platform_stack=account.platform.name, timeout=60.0
+    )
+    http = httpx.Client(transport=httpx.MockTransport(ui))
+    code = deploy_verify.main(args, client=clients(account, workdir), http=http)
+    return code
+
+
+def rows(out: str) -> dict[str, str]:
+    """The table's rows by step (the in-process Glue probe prints its own line before it)."""
+    lines = [line for line in out.splitlines() if " | " in line]
+    assert lines[0].startswith("step ")
+    return {line.split(" | ")[0].strip(): line for line in lines[1:]}
+
+
+def test_every_step_passes_on_the_deployed_layout(account, tmp_path, capsys):
+    began = time.monotonic()
+    code = verify(account, tmp_path)
+    out = capsys.readouterr().out
+    print(out, f"\n(all steps: {time.monotonic() - began:.1f} s)")
+    assert code == 0, out
+    table = rows(out)
+    prefix = account.platform.parameters["NamePrefix"]
+    assert set(table) == {
+        f"ecs role: {prefix}-webserver",
+        f"ecs role: {prefix}-daemon",
+        f"ecs role: {prefix}-code-server",
+        f"ecs role: {prefix}-run",
+        "glue probe",
+        "athena",
+        "watermarks",
+        "alerts",
+        "ui",
+    }
+    assert all(" | PASS: " in row for row in table.values()), out
+    assert f"ran as {account.platform.name}-RunTaskRole" in table[f"ecs role: {prefix}-run"]
+    assert "SUCCEEDED" in table["glue probe"]
+    assert out.rstrip().endswith("9 passed, 0 failed")
+    # The probe watermark is gone again: `watermark show` never lists it.
+    ddb = account.client("dynamodb")
+    assert ddb.scan(TableName=account.data.name_of("WatermarkTable"))["Items"] == []
+
+
+def test_failing_steps_fail_alone_and_say_where_to_look(account, tmp_path, capsys):
+    iam = account.client("iam")
+    # A run task role that trusts the wrong service: ECS cannot assume it.
+    iam.update_assume_role_policy(
+        RoleName=f"{account.platform.name}-RunTaskRole",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]}',
+    )
+    # The hash key the Glue job reads is gone; the alert topic too.
+    account.client("secretsmanager").delete_secret(
+        SecretId=account.data.physical["HashKeySecret"], ForceDeleteWithoutRecovery=True
+    )
+    topic = account.data.ref("AlertsTopic")
+    account.client("sns").delete_topic(TopicArn=topic)
+
+    code = verify(account, tmp_path, ui=open_ui)
+    out = capsys.readouterr().out
+    assert code == 1, out
+    table = rows(out)
+    prefix = account.platform.parameters["NamePrefix"]
+    failed = {name for name, row in table.items() if " | FAIL: " in row}
+    assert failed == {f"ecs role: {prefix}-run", "glue probe", "alerts", "ui"}, out
+    assert "unable to assume the role" in table[f"ecs role: {prefix}-run"]
+    assert "task definition" in table[f"ecs role: {prefix}-run"]  # where to look
+    assert "FAILED" in table["glue probe"] and "GlueArtifactsCommit" in table["glue probe"]
+    assert "AlertsTopicArn" in table["alerts"]
+    assert "got HTTP 200" in table["ui"] and "UiDomainName" in table["ui"]
+    assert out.rstrip().endswith("5 passed, 4 failed")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--timeout", "0"], "--timeout 0.0: give a positive number of seconds"),
+        (["--data-stack", "my data"], "--data-stack 'my data': not a CloudFormation stack name"),
+    ],
+)
+def test_bad_input_exits_2(argv, message):
+    code, out, err = cli("deploy", "verify", *argv)
+    assert code == 2
+    assert err.strip() == f"error: {message}"
+
+
+def test_a_missing_stack_is_one_clear_line(aws_endpoint):
+    code, out, err = cli("deploy", "verify", "--data-stack", "nothere-data")
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "error: stack nothere-data: Stack with id nothere-data does not exist (name the stacks "
+        "with --data-stack and --platform-stack, in the region of AWS_REGION)"
+    )
+
+
+def test_the_identity_line_names_the_role():
+    line = "wistia-assets identity: arn:aws:sts::123456789012:assumed-role/p-RunTaskRole-1AB/e1f"
+    assert role_of(line) == "p-RunTaskRole-1AB"
+    assert role_of("arn:aws:sts::123456789012:assumed-role/x/y") is None
+    assert steps.IDENTITY_COMMAND[:3] == ["python", "-m", "wistia_assets.verification.identity"]
