@@ -21,6 +21,9 @@ from wistia_assets.commands import deploy_verify
 from wistia_assets.verification import steps
 from wistia_assets.verification.identity import role_of
 from wistia_assets_tests.glue_local import LocalGlueClient
+from wistia_assets_tests.iam.actions import Call, Facts, requests_of
+from wistia_assets_tests.iam.policy import decide
+from wistia_assets_tests.iam.recorder import Recorder, acting_as, unrecorded
 from wistia_assets_tests.support.cli import cli
 from wistia_assets_tests.support.deployed_account import Account, LocalEcsClient, build
 
@@ -153,3 +156,101 @@ def test_the_identity_line_names_the_role():
     assert role_of(line) == "p-RunTaskRole-1AB"
     assert role_of("arn:aws:sts::123456789012:assumed-role/x/y") is None
     assert steps.IDENTITY_COMMAND[:3] == ["python", "-m", "wistia_assets.verification.identity"]
+
+
+# ---------------------------------------------------------------- the IAM proof
+
+
+class RecordedStandIn:
+    """A stand-in's methods recorded as the AWS calls they stand for (moto never sees them)."""
+
+    def __init__(self, inner, service: str, operations: dict[str, str], recorder):
+        self.inner, self.service, self.operations, self.recorder = (
+            inner,
+            service,
+            operations,
+            recorder,
+        )
+
+    def __getattr__(self, name):
+        method = getattr(self.inner, name)
+        if name not in self.operations:
+            return method
+
+        def call(**params):
+            self.recorder.calls.append(
+                Call(self.service, self.operations[name], dict(params), OPERATOR)
+            )
+            return method(**params)
+
+        return call
+
+
+class GlueProbeAsItsRole(LocalGlueClient):
+    def _recorded(self, job_name, run_id):
+        with unrecorded():
+            return super()._recorded(job_name, run_id)
+
+    def _execute(self, arguments, script):
+        with acting_as("Glue job"):
+            return super()._execute(arguments, script)
+
+
+OPERATOR = "operator: deploy verify"
+
+
+def test_verify_needs_exactly_the_operator_policy(account, tmp_path, capsys):
+    """Every call `deploy verify` makes is allowed by DeployVerifyOperatorPolicy (the probe run's
+    own calls by GlueJobRole), and the policy grants nothing the command does not use."""
+    recorder = Recorder()
+    args = argparse.Namespace(
+        data_stack=account.data.name, platform_stack=account.platform.name, timeout=60.0
+    )
+    with recorder.installed(), acting_as(OPERATOR):
+        # Made inside: the recorder hooks the clients created while it is installed.
+        ecs = RecordedStandIn(
+            LocalEcsClient(account),
+            "ecs",
+            {"run_task": "RunTask", "describe_tasks": "DescribeTasks"},
+            recorder,
+        )
+        glue = GlueProbeAsItsRole(account.client("glue"), account.client("s3"), tmp_path)
+        code = deploy_verify.main(
+            args,
+            client=lambda s: {"ecs": ecs, "glue": glue}.get(s) or account.client(s),
+            http=httpx.Client(transport=httpx.MockTransport(signed_in_ui)),
+        )
+    assert code == 0, capsys.readouterr().out
+
+    facts = Facts.of(account.data)
+    for logical, arn in account.task_definitions.items():
+        props = account.platform.resource(logical)["Properties"]
+        facts.task_roles[arn] = [
+            account.platform.resolve(props["TaskRoleArn"]),
+            account.platform.resolve(props["ExecutionRoleArn"]),
+        ]
+    policies = {
+        OPERATOR: account.platform.role_statements("DeployVerifyOperatorPolicy"),
+        "Glue job": account.platform.role_statements("GlueJobRole"),
+    }
+    denied = []
+    for call in recorder.calls:
+        assert call.process in policies, f"a call outside any process: {call}"
+        for request in requests_of(call, facts):
+            allowing = decide(policies[call.process], request)
+            if allowing is None:
+                denied.append(f"{call.process} is denied {request}, needed by {call}")
+            for statement in allowing or []:
+                statement.used_by.append(request)
+    assert not denied, "\n".join(denied)
+    unused = [
+        f"{s.sid}: {action}"
+        for s in policies[OPERATOR]
+        for action in s.actions()
+        if not any(r.action.lower() == action.lower() for r in s.used_by)
+    ]
+    assert not unused, unused
+    operations = {(c.process, c.service, c.operation) for c in recorder.calls}
+    assert (OPERATOR, "ecs", "RunTask") in operations
+    assert ("Glue job", "secretsmanager", "GetSecretValue") in operations
+    assert ("Glue job", "s3", "ListObjectsV2") in operations

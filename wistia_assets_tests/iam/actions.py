@@ -40,10 +40,11 @@ class Facts:
     table_locations: dict[str, str]  # Glue table -> s3://bucket/prefix/
     results: dict[str, tuple[str, str]]  # workgroup -> (s3://bucket/prefix/, key ARN)
     task_roles: dict[str, list[str]] = field(default_factory=dict)  # task def -> role ARNs
+    table_hash_keys: dict[str, str] = field(default_factory=dict)  # table -> partition key name
 
     @classmethod
     def of(cls, data: Stack) -> Facts:
-        buckets, tables, secrets, locations, results = {}, {}, {}, {}, {}
+        buckets, tables, secrets, locations, results, hash_keys = {}, {}, {}, {}, {}, {}
         database = ""
         for logical, res in data.template["Resources"].items():
             props = res.get("Properties", {})
@@ -57,6 +58,8 @@ class Facts:
                 sse = props.get("SSESpecification", {})
                 if sse.get("KMSMasterKeyId"):
                     tables[data.name_of(logical)] = data.resolve(sse["KMSMasterKeyId"])
+                (hash_key,) = [k for k in props["KeySchema"] if k["KeyType"] == "HASH"]
+                hash_keys[data.name_of(logical)] = hash_key["AttributeName"]
             elif kind == "AWS::SecretsManager::Secret" and "KmsKeyId" in props:
                 key = data.resolve(props["KmsKeyId"])
                 if not key.startswith("arn:"):
@@ -73,7 +76,9 @@ class Facts:
                     data.resolve(result["OutputLocation"]),
                     data.resolve(result["EncryptionConfiguration"]["KmsKey"]),
                 )
-        return cls(buckets, tables, secrets, database, locations, results)
+        return cls(
+            buckets, tables, secrets, database, locations, results, table_hash_keys=hash_keys
+        )
 
 
 @dataclass
@@ -123,8 +128,14 @@ def _delete_objects(call: Call, facts: Facts) -> list[Request]:
 def _table(action: str, item: bool) -> Callable[[Call, Facts], list[Request]]:
     def rule(call: Call, facts: Facts) -> list[Request]:
         table = call.params["TableName"]
+        # An item's partition key value is dynamodb:LeadingKeys in the request's context.
+        hash_key = facts.table_hash_keys.get(table)
+        leading = call.params.get("Key", {}).get(hash_key, {}).get("S") if hash_key else None
+        context = (("dynamodb:LeadingKeys", leading),) if leading is not None else ()
         found = [
-            Request(f"dynamodb:{action}", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}")
+            Request(
+                f"dynamodb:{action}", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}", context
+            )
         ]
         if item and table in facts.table_keys:
             found += _via("dynamodb", ["Decrypt"], facts.table_keys[table])
@@ -242,7 +253,39 @@ def _anywhere(action: str) -> Callable[[Call, Facts], list[Request]]:
     return lambda call, facts: [Request(action, "*")]
 
 
+def _stack(call: Call, facts: Facts) -> list[Request]:
+    name = call.params["StackName"]
+    return [
+        Request(
+            "cloudformation:DescribeStacks",
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/stack-id",
+        )
+    ]
+
+
+def _services(call: Call, facts: Facts) -> list[Request]:
+    cluster = call.params["cluster"].rsplit("/", 1)[-1]
+    return [
+        Request("ecs:DescribeServices", f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{s}")
+        for s in call.params["services"]
+    ]
+
+
+def _log_events(call: Call, facts: Facts) -> list[Request]:
+    group, stream = call.params["logGroupName"], call.params["logStreamName"]
+    return [
+        Request(
+            "logs:GetLogEvents",
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:{stream}",
+        )
+    ]
+
+
 RULES: dict[str, Callable[[Call, Facts], list[Request]]] = {
+    "cloudformation:DescribeStacks": _stack,
+    "ecs:DescribeServices": _services,
+    "logs:GetLogEvents": _log_events,
+    "dynamodb:DeleteItem": _table("DeleteItem", item=True),
     "s3:ListObjectsV2": _list_bucket,
     "s3:ListObjects": _list_bucket,
     "s3:GetObject": _object("GetObject", ["Decrypt"]),

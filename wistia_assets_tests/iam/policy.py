@@ -78,7 +78,9 @@ NEGATED = {
 
 def conditions_hold(condition: dict[str, dict[str, Any]], request: Request) -> bool:
     for operator, tests in condition.items():
-        base = operator.removesuffix("IfExists")
+        # A request here carries one value per key (DynamoDB's LeadingKeys: the item's partition
+        # key), so "every value is one of" is the plain test on that value.
+        base = operator.removeprefix("ForAllValues:").removesuffix("IfExists")
         for key, expected in tests.items():
             actual = request.value(key)
             if actual is None:

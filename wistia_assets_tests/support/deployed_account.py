@@ -193,9 +193,9 @@ class LocalEcsClient:
         return self.ecs.describe_task_definition(**kwargs)
 
     def run_task(self, *, cluster, taskDefinition, overrides, **kwargs):  # noqa: N803 - boto3's
-        # The request as ECS would receive it (and the IAM proof records it).
-        self.ecs.describe_clusters(clusters=[cluster])
+        # What ECS does on its side is not the caller's call: unrecorded by the IAM proof.
         with unrecorded():
+            self.ecs.describe_clusters(clusters=[cluster])
             definition = self.ecs.describe_task_definition(taskDefinition=taskDefinition)
             definition = definition["taskDefinition"]
             for role in (definition["taskRoleArn"], definition["executionRoleArn"]):
@@ -214,7 +214,6 @@ class LocalEcsClient:
         return {"tasks": [{"taskArn": arn, "lastStatus": "PROVISIONING"}], "failures": []}
 
     def describe_tasks(self, *, cluster, tasks):
-        self.ecs.describe_clusters(clusters=[cluster])
         return {"tasks": [self.tasks[t] for t in tasks], "failures": []}
 
     def _assumable_by_ecs(self, role_arn: str) -> None:
