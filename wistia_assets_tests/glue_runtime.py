@@ -5,11 +5,14 @@ What a Glue 5.0 job gets, and what `GlueRuntime.run` gives the deployed entry sc
 - Python 3.11 with pyspark 3.5 and boto3: a fresh virtual environment per run (no system
   site-packages) holding only those distributions and their requirements, linked from this
   interpreter's site-packages. Nothing of the project is importable unless the job installs it.
-- `--additional-python-modules`: `s3://` entries are downloaded, and the list is pip-installed
-  into that environment with `--python-modules-installer-option`, before the script starts; the
-  driver and the executors' Python workers import from it, as on every Glue node. pip runs
-  without this machine's configuration and with an index that refuses every connection, so a job
-  that would fetch anything from a public index at run time fails its run here.
+- `--additional-python-modules`: `s3://` entries are downloaded, and pip-installed into that
+  environment with `--python-modules-installer-option`, before the script starts; the driver and
+  the executors' Python workers import from it, as on every Glue node. pip runs without this
+  machine's configuration and with an index that refuses every connection, so a job that would
+  fetch anything from a public index at run time fails its run here. AWS does not document
+  whether Glue hands pip the list at once or module by module: `one_by_one=True` (the deployed
+  job's tests) installs each module in its own `pip install`, in the listed order, so a wheel
+  whose requirement comes later in the list fails as it would on such a node.
 - `--extra-py-files`: downloaded, put on the driver's `sys.path` only (never in the environment
   the JVM and its workers inherit) and handed to Spark as py-files, which Spark puts on the
   executors' path for .zip/.egg/.py only, never a .whl.
@@ -98,8 +101,9 @@ def _error_line(stderr: str) -> str:
 class GlueRuntime:
     """Creates one fresh Glue 'node' (a virtual environment) per run under `root`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, one_by_one: bool = False):
         self.root = Path(root)
+        self.one_by_one = one_by_one
         self.root.mkdir(parents=True, exist_ok=True)
         self.distributions = provided_distributions()
         pyspark = metadata.version("pyspark")
@@ -159,18 +163,20 @@ class GlueRuntime:
             "PIP_NO_CACHE_DIR": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         }
-        done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-input"]
-            + ["--retries", "0", "--timeout", "5", *shlex.split(options), *modules],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise GlueRunFailed(
-                "installing --additional-python-modules failed: " + _error_line(done.stderr)
+        for batch in [[m] for m in modules] if self.one_by_one else [modules]:
+            done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+                [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-input"]
+                + ["--retries", "0", "--timeout", "5", *shlex.split(options), *batch],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
+            if done.returncode != 0:
+                raise GlueRunFailed(
+                    f"installing --additional-python-modules failed ({Path(batch[0]).name}"
+                    f"{' and the rest' if len(batch) > 1 else ''}): " + _error_line(done.stderr)
+                )
 
     def _run_script(
         self,

@@ -8,9 +8,11 @@ Python 3.11 with only pyspark and boto3, the job's wheels pip-installed from S3 
 options and no reachable index, the real entry script in its own process, Spark's Python workers
 in theirs, no region in the environment. dim_media's channel UDF runs on those workers.
 
-The runtime is strict where it matters, and two tests prove it: the old packaging (the project
-wheel in --extra-py-files) fails in the executors' UDF, and a module named for an index
-(`dagster-pipes==<pin>`) fails the install.
+The runtime is strict where it matters, and tests prove it: the old packaging (the project
+wheel in --extra-py-files) fails in the executors' UDF, a module named for an index
+(`dagster-pipes==<pin>`) fails the install, and the wheels installed one by one (each in its own
+pip install, as Glue may do) fail without `--no-deps` and pass with the job's options, shown by
+the entry script's probe mode, which `deploy verify` starts on the account.
 """
 
 # No `from __future__ import annotations`: Dagster reads the assets' annotations as objects.
@@ -96,7 +98,8 @@ class EmulatedGlueEngine(GlueSilverEngine):
 
     def _clients(self):
         glue, s3 = super()._clients()
-        runtime = GlueRuntime(Path(self.runtime_root))
+        # Each wheel in a pip install of its own: the stricter of the two ways Glue may install.
+        runtime = GlueRuntime(Path(self.runtime_root), one_by_one=True)
         return LocalGlueClient(glue, s3, Path(self.workdir), runtime=runtime), s3
 
 
@@ -260,3 +263,47 @@ def test_a_module_from_an_index_fails_the_install(deployed):
     text = failure_text(raised)
     assert "installing --additional-python-modules failed" in text
     assert "dagster-pipes==" in text
+
+
+@pytest.mark.parametrize(
+    "installer_options, state",
+    [
+        # Before: the project wheel, installed first and alone, requires dagster-pipes, which no
+        # index can supply and the next wheel would only bring afterwards.
+        ("--no-index", "FAILED"),
+        # After (the job's default): every requirement is in the list; each wheel installs alone.
+        (None, "SUCCEEDED"),
+    ],
+)
+def test_the_wheels_install_one_by_one_only_with_no_deps(
+    deployed, tmp_path, installer_options, state
+):
+    overrides = (
+        {}
+        if installer_options is None
+        else {"--python-modules-installer-option": installer_options}
+    )
+    engine = deployed.job(**overrides)
+    glue = LocalGlueClient(
+        boto3.client("glue", endpoint_url=engine.endpoint_url),
+        deployed.s3,
+        tmp_path,
+        runtime=GlueRuntime(tmp_path / "one-by-one", one_by_one=True),
+    )
+    run_id = glue.start_job_run(JobName=engine.job_name, Arguments={"--probe": "true"})["JobRunId"]
+    run = glue.get_job_run(JobName=engine.job_name, RunId=run_id)["JobRun"]
+    assert run["JobRunState"] == state, run.get("ErrorMessage")
+    if state == "FAILED":
+        assert run["ErrorMessage"].startswith(
+            "installing --additional-python-modules failed (wistia_assets_glue-"
+        )
+        assert "dagster-pipes" in run["ErrorMessage"]
+    else:
+        # The probe ran from the installed wheels: both are installed distributions.
+        (driver_log,) = (tmp_path / "one-by-one").glob("node-*/driver.log")
+        line = [
+            x for x in driver_log.read_text().splitlines() if x.startswith(silver_job.PROBE_LINE)
+        ]
+        pipes = package_glue.pipes_requirement()[0].replace("==", " ")
+        assert line, driver_log.read_text()
+        assert f"wistia_assets_glue {package_glue.project_version()}, {pipes}" in line[0]
