@@ -93,6 +93,19 @@ def test_copy_sources_exist_and_pass_the_dockerignore():
             ), f"{source} is excluded by Dockerfile.dockerignore"
 
 
+def test_the_build_context_leaves_out_the_tests():
+    """No file of wistia_assets_tests passes the allow-list, so no COPY can put one in the image
+    (the wheel's own contents: test_locks.py)."""
+    lines = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    allowed = [p.strip()[1:] for p in lines if p.strip().startswith("!")]
+    tests = [p.relative_to(ROOT).as_posix() for p in (ROOT / "wistia_assets_tests").rglob("*.py")]
+    assert len(tests) > 50
+    let_in = [t for t in tests if any(fnmatch.fnmatch(t, p) for p in allowed)]
+    assert not let_in, let_in
+    # Nor would the image's own package glob take them.
+    assert not [p for p in allowed if fnmatch.fnmatch("wistia_assets_tests/conftest.py", p)]
+
+
 def test_entrypoint_is_executable_bash():
     entrypoint = DEPLOY / "entrypoint.sh"
     assert os.access(entrypoint, os.X_OK)

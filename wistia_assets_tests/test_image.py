@@ -293,6 +293,12 @@ def test_the_image_runs_as_its_own_user_without_the_local_extra(container, envir
         f"print(json.dumps([m for m in {LOCAL_ONLY!r} if u.find_spec(m)]))"
     )
     assert json.loads(run_in(container, "python", "-c", probe)) == []
+    # The image carries no tests, and does carry what `deploy verify`'s one-off tasks run.
+    carried = (
+        "import importlib.util as u; print(u.find_spec('wistia_assets_tests') is None, "
+        "u.find_spec('wistia_assets.verification.identity') is not None)"
+    )
+    assert run_in(container, "python", "-c", carried).split() == ["True", "True"]
     # The aws definitions load (every module the code server imports) and say how long it took:
     # a measurement for the notes, not an assertion.
     timed = (
