@@ -7,6 +7,9 @@ dagster-aws's own `LocalGlueMockClient` does: `start_job_run` records the run in
 Given a `GlueRuntime` (glue_runtime.py), it runs the job's ScriptLocation instead, as deployed:
 in an emulated Glue 5.0 environment of its own, with the job's modules installed as Glue would.
 
+With the job's --custom-logGroup-prefix, what the driver printed goes to <prefix>/output, stream
+<job run id>-driver, as Glue 5.0 writes it (with the job's role: the IAM proof sees it).
+
 Local Spark has no S3 connector, so the `s3://` lake roots are mirrored: the Bronze and Silver
 zones are downloaded to a temp folder, the root arguments rewritten to `file://`, and after the
 run Silver and the Bronze quarantine are synced back (new objects uploaded, vanished ones
@@ -16,13 +19,17 @@ context and messages on S3.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 from dagster_pipes import PipesContext
 
 from wistia_assets.glue import silver_job
@@ -106,29 +113,56 @@ class LocalGlueClient:
         argv = [item for pair in local_args.items() for item in pair]
         try:
             if self.runtime is None:
-                self._run_in_process(argv)
+                output = self._run_in_process(argv)
             else:
                 endpoint = self.s3.meta.endpoint_url
-                self.runtime.run(script, argv, self.s3, endpoint_url=endpoint)
+                output = self.runtime.run(script, argv, self.s3, endpoint_url=endpoint)
         except Exception as exc:
             error = str(exc) if isinstance(exc, GlueRunFailed) else f"{type(exc).__name__}: {exc}"
             return LocalRun("FAILED", error, local_args)
+        self._log_driver_output(arguments, output)
         for bucket, prefix, root in synced:
             self._upload(bucket, prefix, root)
         return LocalRun("SUCCEEDED", None, local_args)
 
     @staticmethod
-    def _run_in_process(argv: list[str]) -> None:
+    def _run_in_process(argv: list[str]) -> str:
+        """Runs the entry script's main; returns what it printed (and prints it too)."""
         saved_argv = sys.argv
         # dagster-pipes reads its arguments from sys.argv and keeps one context per process; each
         # Glue run is a fresh process, so both are reset around the in-process call.
         sys.argv = ["silver_job.py", *argv]
         PipesContext._instance = None
+        printed = io.StringIO()
         try:
-            silver_job.main(argv)
+            with contextlib.redirect_stdout(printed):
+                silver_job.main(argv)
         finally:
             sys.argv = saved_argv
             PipesContext._instance = None
+            sys.stdout.write(printed.getvalue())
+        return printed.getvalue()
+
+    def _log_driver_output(self, arguments: dict[str, str], output: str) -> None:
+        """Glue 5.0 with --custom-logGroup-prefix: the driver's stdout/stderr go to
+        <prefix>/output, stream <job run id>-driver, written with the job's role."""
+        prefix = arguments.get("--custom-logGroup-prefix")
+        lines = [line for line in output.splitlines() if line.strip()]
+        if not prefix or not lines:
+            return
+        logs = boto3.client(
+            "logs", endpoint_url=self.s3.meta.endpoint_url, region_name=self.s3.meta.region_name
+        )
+        group, stream = f"{prefix}/output", f"{arguments['--JOB_RUN_ID']}-driver"
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        now = int(time.time() * 1000)
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now, "message": line} for line in lines[-1000:]],
+        )
 
     def _keys(self, bucket: str, prefix: str) -> list[str]:
         paginator = self.s3.get_paginator("list_objects_v2")

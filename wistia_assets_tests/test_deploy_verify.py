@@ -55,9 +55,9 @@ def clients(account: Account, workdir: Path):
     return client
 
 
-def verify(account: Account, workdir: Path, ui=signed_in_ui) -> tuple[int, str]:
+def verify(account: Account, workdir: Path, ui=signed_in_ui, timeout: float = 60.0) -> int:
     args = argparse.Namespace(
-        data_stack=account.data.name, platform_stack=account.platform.name, timeout=60.0
+        data_stack=account.data.name, platform_stack=account.platform.name, timeout=timeout
     )
     http = httpx.Client(transport=httpx.MockTransport(ui))
     code = deploy_verify.main(args, client=clients(account, workdir), http=http)
@@ -92,7 +92,7 @@ def test_every_step_passes_on_the_deployed_layout(account, tmp_path, capsys):
     }
     assert all(" | PASS: " in row for row in table.values()), out
     assert f"ran as {account.platform.name}-RunTaskRole" in table[f"ecs role: {prefix}-run"]
-    assert "SUCCEEDED" in table["glue probe"]
+    assert "SUCCEEDED, its driver output in /aws-glue/jobs/" in table["glue probe"]
     assert out.rstrip().endswith("9 passed, 0 failed")
     # The probe watermark is gone again: `watermark show` never lists it.
     ddb = account.client("dynamodb")
@@ -129,6 +129,28 @@ def test_failing_steps_fail_alone_and_say_where_to_look(account, tmp_path, capsy
     assert out.rstrip().endswith("5 passed, 4 failed")
 
 
+def test_a_glue_job_logging_to_the_account_wide_groups_fails_the_probe(account, tmp_path, capsys):
+    """Glue 5.0 without --custom-logGroup-prefix (or ignoring it) logs to /aws-glue/jobs/output:
+    the run succeeds, the stack's group stays empty, and the row says so."""
+    glue = account.client("glue")
+    job = glue.get_job(JobName=account.platform.name_of("SilverJob"))["Job"]
+    arguments = dict(job["DefaultArguments"])
+    del arguments["--custom-logGroup-prefix"]
+    glue.delete_job(JobName=job["Name"])  # moto has no UpdateJob of the arguments
+    glue.create_job(
+        Name=job["Name"],
+        Role=job["Role"],
+        Command=job["Command"],
+        DefaultArguments=arguments,
+        GlueVersion=job["GlueVersion"],
+    )
+    code = verify(account, tmp_path, timeout=1.0)
+    out = capsys.readouterr().out
+    assert code == 1
+    row = rows(out)["glue probe"]
+    assert " | FAIL: " in row and "SUCCEEDED, but its driver output is not in" in row
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -149,6 +171,12 @@ def test_a_missing_stack_is_one_clear_line(aws_endpoint):
         "error: stack nothere-data: Stack with id nothere-data does not exist (name the stacks "
         "with --data-stack and --platform-stack, in the region of AWS_REGION)"
     )
+
+
+def test_verify_looks_for_the_line_the_probe_prints():
+    from wistia_assets.glue import silver_job
+
+    assert steps.GLUE_PROBE_LINE == silver_job.PROBE_LINE
 
 
 def test_the_identity_line_names_the_role():

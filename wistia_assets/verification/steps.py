@@ -24,6 +24,8 @@ SERVICES = ("webserver", "daemon", "code-server")
 # Probe watermark: a dataset no code reads, removed at once.
 PROBE_DATASET = "_deploy_verify_probe"
 ATHENA_PROBE_SQL = "SELECT count(*) FROM dim_media"
+# What glue/silver_job.py's probe prints (that module needs pyspark: not imported here).
+GLUE_PROBE_LINE = "silver_job probe ok"
 POLL_SECONDS = 5.0
 
 
@@ -190,7 +192,22 @@ def glue_probe(ctx: Context) -> str:
     run = ctx.wait(f"Glue run {run_id}", finished)
     if run["JobRunState"] != "SUCCEEDED":
         raise StepFailed(f"run {run_id} {run['JobRunState']}: {run.get('ErrorMessage', '')}")
-    return f"run {run_id} SUCCEEDED"
+    # The driver's line must be in the stack's output group: Glue 5.0 honours
+    # --custom-logGroup-prefix (else it went to the account-wide /aws-glue/jobs/output).
+    logs, group = ctx.client("logs"), ctx.outputs["GlueOutputLogGroupName"]
+
+    def logged():
+        events = logs.filter_log_events(logGroupName=group, logStreamNamePrefix=run_id)["events"]
+        return True if any(GLUE_PROBE_LINE in e["message"] for e in events) else None
+
+    try:
+        ctx.wait(f"the probe's line in {group}", logged)
+    except StepFailed:
+        raise StepFailed(
+            f"run {run_id} SUCCEEDED, but its driver output is not in {group}: look for it in "
+            "/aws-glue/jobs/output (the job's --custom-logGroup-prefix not honoured)"
+        ) from None
+    return f"run {run_id} SUCCEEDED, its driver output in {group}"
 
 
 # ---------------------------------------------------------------- Athena, DynamoDB, SNS
@@ -297,7 +314,8 @@ def plan(ctx: Context) -> Iterator[Step]:
         )
     yield Step(
         "glue probe",
-        "the job installs its wheels, reads the hash key, lists Bronze and Silver",
+        "the job installs its wheels, reads the hash key, lists Bronze and Silver, logs to "
+        "the stack's group",
         "platform GlueArtifactsCommit (package-glue --upload), GlueJobRole, "
         "output GlueErrorLogGroupName",
         glue_probe,

@@ -281,8 +281,21 @@ def _log_events(call: Call, facts: Facts) -> list[Request]:
     ]
 
 
+def _log_group(action: str) -> Callable[[Call, Facts], list[Request]]:
+    def rule(call: Call, facts: Facts) -> list[Request]:
+        arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{call.params['logGroupName']}"
+        stream = call.params.get("logStreamName")
+        return [Request(action, f"{arn}:log-stream:{stream}" if stream else arn)]
+
+    return rule
+
+
 RULES: dict[str, Callable[[Call, Facts], list[Request]]] = {
     "cloudformation:DescribeStacks": _stack,
+    "logs:CreateLogGroup": _log_group("logs:CreateLogGroup"),
+    "logs:CreateLogStream": _log_group("logs:CreateLogStream"),
+    "logs:PutLogEvents": _log_group("logs:PutLogEvents"),
+    "logs:FilterLogEvents": _log_group("logs:FilterLogEvents"),
     "ecs:DescribeServices": _services,
     "logs:GetLogEvents": _log_events,
     "dynamodb:DeleteItem": _table("DeleteItem", item=True),
