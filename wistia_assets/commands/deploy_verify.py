@@ -54,7 +54,7 @@ def main(args: argparse.Namespace, client=None, http=None) -> int:
         client("cloudformation"), args.data_stack, args.platform_stack
     )
     with http or httpx.Client(timeout=30.0) as session:
-        ctx = steps.Context(outputs=outputs, client=client, http=session, timeout=args.timeout)
+        ctx = steps.Context(outputs=outputs, aws=client, http=session, timeout=args.timeout)
         outcomes = steps.run(ctx)
     print(steps.table(outcomes))
     failed = [o.step.name for o in outcomes if not o.passed]

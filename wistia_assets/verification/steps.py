@@ -67,7 +67,7 @@ class Outputs:
 @dataclass
 class Context:
     outputs: Outputs
-    client: Callable[[str], Any]  # service name -> boto3 client
+    aws: Callable[[str], Any]  # service name -> boto3 client (wistia_assets.aws.aws_client)
     http: Any  # an httpx.Client
     timeout: float = 900.0
     sleep: Callable[[float], None] = time.sleep
@@ -104,7 +104,7 @@ class Outcome:
 
 
 def _task_definitions(ctx: Context) -> list[str]:
-    ecs = ctx.client("ecs")
+    ecs = ctx.aws("ecs")
     cluster = ctx.outputs["ClusterName"]
     services = ecs.describe_services(cluster=cluster, services=list(SERVICES))["services"]
     found = {s["serviceName"]: s["taskDefinition"] for s in services}
@@ -116,7 +116,7 @@ def _task_definitions(ctx: Context) -> list[str]:
 
 def _network(ctx: Context) -> dict[str, Any]:
     """The daemon's subnets and security group (no inbound), for the one-off tasks."""
-    ecs = ctx.client("ecs")
+    ecs = ctx.aws("ecs")
     (daemon,) = ecs.describe_services(cluster=ctx.outputs["ClusterName"], services=["daemon"])[
         "services"
     ]
@@ -125,7 +125,7 @@ def _network(ctx: Context) -> dict[str, Any]:
 
 def identity_check(task_definition: str) -> Callable[[Context], str]:
     def check(ctx: Context) -> str:
-        ecs, logs = ctx.client("ecs"), ctx.client("logs")
+        ecs, logs = ctx.aws("ecs"), ctx.aws("logs")
         definition = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
         (container,) = definition["containerDefinitions"]
         expected = definition["taskRoleArn"].rsplit("/", 1)[1]
@@ -180,7 +180,7 @@ def identity_check(task_definition: str) -> Callable[[Context], str]:
 
 
 def glue_probe(ctx: Context) -> str:
-    glue = ctx.client("glue")
+    glue = ctx.aws("glue")
     job = ctx.outputs["GlueJobName"]
     run_id = glue.start_job_run(JobName=job, Arguments={"--probe": "true"})["JobRunId"]
     final = ("SUCCEEDED", "FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED")
@@ -194,7 +194,7 @@ def glue_probe(ctx: Context) -> str:
         raise StepFailed(f"run {run_id} {run['JobRunState']}: {run.get('ErrorMessage', '')}")
     # The driver's line must be in the stack's output group: Glue 5.0 honours
     # --custom-logGroup-prefix (else it went to the account-wide /aws-glue/jobs/output).
-    logs, group = ctx.client("logs"), ctx.outputs["GlueOutputLogGroupName"]
+    logs, group = ctx.aws("logs"), ctx.outputs["GlueOutputLogGroupName"]
 
     def logged():
         events = logs.filter_log_events(logGroupName=group, logStreamNamePrefix=run_id)["events"]
@@ -214,7 +214,7 @@ def glue_probe(ctx: Context) -> str:
 
 
 def athena_query(ctx: Context) -> str:
-    athena = ctx.client("athena")
+    athena = ctx.aws("athena")
     query = athena.start_query_execution(
         QueryString=ATHENA_PROBE_SQL,
         QueryExecutionContext={"Database": ctx.outputs["GlueDatabaseName"]},
@@ -233,7 +233,7 @@ def athena_query(ctx: Context) -> str:
 
 
 def watermark_write(ctx: Context) -> str:
-    ddb = ctx.client("dynamodb")
+    ddb = ctx.aws("dynamodb")
     table = ctx.outputs["WatermarkTableName"]
     key = {"dataset": {"S": PROBE_DATASET}, "media_id": {"S": uuid.uuid4().hex[:12]}}
     # The same kind of write as a watermark's advance: conditional on what is (not) there.
@@ -251,7 +251,7 @@ def watermark_write(ctx: Context) -> str:
 
 def alert_publish(ctx: Context) -> str:
     topic = ctx.outputs["AlertsTopicArn"]
-    message = ctx.client("sns").publish(
+    message = ctx.aws("sns").publish(
         TopicArn=topic,
         Subject="wistia-assets deploy verify",
         Message="A test alert from `wistia-assets deploy verify`: alerts reach this address.",
