@@ -116,6 +116,7 @@ def test_failing_steps_fail_alone_and_say_where_to_look(account, tmp_path, capsy
 
     code = verify(account, tmp_path, ui=open_ui)
     out = capsys.readouterr().out
+    print(out)
     assert code == 1, out
     table = rows(out)
     prefix = account.platform.parameters["NamePrefix"]

@@ -355,7 +355,7 @@ def run(ctx: Context) -> list[Outcome]:
         except Exception as exc:  # noqa: BLE001 - a failed step is a row, not a crash
             from wistia_assets.commands.errors import describe
 
-            detail, passed = describe(exc), False
+            detail, passed = (str(exc) if isinstance(exc, StepFailed) else describe(exc)), False
         outcomes.append(Outcome(step, passed, detail, time.monotonic() - began))
     return outcomes
 
