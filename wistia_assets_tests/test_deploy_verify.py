@@ -180,6 +180,15 @@ def test_verify_looks_for_the_line_the_probe_prints():
     assert steps.GLUE_PROBE_LINE == silver_job.PROBE_LINE
 
 
+def test_a_probe_without_the_jobs_default_arguments_says_which_is_missing():
+    from wistia_assets.glue import silver_job
+
+    with pytest.raises(silver_job.JobArgumentError, match="--bronze-root"):
+        silver_job.probe(
+            ["--probe", "true", "--silver-root", "s3://s", "--hash-key-secret-id", "k"]
+        )
+
+
 def test_the_identity_line_names_the_role():
     line = "wistia-assets identity: arn:aws:sts::123456789012:assumed-role/p-RunTaskRole-1AB/e1f"
     assert role_of(line) == "p-RunTaskRole-1AB"

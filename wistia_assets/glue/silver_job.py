@@ -153,16 +153,10 @@ def probe(argv: Sequence[str], s3: Any = None, secrets: Any = None) -> str:
     hash key (read, never shown), one listing of each root's zone. Returns the line printed."""
     from importlib import metadata
 
-    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre = _Parser(prog="silver_job --probe", add_help=False, allow_abbrev=False)
     for name in ("--bronze-root", "--silver-root", "--hash-key-secret-id"):
-        pre.add_argument(name, required=True)
-    try:
-        args, _ = pre.parse_known_args(list(argv))
-    except SystemExit:
-        raise JobArgumentError(
-            "--probe needs --bronze-root, --silver-root and --hash-key-secret-id "
-            "(the job's default arguments)"
-        ) from None
+        pre.add_argument(name, required=True)  # the job's default arguments carry all three
+    args, _ = pre.parse_known_args(list(argv))
     region = aws_region(argv)
     s3 = s3 or boto3.client("s3", region_name=region)
     fetch_hash_key(args.hash_key_secret_id, region, client=secrets)
