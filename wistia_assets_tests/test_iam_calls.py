@@ -72,7 +72,10 @@ USED_ELSEWHERE = {
         "PipesGlueClient stops the Glue run when the Dagster run is terminated"
     ),
     ("GlueJobRole", "GlueTemp"): "Glue's --TempDir (spark event logs, shuffle spill)",
-    ("GlueJobRole", "WriteJobLogs"): "Glue writes the driver's continuous logs",
+    ("GlueJobRole", "WriteJobLogs"): (
+        "Glue writes the job's logs to <--custom-logGroup-prefix>/output|error; the stand-in"
+        " writes only what the script prints, which a build does not (test_deploy_verify's probe)"
+    ),
     ("GlueJobRole", "PublishJobMetrics"): "Glue publishes the job's metrics",
     ("RunTaskRole", "StepLogsAndAthenaResults"): (
         "S3ComputeLogManager uploads step logs (dagster/compute-logs/); Athena's results are"
