@@ -16,7 +16,7 @@ Both refresh themselves (declarative automation, the `wistia_automation` sensor)
 
 import warnings
 
-from dagster._utils.warnings import BetaWarning
+from dagster import BetaWarning
 
 from wistia_assets.assets.gold.media_daily import build_media_daily
 from wistia_assets.assets.gold.media_report import ReportRange, build_media_report, report_range
