@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from wistia_assets.assets.metadata import rows_of
 from wistia_assets.orchestration.alerts import (
     describe_run_failure,
     failed_blocking_checks,
@@ -147,7 +148,7 @@ def _print_outcome(outcome: Outcome) -> None:
     status = "ok  " if outcome.success else "FAIL"
     facts = []
     for asset, metadata in outcome.metadata.items():
-        rows = metadata.get("dagster/row_count")
+        rows = rows_of(metadata)
         if rows is not None:
             facts.append(f"{asset}={rows}")
     line = f"  {status} {outcome.label:<24} {outcome.seconds:6.1f}s  {' '.join(facts)}"

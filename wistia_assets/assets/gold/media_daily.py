@@ -17,7 +17,8 @@ from dagster import (
     asset,
 )
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata, media_daily_lineage
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.gold.checks import media_daily_checks, media_daily_specs
 from wistia_assets.assets.metadata import result_metadata
@@ -104,10 +105,11 @@ def build_media_daily(settings: Settings):
             AssetDep("fact_events", partition_mapping=by_date),
             AssetDep("fact_media_by_date", partition_mapping=by_date),
         ],
+        tags=layer_tags("gold", pii=False),
         metadata={
-            "layer": "gold",
-            "personal_data": "no",
+            **catalog_metadata(settings, "media_daily"),
             "dagster/column_schema": declared_schema("media_daily"),
+            "dagster/column_lineage": media_daily_lineage(),
         },
         check_specs=media_daily_specs(),
         backfill_policy=BackfillPolicy.single_run(),

@@ -17,7 +17,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.spark_steps import spark_step
 from wistia_assets.orchestration.held_back import held_back, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
@@ -99,7 +100,8 @@ def build_media_report(settings: Settings):
         owners=OWNERS,
         kinds={"python", "html", "s3"},
         deps=["media_daily", "dim_media", "fact_events"],
-        metadata={"layer": "gold", "personal_data": "no"},
+        tags=layer_tags("gold", pii=False),
+        metadata=catalog_metadata(settings, "media_report"),
         automation_condition=REPORT_AUTOMATION,
         **spark_step(settings),
     )

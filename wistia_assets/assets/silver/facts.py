@@ -22,7 +22,8 @@ from dagster import (
     multi_asset,
 )
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
@@ -71,7 +72,9 @@ def not_buildable(exc: Exception, what: str) -> Failure:
     return Failure(description=f"{what}: {exc}", allow_retries=False)
 
 
-def _fact_spec(table: str, bronze: str, description: str, partitions, **metadata) -> AssetSpec:
+def _fact_spec(
+    settings: Settings, table: str, bronze: str, description: str, partitions, **metadata
+) -> AssetSpec:
     return AssetSpec(
         table,
         deps=[bronze],
@@ -81,9 +84,9 @@ def _fact_spec(table: str, bronze: str, description: str, partitions, **metadata
         kinds=SILVER_KINDS,
         partitions_def=partitions,
         freshness_policy=DAILY_FRESHNESS,
+        tags=layer_tags("silver", pii=False),
         metadata={
-            "layer": "silver",
-            "personal_data": "no",
+            **catalog_metadata(settings, table),
             **metadata,
             "dagster/column_schema": declared_schema(table),
         },
@@ -107,6 +110,7 @@ def build_silver_facts(settings: Settings):
         name="silver_facts",
         specs=[
             _fact_spec(
+                settings,
                 "fact_events",
                 "bronze_events",
                 FACT_EVENTS_DESCRIPTION,
@@ -114,6 +118,7 @@ def build_silver_facts(settings: Settings):
                 dedupe_key="event_key",
             ),
             _fact_spec(
+                settings,
                 "fact_media_by_date",
                 "bronze_media_by_date",
                 FACT_MEDIA_BY_DATE_DESCRIPTION,
