@@ -80,3 +80,14 @@ def test_every_media_daily_column_has_its_lineage_to_real_silver_columns():
             # media_id is each fact's partition column; everything else a column of its table.
             known = {c.name for c in TABLES[table].columns} | {"media_id"}
             assert dep.column_name in known, (column, table, dep.column_name)
+
+
+def test_gold_and_the_report_are_due_five_hours_after_the_schedules_tick():
+    def deadline(env, key):
+        return _graph(env).get(AssetKey(key)).freshness_policy.deadline_cron
+
+    for key in ("media_daily", "media_report"):
+        assert deadline(LOCAL, key) == "15 7 * * *"  # the default tick, 02:15 UTC
+        assert deadline(LOCAL | {"WISTIA_SCHEDULE_CRON": "40 21 * * *"}, key) == "40 2 * * *"
+        # Not one tick a day at a fixed hour: due by the next tick.
+        assert deadline(LOCAL | {"WISTIA_SCHEDULE_CRON": "0 */6 * * *"}, key) == "0 */6 * * *"

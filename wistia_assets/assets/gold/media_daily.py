@@ -23,6 +23,7 @@ from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.gold.checks import media_daily_checks, media_daily_specs
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.spark_steps import spark_step
+from wistia_assets.orchestration.freshness import gold_freshness
 from wistia_assets.orchestration.held_back import held_back, spans, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
@@ -112,6 +113,7 @@ def build_media_daily(settings: Settings):
             "dagster/column_lineage": media_daily_lineage(),
         },
         check_specs=media_daily_specs(),
+        freshness_policy=gold_freshness(settings),
         backfill_policy=BackfillPolicy.single_run(),
         automation_condition=DAY_AUTOMATION,
         **spark_step(settings),

@@ -20,6 +20,7 @@ from pydantic import Field
 from wistia_assets.assets.bronze import OWNERS, layer_tags
 from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.spark_steps import spark_step
+from wistia_assets.orchestration.freshness import gold_freshness
 from wistia_assets.orchestration.held_back import held_back, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
@@ -103,6 +104,7 @@ def build_media_report(settings: Settings):
         tags=layer_tags("gold", pii=False),
         metadata=catalog_metadata(settings, "media_report"),
         automation_condition=REPORT_AUTOMATION,
+        freshness_policy=gold_freshness(settings),
         **spark_step(settings),
     )
     def media_report(

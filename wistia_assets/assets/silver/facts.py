@@ -60,7 +60,9 @@ FACT_MEDIA_BY_DATE_DESCRIPTION = (
     "times plays), not summed from viewing."
 )
 
-# The freshness deadline of the daily schedule: by 06:00 UTC yesterday's partitions exist.
+# At 06:00 UTC each fact must have been materialized (any partition) within the 24 h before:
+# that is what Dagster checks (the asset's last materialization), not which days exist — the
+# watermarks and the schedule's catch-up see to those (`orchestration/freshness.py`).
 DAILY_FRESHNESS = FreshnessPolicy.cron(
     deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24)
 )
