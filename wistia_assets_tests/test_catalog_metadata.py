@@ -5,6 +5,8 @@ DuckDB view locally), media_daily's column lineage, and `layer`/`pii` as tags th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dagster import AssetKey, AssetSelection, TableColumnLineage
 
 from wistia_assets.definitions import build_defs
@@ -89,5 +91,6 @@ def test_gold_and_the_report_are_due_five_hours_after_the_schedules_tick():
     for key in ("media_daily", "media_report"):
         assert deadline(LOCAL, key) == "15 7 * * *"  # the default tick, 02:15 UTC
         assert deadline(LOCAL | {"WISTIA_SCHEDULE_CRON": "40 21 * * *"}, key) == "40 2 * * *"
-        # Not one tick a day at a fixed hour: due by the next tick.
-        assert deadline(LOCAL | {"WISTIA_SCHEDULE_CRON": "0 */6 * * *"}, key) == "0 */6 * * *"
+        # Not one tick a day at a fixed hour: materialized within a day and those 5 hours.
+        policy = _graph(LOCAL | {"WISTIA_SCHEDULE_CRON": "0 */6 * * *"}).get(AssetKey(key))
+        assert policy.freshness_policy.fail_window.to_timedelta() == timedelta(hours=29)

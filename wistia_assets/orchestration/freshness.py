@@ -5,8 +5,9 @@ What Dagster checks, and only that: at each deadline tick, the asset's *last mat
 FAIL (red in the UI) until it materializes again. It does not check which partitions exist.
 
 The deadline is the schedule's tick plus the hours a day's pull and builds take, so a changed
-WISTIA_SCHEDULE_CRON moves it too; a cron that is not one tick a day at a fixed hour keeps the
-tick itself as the deadline (the asset materialized since the tick before).
+WISTIA_SCHEDULE_CRON moves it too. A cron that is not one tick a day at a fixed hour gets a
+time window instead (materialized within a day plus those hours): a cron deadline's lower bound
+may not exceed the cron's shortest interval, which Dagster checks and this module cannot know.
 """
 
 from __future__ import annotations
@@ -24,18 +25,18 @@ GOLD_HOURS_AFTER_TICK = 5
 _DAILY = re.compile(r"^(\d{1,2}) (\d{1,2}) \* \* \*$")
 
 
-def deadline_cron(schedule_cron: str, hours_after: int) -> str:
-    """`M H+hours * * *` for a daily `M H * * *` cron; the cron itself otherwise."""
+def deadline_cron(schedule_cron: str, hours_after: int) -> str | None:
+    """`M H+hours * * *` for a daily `M H * * *` cron; None for any other cron."""
     match = _DAILY.match(schedule_cron.strip())
     if not match:
-        return schedule_cron
+        return None
     minute, hour = int(match[1]), int(match[2])
     return f"{minute} {(hour + hours_after) % 24} * * *"
 
 
 def gold_freshness(settings: Settings) -> FreshnessPolicy:
     """media_daily and media_report: materialized in the 24 h before the deadline."""
-    return FreshnessPolicy.cron(
-        deadline_cron=deadline_cron(settings.schedule_cron, GOLD_HOURS_AFTER_TICK),
-        lower_bound_delta=timedelta(hours=24),
-    )
+    deadline = deadline_cron(settings.schedule_cron, GOLD_HOURS_AFTER_TICK)
+    if deadline is None:
+        return FreshnessPolicy.time_window(fail_window=timedelta(hours=24 + GOLD_HOURS_AFTER_TICK))
+    return FreshnessPolicy.cron(deadline_cron=deadline, lower_bound_delta=timedelta(hours=24))
