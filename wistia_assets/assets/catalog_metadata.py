@@ -41,12 +41,14 @@ def _uri(root: str, prefix: str) -> str:
 
 def catalog_metadata(settings: Settings, asset: str) -> dict[str, Any]:
     """`dagster/uri` for every asset that lives in the lake; `dagster/table_name` for tables."""
-    bronze_root, silver_root = deployment_for(settings).lake_roots(settings)
+    deployment = deployment_for(settings)
+    bronze_root, silver_root = deployment.lake_roots(settings)
     if asset in BRONZE_PREFIXES:
         return {"dagster/uri": _uri(bronze_root, BRONZE_PREFIXES[asset])}
     if asset == "media_report":
         return {"dagster/uri": _uri(silver_root, REPORTS)}
-    table = asset if settings.deployment == "local" else f"{settings.glue_database}.{asset}"
+    # Analysts query DuckDB views of the local lake by name, Athena by database.table.
+    table = asset if deployment.has_local_duckdb else f"{settings.glue_database}.{asset}"
     return {
         "dagster/uri": _uri(silver_root, TABLE_PREFIXES[asset]),
         "dagster/table_name": table,
