@@ -3,7 +3,8 @@
 Materializes the `media_report` asset for the range (in this process, recorded in the Dagster
 instance like `run`), which writes the HTML under `reports/wistia/` in the lake (S3 in `aws`);
 `--out` also copies it to a file. The report is drawn from the Gold days that exist: days that
-were never built show as missing (`wistia-assets run` or `rerun` builds them).
+were never built show as missing (`wistia-assets run` or `rerun` builds them), days held back by
+a failed blocking check of their Silver as held back, with the check's message.
 `run` and `rerun` end with the same two steps: the Gold days they touched, then the report.
 """
 

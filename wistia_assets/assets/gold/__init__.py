@@ -12,6 +12,8 @@
 
 Both refresh themselves (declarative automation, the `wistia_automation` sensor): a day of
 `media_daily` after its facts were rebuilt, the report after `media_daily` or `dim_media` was.
+A day whose Silver failed a blocking check is held back by every path that builds Gold
+(`orchestration/held_back.py`) and named as such in the report.
 """
 
 import warnings
