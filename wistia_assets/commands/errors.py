@@ -38,6 +38,8 @@ def classify(exc: BaseException) -> tuple[int, str] | None:
     if isinstance(exc, WistiaError):
         bad_input = any(c.__name__ in _WISTIA_INPUT for c in type(exc).__mro__)
         return (BAD_INPUT if bad_input else FAILED), describe(exc)
+    if type(exc).__module__.startswith("duckdb"):  # the SQL `wistia-assets query` was given
+        return BAD_INPUT, describe(exc)
     if type(exc).__module__.startswith("botocore"):
         return (BAD_INPUT if name in _AWS_INPUT else FAILED), describe(exc)
     if isinstance(exc, OSError):  # the disk, a socket: failed on the way, not a wrong input
