@@ -8,7 +8,6 @@ with the full traceback written to a file: `bug_report`).
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import traceback
 from datetime import UTC, datetime
@@ -39,9 +38,6 @@ def classify(exc: BaseException) -> tuple[int, str] | None:
     if isinstance(exc, WistiaError):
         bad_input = any(c.__name__ in _WISTIA_INPUT for c in type(exc).__mro__)
         return (BAD_INPUT if bad_input else FAILED), describe(exc)
-    duckdb = sys.modules.get("duckdb")  # only loaded by `query`, which it answers
-    if duckdb is not None and isinstance(exc, duckdb.Error):  # the SQL the user typed
-        return BAD_INPUT, describe(exc)
     if type(exc).__module__.startswith("botocore"):
         return (BAD_INPUT if name in _AWS_INPUT else FAILED), describe(exc)
     if isinstance(exc, OSError):  # the disk, a socket: failed on the way, not a wrong input
