@@ -73,13 +73,16 @@ test: $(STAMP) java
 	$(BIN)/pytest -m "$(FAST_TESTS)"
 	$(BIN)/pytest -m "$(SLOW_TESTS)"
 
+# `dg dev`: the project's [tool.dg] code location (the same definitions workspace.yaml gives the
+# ECS webserver and daemon; test_dg_project.py).
 dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
+	$(BIN)/dg dev --host 127.0.0.1 --port $${PORT:-3000}
 
-lint: $(STAMP)
+lint: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(BIN)/dg check defs
 
 # The Glue entry script + the Dagster-free wheel; `make glue-artifacts UPLOAD=s3://bucket/glue`.
 glue-artifacts: $(STAMP)

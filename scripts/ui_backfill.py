@@ -121,13 +121,28 @@ def dev_environment(root: Path, extra: Mapping[str, str] | None = None) -> dict[
 
 
 @contextmanager
-def dagster_dev(root: Path, env: Mapping[str, str], port: int | None = None):
-    """`dagster dev` in its own process group; yields (url, process). On exit the whole group —
-    webserver, daemon, code server, run workers, their Spark JVMs — is stopped, and only it."""
+def dagster_dev(root: Path, env: Mapping[str, str], port: int | None = None, dg: bool = False):
+    """`dagster dev` (or `dg dev`, what `make dev` runs) in its own process group; yields (url,
+    process). On exit the whole group — webserver, daemon, code server, run workers, their Spark
+    JVMs — is stopped, and only it."""
     port = port or free_port()
     log = (root / "dagster_dev.log").open("wb")
+    command = (
+        [str(BIN / "dg"), "dev", "--host", "127.0.0.1", "--port", str(port)]
+        if dg
+        else [
+            str(BIN / "dagster"),
+            "dev",
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ]
+    )
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own virtualenv
-        [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        command,
         cwd=REPO,
         env=dict(env),
         stdout=log,

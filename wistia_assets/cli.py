@@ -10,8 +10,10 @@
     wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
     wistia-assets deploy verify                  prove the deployed stacks on the account (once)
 
-Every failure ends in one line on stderr that says what went wrong and exits non-zero; the token
-and the hashing key never appear in any output.
+Every failure ends in one line on stderr that says what went wrong: exit 2 for input the user
+must change (an argument, a setting, the install), 1 for a failure on the way or a bug (said as
+a bug, with where its full traceback was written; `--debug` prints it). The token and the hashing
+key never appear in any output.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 
@@ -130,6 +133,9 @@ def _add_deploy(sub) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--debug", action="store_true", help="print the traceback of an unexpected error too"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for add in (
         _add_run,
@@ -146,7 +152,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Accepted anywhere on the line (`wistia-assets run --debug` too), not only before the command.
+    debug = "--debug" in argv
+    args = parser().parse_args([a for a in argv if a != "--debug"])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Our own progress at INFO; libraries (alembic migrations, every httpx request, py4j) only
     # when something is wrong.
@@ -159,10 +168,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI's contract is one clear line, not a trace
-        from wistia_assets.commands.errors import describe
+        from wistia_assets.commands.errors import bug_report, classify
 
-        print(f"error: {describe(exc)}", file=sys.stderr)
-        return 2
+        known = classify(exc)
+        if known is not None:
+            code, message = known
+            print(f"error: {message}", file=sys.stderr)
+            return code
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(bug_report(exc)[0], file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,15 +20,11 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from wistia_assets.orchestration.dagster_internals import free_pool_slots, runs_on_this_host
+
 ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 # Events that carry the pid of the process executing the run or one of its steps.
 _PID_EVENTS = (DagsterEventType.ENGINE_EVENT, DagsterEventType.STEP_START)
-
-
-def _is_local_sqlite(instance: DagsterInstance) -> bool:
-    from dagster._core.storage.runs.sqlite import SqliteRunStorage
-
-    return isinstance(instance.run_storage, SqliteRunStorage)
 
 
 def process_alive(pid: int) -> bool:
@@ -59,7 +55,7 @@ def run_pids(instance: DagsterInstance, run_id: str) -> set[int]:
 
 def fail_runs_whose_process_died(instance: DagsterInstance) -> list[str]:
     """Report dead runs failed and free their slots; returns one line per run handled."""
-    if not _is_local_sqlite(instance):
+    if not runs_on_this_host(instance):
         return []
     handled = []
     for run in instance.get_runs(filters=RunsFilter(statuses=ACTIVE)):
@@ -73,8 +69,7 @@ def fail_runs_whose_process_died(instance: DagsterInstance) -> list[str]:
             message=f"The process of this run (pid {pid_list}) is gone (killed?); marked failed "
             "by wistia-assets so that its pool slots are freed.",
         )
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        free_pool_slots(instance, run.run_id)
         partition = run.tags.get("dagster/partition", "")
         handled.append(
             f"run {run.run_id} ({run.job_name} {partition}) died with its process "

@@ -207,7 +207,7 @@ def test_window_then_gold_run_on_s3_glue_and_dynamodb(aws):
     }
     events = metadata["fact_events"]
     truth = aws["sandbox"].ground_truth_events(MEDIA, DAY)
-    assert events["dagster/row_count"] == len(truth)
+    assert events["dagster/partition_row_count"] == len(truth)
     assert events["engine"] == "glue" and events["glue_run_id"]
     assert metadata["bronze_events"]["source"] == "wistia"
     checks = {

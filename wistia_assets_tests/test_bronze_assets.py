@@ -84,7 +84,7 @@ def test_bronze_holds_exactly_the_servers_records_through_throttling_and_errors(
         )
     }
     events_meta = mats["bronze_events"]
-    assert events_meta["dagster/row_count"].value == 950
+    assert events_meta["dagster/partition_row_count"].value == 950
     assert events_meta["source"].value == "wistia"
     assert events_meta["pages"].value == 10
     assert events_meta["retries"].value > 0  # the faults were really met

@@ -342,3 +342,41 @@ def test_a_failed_rerun_sends_the_same_alert_as_the_sensor(env, monkeypatch):
     (logged,) = sandbox.request_log.entries()
     assert alert["x_request_id"] == logged.request_id
     assert "a-rotated-token-9d3e" not in json.dumps(alert) + out + err
+
+
+def _a_bug(*_args, **_kwargs):
+    return {}["a key no code path sets"]
+
+
+def test_a_bug_is_one_line_that_says_so_and_where_the_traceback_is(env, monkeypatch):
+    # A defect anywhere below the command line: here, the watermark store's reader.
+    monkeypatch.setattr(SqliteWatermarkStore, "all", _a_bug)
+    code, out, err = cli("watermark", "show")
+    assert code == 1  # not 2: nothing the user typed or set is wrong
+    (line,) = err.splitlines()
+    assert line.startswith("error: a bug in wistia-assets (KeyError: ")
+    assert "Traceback" not in err
+    written = Path(line.split("the full traceback is in ", 1)[1].split(";", 1)[0])
+    trace = written.read_text()
+    assert trace.startswith("Traceback (most recent call last):")
+    assert "_a_bug" in trace and "KeyError: 'a key no code path sets'" in trace
+
+
+def test_debug_prints_the_traceback_of_a_bug(env, monkeypatch):
+    monkeypatch.setattr(SqliteWatermarkStore, "all", _a_bug)
+    for argv in (("--debug", "watermark", "show"), ("watermark", "show", "--debug")):
+        code, out, err = cli(*argv)
+        assert code == 1
+        assert err.startswith("Traceback (most recent call last):")
+        assert "_a_bug" in err
+        assert err.splitlines()[-1].startswith("error: a bug in wistia-assets (KeyError: ")
+
+
+def test_a_failure_on_the_way_is_exit_1_and_not_called_a_bug(env, monkeypatch):
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(SqliteWatermarkStore, "all", disk_full)
+    code, out, err = cli("watermark", "show")
+    assert code == 1
+    assert err.splitlines() == ["error: OSError: [Errno 28] No space left on device"]

@@ -345,7 +345,7 @@ def _grants(template: dict[str, Any], role: str) -> list[tuple[set[str], list[st
 def test_gold_and_reports_are_written_only_where_they_belong(platform):
     """The Glue job writes Gold (media_daily) and the run task writes the HTML report, each
     under its own prefix of the silver bucket; neither may write the other's, and the run task
-    still writes no Silver or Gold."""
+    still writes no Silver or Gold: it may only delete a held-back Gold day of media_daily."""
     glue = _grants(platform, "GlueJobRole")
     run = _grants(platform, "RunTaskRole")
     writes = {"s3:PutObject", "s3:DeleteObject"}
@@ -355,7 +355,15 @@ def test_gold_and_reports_are_written_only_where_they_belong(platform):
     )
     assert any(a >= {"s3:PutObject"} and p == "${Arn}/reports/wistia/*" for a, p in run)
     assert not [p for a, p in glue if a & writes and "reports/" in p]
-    assert not [p for a, p in run if a & writes and ("gold/" in p or "silver/" in p)]
+    withdraw = "${Arn}/gold/wistia/media_daily/*"
+    assert ({"s3:DeleteObject"}, withdraw) in [(set(a), p) for a, p in run]
+    assert not [
+        p
+        for a, p in run
+        if a & writes
+        and ("gold/" in p or "silver/" in p)
+        and (a, p) != ({"s3:DeleteObject"}, withdraw)
+    ]
 
 
 @pytest.mark.parametrize("table", ["fact_events", "fact_media_by_date", "dim_media"])

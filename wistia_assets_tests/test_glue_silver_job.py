@@ -176,7 +176,7 @@ def test_a_glue_run_returns_what_a_local_build_returns_and_writes_silver_to_s3(g
     metadata = materialization.metadata
     assert metadata["engine"].value == "glue"
     assert metadata["glue_run_id"].value == glued.glue_run_id
-    assert metadata["dagster/row_count"].value == 5
+    assert metadata["dagster/partition_row_count"].value == 5
     # Nothing but the engine's result reached the asset: no materialization of the job's own.
     assert "AWS Glue Job Run ID" not in metadata
 

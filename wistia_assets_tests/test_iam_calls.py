@@ -65,6 +65,10 @@ PROCESSES = {
 
 # (role, statement Sid[, action]) -> who uses it outside the paths this test drives.
 USED_ELSEWHERE = {
+    ("RunTaskRole", "WithdrawHeldGoldDays"): (
+        "a Gold day held back by a failed blocking check is withdrawn (none in this sandbox day;"
+        " test_held_back_days.py drives it on the local lake)"
+    ),
     ("GlueJobRole", "ListBuckets", "s3:GetBucketLocation"): (
         "Spark's S3 connector on Glue (EMRFS) asks a bucket's region; the local stand-in does not"
     ),

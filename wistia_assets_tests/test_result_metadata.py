@@ -33,7 +33,7 @@ EVENTS = events_result(
 def test_fact_events_metadata_keys_and_kinds():
     metadata = result_metadata(EVENTS, engine="spark")
     assert list(metadata) == [
-        "dagster/row_count",
+        "dagster/partition_row_count",  # one partition's rows, not the table's
         "dagster/column_schema",
         "duplicates_removed",
         "quarantined",
@@ -48,7 +48,7 @@ def test_fact_events_metadata_keys_and_kinds():
         "preview",
         "engine",
     ]
-    assert metadata["dagster/row_count"] == 6 and metadata["engine"] == "spark"
+    assert metadata["dagster/partition_row_count"] == 6 and metadata["engine"] == "spark"
     columns = metadata["dagster/column_schema"].columns
     assert [c.name for c in columns] == ["event_key", "dt", "media_id"]
     assert columns[0].description  # from columns.py

@@ -75,7 +75,7 @@ def test_a_passed_window_moves_both_watermarks(tmp_path):
         e.event_specific_data.materialization for e in result.get_asset_materialization_events()
     ]
     metadata = {m.asset_key.to_user_string(): m.metadata for m in materializations}
-    assert metadata["fact_events"]["dagster/row_count"].value == 3
+    assert metadata["fact_events"]["dagster/partition_row_count"].value == 3
     assert metadata["fact_media_by_date"]["play_count"].value == 3
 
 

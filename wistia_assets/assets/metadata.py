@@ -52,12 +52,27 @@ def preview_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Tables whose materialization is one partition (or a range of days): their rows are the
+# partition's, which Dagster shows per partition, not as the table's row count.
+PARTITIONED = frozenset({"fact_events", "fact_media_by_date", "media_daily"})
+
+
+def rows_key(table: str) -> str:
+    return "dagster/partition_row_count" if table in PARTITIONED else "dagster/row_count"
+
+
+def rows_of(metadata: dict[str, Any]) -> Any:
+    """The rows a materialization reports, whichever standard key it uses."""
+    rows = metadata.get("dagster/partition_row_count")
+    return metadata.get("dagster/row_count") if rows is None else rows
+
+
 def result_metadata(
     result: FactResult | DimMediaResult | MediaDailyResult, *, engine: str
 ) -> dict[str, Any]:
     """The materialization metadata of `result`, built by `engine` (`spark` or `glue`)."""
     metadata: dict[str, Any] = {
-        "dagster/row_count": int(result.rows),
+        rows_key(result.table): int(result.rows),
         "dagster/column_schema": written_schema(result.table, result.schema),
     }
     for key in NUMBERS:

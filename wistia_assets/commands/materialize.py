@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from wistia_assets.assets.metadata import rows_of
 from wistia_assets.orchestration.alerts import (
     describe_run_failure,
     failed_blocking_checks,
@@ -147,7 +148,7 @@ def _print_outcome(outcome: Outcome) -> None:
     status = "ok  " if outcome.success else "FAIL"
     facts = []
     for asset, metadata in outcome.metadata.items():
-        rows = metadata.get("dagster/row_count")
+        rows = rows_of(metadata)
         if rows is not None:
             facts.append(f"{asset}={rows}")
     line = f"  {status} {outcome.label:<24} {outcome.seconds:6.1f}s  {' '.join(facts)}"
@@ -189,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print("  skip dim_media: no new media metadata snapshot")
 
-    report = _gold(args, defs, instance, windows, outcomes)
+    report = _gold(args, defs, instance, windows, outcomes, settings.media_ids)
 
     _alert_failures(defs, instance, outcomes)
     from wistia_assets.commands.summary import print_summary
@@ -205,9 +206,12 @@ def main(args: argparse.Namespace) -> int:
     return 0 if all(o.success for o in outcomes) else 1
 
 
-def _gold(args, defs, instance, windows: list[Window], outcomes: list[Outcome]) -> Outcome | None:
+def _gold(
+    args, defs, instance, windows: list[Window], outcomes: list[Outcome], media_ids
+) -> Outcome | None:
     """The Gold days of the range, then the report: the run's own range for `run`, the last 7
-    complete days for `rerun`. Skipped when no Silver partition was built."""
+    complete days for `rerun`. Skipped when no Silver partition was built; a day held back (a
+    blocking check of its Silver failed) is not rebuilt, and the report names it."""
     from wistia_assets.commands.report import build_gold_days, build_report
 
     built = [o for o in outcomes if "fact_media_by_date" in o.metadata]
@@ -216,8 +220,13 @@ def _gold(args, defs, instance, windows: list[Window], outcomes: list[Outcome]) 
             print("  skip media_daily and media_report: no Silver day was built")
         return None
     first, last = min(w.day for w in windows), max(w.day for w in windows)
+    days, held = build_gold_days(defs, instance, first, last, True, media_ids)
+    for day, reasons in held.items():
+        # Not a failure of this step: the Silver run that failed the check already is one.
+        if not args.quiet:
+            print(f"  hold media_daily {day}: held back, " + "; ".join(r.line() for r in reasons))
     for outcome in (
-        build_gold_days(defs, instance, first, last, True),
+        *days,
         build_report(
             defs,
             instance,

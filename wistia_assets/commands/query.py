@@ -35,6 +35,11 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if not args.sql:
         raise ConfigError('give a SQL statement or --smoke, e.g. wistia-assets query "SELECT 1"')
-    columns, rows = run_query(settings.lake_root, args.sql)
+    import duckdb
+
+    try:
+        columns, rows = run_query(settings.lake_root, args.sql)
+    except (MissingTable, duckdb.Error) as exc:  # the SQL given: the user's to change (exit 2)
+        raise ConfigError(str(exc).splitlines()[0]) from None
     print(format_table(columns, rows, max_rows=200))
     return 0

@@ -3,34 +3,47 @@
 Materializes the `media_report` asset for the range (in this process, recorded in the Dagster
 instance like `run`), which writes the HTML under `reports/wistia/` in the lake (S3 in `aws`);
 `--out` also copies it to a file. The report is drawn from the Gold days that exist: days that
-were never built show as missing (`wistia-assets run` or `rerun` builds them).
+were never built show as missing (`wistia-assets run` or `rerun` builds them), days held back by
+a failed blocking check of their Silver as held back, with the check's message.
 `run` and `rerun` end with the same two steps: the Gold days they touched, then the report.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from wistia_assets.orchestration.jobs import GOLD_DAYS_JOB, REPORT_JOB
 from wistia_assets.settings import ConfigError, Settings
 
 
-def build_gold_days(defs, instance, first: date, last: date, quiet: bool):
-    """One run (one Spark job) rebuilding media_daily for first..last."""
+def build_gold_days(defs, instance, first: date, last: date, quiet: bool, media_ids):
+    """media_daily for first..last, one run (one Spark job) per span of days that are not held
+    back; returns the outcomes and, for each held day, why (`orchestration/held_back.py`)."""
     from wistia_assets.commands.materialize import execute
+    from wistia_assets.orchestration.held_back import held_back, spans
 
-    return execute(
-        defs.resolve_job_def(GOLD_DAYS_JOB),
-        f"media_daily {first}..{last}" if first != last else f"media_daily {first}",
-        instance,
-        quiet,
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-        },
-    )
+    days = [d.isoformat() for d in _days(first, last)]
+    held = held_back(instance, days, media_ids)
+    outcomes = [
+        execute(
+            defs.resolve_job_def(GOLD_DAYS_JOB),
+            f"media_daily {a}..{b}" if a != b else f"media_daily {a}",
+            instance,
+            quiet,
+            tags={
+                "dagster/asset_partition_range_start": a.isoformat(),
+                "dagster/asset_partition_range_end": b.isoformat(),
+            },
+        )
+        for a, b in spans(first, last, held)
+    ]
+    return outcomes, held
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def build_report(defs, instance, config: dict, quiet: bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from wistia_assets.assets.metadata import rows_of
 from wistia_assets.deployments import deployment_for
 from wistia_assets.settings import Settings
 
@@ -17,7 +18,7 @@ def _bronze_totals(outcomes) -> dict[str, tuple[int, int, int]]:
                 continue
             t = totals[asset]
             t[0] += 1
-            t[1] += int(metadata.get("dagster/row_count") or 0)
+            t[1] += int(rows_of(metadata) or 0)
             t[2] += int(metadata.get("bytes") or 0)
     return {k: tuple(v) for k, v in sorted(totals.items())}
 

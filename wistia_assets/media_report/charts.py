@@ -115,7 +115,7 @@ def trends(figures: ReportFigures) -> Figure:
         from matplotlib.patches import Patch
 
         handles.append(Patch(facecolor="none", edgecolor="#999999", hatch="xx"))
-        labels.append("not built (missing)")
+        labels.append("not built (missing) or held back" if figures.held else "not built (missing)")
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     fig.suptitle(f"Daily trend per media, {_range(figures)}")
     return fig

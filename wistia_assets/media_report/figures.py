@@ -63,6 +63,9 @@ class ReportFigures:
     missing: set[tuple[str, str]]  # (dt, media_id) not built
     totals: dict[str, dict[str, Any]]  # media_id -> range totals
     breakdowns: dict[str, dict[str, list[tuple[str, int]]]]  # media_id -> dimension -> rows
+    # day -> why it is held back (a Silver partition of it failed a blocking check): its Gold
+    # day is withdrawn, so each of its (day, media) is also in `missing`, but said as held.
+    held: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result: ReportFiguresResult) -> ReportFigures:
@@ -115,8 +118,11 @@ class ReportFigures:
         ]
 
     def missing_by_day(self) -> dict[str, list[Media]]:
+        """Days not built (held-back days are said apart, see `held`)."""
         out: dict[str, list[Media]] = {}
         for day in self.days:
+            if day in self.held:
+                continue
             lacking = [m for m in self.media if (day, m.media_id) in self.missing]
             if lacking:
                 out[day] = lacking

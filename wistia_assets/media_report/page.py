@@ -50,7 +50,7 @@ def _spans(by_day: dict[str, list]) -> list[tuple[str, list]]:
 def coverage(figures: ReportFigures) -> str:
     days = figures.days
     missing = figures.missing_by_day()
-    built = len(days) - len(missing)
+    built = len(days) - len(missing) - len(figures.held)
     text = (
         f"Covers {figures.first} to {figures.last} ({len(days)} UTC days): {built} of "
         f"{len(days)} days built for every media."
@@ -60,6 +60,13 @@ def coverage(figures: ReportFigures) -> str:
             f"{span} ({', '.join(m.label for m in media)})" for span, media in _spans(missing)
         )
         text += f" Not built yet, shown as missing: {lacking}."
+    if figures.held:
+        text += (
+            " Held back, because a blocking check of the day's Silver failed (built again "
+            "once a later pull passes): "
+            + "; ".join(f"{day} ({' '.join(why)})" for day, why in figures.held.items())
+            + "."
+        )
     quiet = figures.quiet()
     if quiet:
         text += (
@@ -105,6 +112,9 @@ def _daily_table(figures: ReportFigures) -> str:
     rows = []
     for day in figures.days:
         for media in figures.media:
+            if day in figures.held:
+                rows.append([day, media.label, "held back", *[""] * (len(metrics) - 1)])
+                continue
             if (day, media.media_id) in figures.missing:
                 rows.append([day, media.label, "missing (not built)", *[""] * (len(metrics) - 1)])
                 continue

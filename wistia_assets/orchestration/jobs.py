@@ -31,7 +31,7 @@ def build_jobs():
     )
     dim_media_job = define_asset_job(
         DIM_MEDIA_JOB,
-        selection=AssetSelection.assets("dim_media"),
+        selection="key:dim_media",
         description="Upsert dim_media from the latest media metadata snapshots.",
     )
     return window_job, dim_media_job
@@ -41,12 +41,12 @@ def build_gold_jobs():
     # Two jobs: a job's assets share one partitioning, and the report has none.
     days_job = define_asset_job(
         GOLD_DAYS_JOB,
-        selection=AssetSelection.assets("media_daily"),
+        selection="key:media_daily",
         description="Rebuild the Gold media_daily days of a range from Silver (one Spark job).",
     )
     report_job = define_asset_job(
         REPORT_JOB,
-        selection=AssetSelection.assets("media_report"),
+        selection="key:media_report",
         description="Write the media report (HTML under reports/wistia/) for a range of days.",
     )
     return days_job, report_job

@@ -278,6 +278,25 @@ MEDIA_DAILY = Table(
     ),
 )
 
+_EVENTS, _BY_DATE = "fact_events", "fact_media_by_date"
+# Each media_daily column's Silver sources (table, column), as `gold.py`'s metrics compute them:
+# the Gold table's column lineage in the catalog (`assets/catalog_metadata.py`). Beside the
+# columns, not in gold.py: the catalog is read where pyspark is not installed (the ECS image).
+MEDIA_DAILY_SOURCES: dict[str, list[tuple[str, str]]] = {
+    "media_id": [(_BY_DATE, "media_id"), (_EVENTS, "media_id")],
+    "loads": [(_BY_DATE, "load_count")],
+    "plays": [(_BY_DATE, "play_count")],
+    "play_rate": [(_BY_DATE, "load_count"), (_BY_DATE, "play_count")],
+    "hours_watched": [(_BY_DATE, "hours_watched")],
+    "sessions": [(_EVENTS, "event_key")],
+    "unique_visitors": [(_EVENTS, "visitor_hash")],
+    "mean_percent_viewed": [(_EVENTS, "percent_viewed")],
+    **{f"watched_{t}_share": [(_EVENTS, "percent_viewed")] for t in (25, 50, 75, 95)},
+    "mobile_share": [(_EVENTS, "is_mobile")],
+    "device_known_sessions": [(_EVENTS, "is_mobile")],
+}
+
+
 SILVER_TABLES = {t.name: t for t in (FACT_EVENTS, FACT_MEDIA_BY_DATE, DIM_MEDIA)}
 GOLD_TABLES = {MEDIA_DAILY.name: MEDIA_DAILY}
 TABLES = {**SILVER_TABLES, **GOLD_TABLES}

@@ -22,6 +22,7 @@ from dagster import (
     multi_asset,
 )
 
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.ingestion import ingest_events, ingest_media_by_date, snapshot_media
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.lake import LakeResource
@@ -30,6 +31,14 @@ from wistia_assets.settings import Settings
 from wistia_assets.wistia.errors import WistiaError, WistiaUnavailableError
 
 OWNERS = ["team:data-engineering"]
+
+
+def layer_tags(layer: str, pii: bool) -> dict[str, str]:
+    """What people filter on, as asset tags (`tag:pii=true`, `tag:layer=silver` in selections
+    of the UI, `dg` and `dagster`): the layer, and whether the asset holds personal data."""
+    return {"layer": layer, "pii": "true" if pii else "false"}
+
+
 BRONZE_KINDS = {"wistia", "s3"}
 
 _DESCRIPTIONS = {
@@ -69,7 +78,7 @@ def _bronze_failure(exc: WistiaError, window: Window) -> Failure:
 def _result(asset: str, manifest: dict[str, Any], lake: LakeResource) -> MaterializeResult:
     partition = manifest["partition"]
     metadata: dict[str, Any] = {
-        "dagster/row_count": manifest["rows"],
+        "dagster/partition_row_count": manifest["rows"],
         "source": manifest["source"],
         "pages": manifest["pages"],
         "requests": manifest["requests"],
@@ -100,7 +109,8 @@ def build_bronze_assets(settings: Settings):
                 owners=OWNERS,
                 kinds=BRONZE_KINDS,
                 partitions_def=partitions,
-                metadata={"layer": "bronze", "personal_data": "yes"},
+                tags=layer_tags("bronze", pii=True),
+                metadata=catalog_metadata(settings, key),
                 skippable=True,
             )
             for key in _DESCRIPTIONS

@@ -12,11 +12,13 @@
 
 Both refresh themselves (declarative automation, the `wistia_automation` sensor): a day of
 `media_daily` after its facts were rebuilt, the report after `media_daily` or `dim_media` was.
+A day whose Silver failed a blocking check is held back by every path that builds Gold
+(`orchestration/held_back.py`) and named as such in the report.
 """
 
 import warnings
 
-from dagster._utils.warnings import BetaWarning
+from dagster import BetaWarning
 
 from wistia_assets.assets.gold.media_daily import build_media_daily
 from wistia_assets.assets.gold.media_report import ReportRange, build_media_report, report_range

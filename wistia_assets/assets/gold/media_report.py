@@ -17,8 +17,11 @@ from dagster import (
 )
 from pydantic import Field
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.spark_steps import spark_step
+from wistia_assets.orchestration.freshness import gold_freshness
+from wistia_assets.orchestration.held_back import held_back, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import ConfigError, Settings, parse_date
@@ -68,6 +71,15 @@ def report_range(config: ReportRange, today: date | None = None) -> tuple[date, 
     return first, last
 
 
+def held_reasons(figures, held: dict) -> dict[str, list[str]]:
+    """Day -> one sentence per failed check, the media named as the report names it."""
+    labels = {m.media_id: m.label for m in figures.media}
+    return {
+        day: [f"{labels.get(r.media_id, r.media_id)}: {r.check} failed: {r.message}" for r in why]
+        for day, why in held.items()
+    }
+
+
 def report_key(first: date, last: date) -> str:
     return f"{REPORTS}/media_report_{first}_{last}.html"
 
@@ -89,8 +101,10 @@ def build_media_report(settings: Settings):
         owners=OWNERS,
         kinds={"python", "html", "s3"},
         deps=["media_daily", "dim_media", "fact_events"],
-        metadata={"layer": "gold", "personal_data": "no"},
+        tags=layer_tags("gold", pii=False),
+        metadata=catalog_metadata(settings, "media_report"),
         automation_condition=REPORT_AUTOMATION,
+        freshness_policy=gold_freshness(settings),
         **spark_step(settings),
     )
     def media_report(
@@ -106,6 +120,11 @@ def build_media_report(settings: Settings):
             first, last = report_range(config)
         except ConfigError as exc:
             raise Failure(description=f"media_report: {exc}", allow_retries=False) from None
+        days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+        # A held day's Gold is withdrawn before the figures are read (the automation leaves an
+        # older build of it in place when it holds the day): the report never counts it.
+        held = held_back(context.instance, days, media_ids)
+        withdraw_gold_days(lake.silver, held)
         try:
             data = silver.build_gold(
                 context, "media_report", first.isoformat(), last.isoformat(), media_ids
@@ -113,6 +132,7 @@ def build_media_report(settings: Settings):
         except (ValueError, RuntimeError) as exc:
             raise Failure(description=f"media_report {first}..{last}: {exc}") from None
         figures = ReportFigures.from_result(data)
+        figures.held = held_reasons(figures, held)
         source = "built-in sandbox (simulated data)" if settings.uses_sandbox else "Wistia API"
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         drawing = time.monotonic()
@@ -133,6 +153,7 @@ def build_media_report(settings: Settings):
                 "days_missing": MetadataValue.json(
                     {day: [m.media_id for m in media] for day, media in missing.items()}
                 ),
+                "days_held_back": MetadataValue.json(figures.held),
                 "summary": MetadataValue.md(report.summary_markdown),
                 "comparisons": MetadataValue.md("\n".join(f"- {s}" for s in report.sentences)),
                 "trend_chart": MetadataValue.md(f"![daily trend]({report.chart_pngs['trends']})"),

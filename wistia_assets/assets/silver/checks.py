@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    PartitionsDefinition,
+)
 
 from wistia_assets.assets.silver.coverage import PullCoverage
 from wistia_assets.transforms.personal_columns import FORBIDDEN_SILVER_COLUMNS
@@ -39,13 +45,27 @@ MIN_EVENT_SHARE_OF_PLAYS = 0.5
 # Below this many plays a share says little: only "no events at all" fails such a day.
 MIN_PLAYS_FOR_SHARE = 20
 DOCTOR = "run `wistia-assets doctor`"
+WARN, ERROR = AssetCheckSeverity.WARN, AssetCheckSeverity.ERROR
+
+# Each check's name, spelled once: the specs and the results below both use these.
+NO_PERSONAL_DATA = "no_personal_data"
+QUARANTINE_SHARE = "quarantine_share"
+EVENT_KEY_UNIQUE = "event_key_unique"
+RECONCILES_WITH_PLAY_COUNT = "reconciles_with_play_count"
+EVENTS_COVER_PLAYS = "events_cover_plays"
+RECEIVED_AT_ON_PARTITION_DAY = "received_at_on_partition_day"
+NO_UNKNOWN_FIELDS = "no_unknown_fields"
+ONE_ROW_PER_DATE = "one_row_per_date"
+MEDIA_ID_UNIQUE = "media_id_unique"
+EVERY_MEDIA_PRESENT = "every_media_present"
+CHANNEL_KNOWN = "channel_known"
 
 
 def _result(
     table: str,
     name: str,
     passed: bool,
-    severity: str,
+    severity: AssetCheckSeverity,
     description: str | None = None,
     **metadata: Any,
 ) -> AssetCheckResult:
@@ -53,7 +73,7 @@ def _result(
         asset_key=table,
         check_name=name,
         passed=bool(passed),
-        severity=AssetCheckSeverity.WARN if severity == "WARN" else AssetCheckSeverity.ERROR,
+        severity=severity,
         description=description,
         metadata={
             k: (MetadataValue.json(v) if isinstance(v, dict | list) else v)
@@ -65,8 +85,14 @@ def _result(
 # --- Checks every Silver table has -------------------------------------------------------------
 
 
-def _no_personal_data_spec(table: str, description: str) -> AssetCheckSpec:
-    return AssetCheckSpec("no_personal_data", asset=table, description=description, blocking=True)
+def _no_personal_data_spec(table: str, description: str, partitions=None) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        NO_PERSONAL_DATA,
+        asset=table,
+        description=description,
+        blocking=True,
+        partitions_def=partitions,
+    )
 
 
 def _no_personal_data(table: str, result: SilverResult) -> AssetCheckResult:
@@ -75,25 +101,30 @@ def _no_personal_data(table: str, result: SilverResult) -> AssetCheckResult:
     values = {k: v for k, v in result.personal_values.items() if v}
     return _result(
         table,
-        "no_personal_data",
+        NO_PERSONAL_DATA,
         not forbidden and not values,
-        "ERROR",
+        ERROR,
         forbidden_columns_present=forbidden,
         personal_looking_values=values,
     )
 
 
-def _quarantine_share_spec(table: str) -> AssetCheckSpec:
-    return AssetCheckSpec("quarantine_share", asset=table, description="share of quarantined lines")
+def _quarantine_share_spec(table: str, partitions) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        QUARANTINE_SHARE,
+        asset=table,
+        description="share of quarantined lines",
+        partitions_def=partitions,
+    )
 
 
 def _quarantine_share(table: str, result: FactResult) -> AssetCheckResult:
     share = result.quarantined / result.bronze_rows if result.bronze_rows else 0.0
     return _result(
         table,
-        "quarantine_share",
+        QUARANTINE_SHARE,
         share <= QUARANTINE_WARN_SHARE,
-        "WARN",
+        WARN,
         share=round(share, 6),
         quarantined=result.quarantined,
         reasons=result.quarantine_reasons,
@@ -103,53 +134,61 @@ def _quarantine_share(table: str, result: FactResult) -> AssetCheckResult:
 # --- fact_events -------------------------------------------------------------------------------
 
 
-def fact_events_specs() -> list[AssetCheckSpec]:
+def fact_events_specs(partitions: PartitionsDefinition | None = None) -> list[AssetCheckSpec]:
+    """`partitions`: the facts' (date x media_id) partitions, so that each partition has its own
+    latest result (what a Gold day waits on); None where only the keys matter."""
     table = "fact_events"
     return [
         AssetCheckSpec(
-            "event_key_unique",
+            EVENT_KEY_UNIQUE,
             asset=table,
             description="event_key is unique in the partition and across all of fact_events",
             blocking=True,
+            partitions_def=partitions,
         ),
         _no_personal_data_spec(
             table,
             "no forbidden column (ip, email, lat, lon, conversion_data, raw visitor_key, ...) and "
             "no string value that looks like an IP or email address",
+            partitions,
         ),
         AssetCheckSpec(
-            "reconciles_with_play_count",
+            RECONCILES_WITH_PLAY_COUNT,
             asset=table,
             description=f"events vs fact_media_by_date.play_count of the day, warns beyond "
             f"{RECONCILIATION_WARN_SHARE:.0%}",
             additional_deps=["fact_media_by_date"],
+            partitions_def=partitions,
         ),
         AssetCheckSpec(
-            "events_cover_plays",
+            EVENTS_COVER_PLAYS,
             asset=table,
             description="when by_date counts plays on the account's day, the events pull holds "
             f"at least {MIN_EVENT_SHARE_OF_PLAYS:.0%} as many events of that day (from "
             f"{MIN_PLAYS_FOR_SHARE} plays; below, at least one): an empty pull is a quiet day "
             "only when by_date agrees",
             blocking=True,
+            partitions_def=partitions,
             additional_deps=["fact_media_by_date"],
         ),
         AssetCheckSpec(
-            "received_at_on_partition_day",
+            RECEIVED_AT_ON_PARTITION_DAY,
             asset=table,
             description="every row's received_at is on the partition's UTC day (error); events "
             "of neighbouring days in the pull are routed to them (counted); events outside the "
             f"account days requested warn beyond {OUTSIDE_REQUEST_WARN_SHARE:.0%} (the API's "
             "zone or window is not the configured one)",
             blocking=True,
+            partitions_def=partitions,
         ),
         AssetCheckSpec(
-            "no_unknown_fields",
+            NO_UNKNOWN_FIELDS,
             asset=table,
             description="fields the API sent that the pipeline does not know (new API fields): "
             "a warning, not a failure",
+            partitions_def=partitions,
         ),
-        _quarantine_share_spec(table),
+        _quarantine_share_spec(table, partitions),
     ]
 
 
@@ -171,9 +210,9 @@ def fact_events_checks(
     if play_count is None:
         reconciles = _result(
             table,
-            "reconciles_with_play_count",
+            RECONCILES_WITH_PLAY_COUNT,
             False,
-            "WARN",
+            WARN,
             note="fact_media_by_date has no row for this day yet",
             events=events,
         )
@@ -181,9 +220,9 @@ def fact_events_checks(
         gap = abs(events - play_count) / max(play_count, 1)
         reconciles = _result(
             table,
-            "reconciles_with_play_count",
+            RECONCILES_WITH_PLAY_COUNT,
             gap <= RECONCILIATION_WARN_SHARE,
-            "WARN",
+            WARN,
             events=events,
             play_count=play_count,
             gap_share=round(gap, 4),
@@ -193,9 +232,9 @@ def fact_events_checks(
         _quarantine_share(table, result),
         _result(
             table,
-            "event_key_unique",
+            EVENT_KEY_UNIQUE,
             result.rows == result.distinct_event_keys and not table_duplicates,
-            "ERROR",
+            ERROR,
             rows=result.rows,
             distinct_event_keys=result.distinct_event_keys,
             duplicate_keys_in_table=table_duplicates if table_duplicates is not None else -1,
@@ -205,9 +244,9 @@ def fact_events_checks(
         _on_partition_day(where, result, coverage),
         _result(
             table,
-            "no_unknown_fields",
+            NO_UNKNOWN_FIELDS,
             not result.unknown_fields,
-            "WARN",
+            WARN,
             unknown_fields=result.unknown_fields,
         ),
     ]
@@ -216,7 +255,7 @@ def fact_events_checks(
 def _covers_plays(where: str, play_count: int | None, cover: PullCoverage) -> AssetCheckResult:
     """`events_cover_plays`: a pull with (far) fewer events than by_date's plays of the day is
     a failure to explain, not a quiet day. The message names the likely cause and the command."""
-    name = "events_cover_plays"
+    name = EVENTS_COVER_PLAYS
     metadata = {
         "play_count": play_count if play_count is not None else -1,
         "account_day": cover.day.isoformat(),
@@ -231,10 +270,10 @@ def _covers_plays(where: str, play_count: int | None, cover: PullCoverage) -> As
     }
     if not play_count:
         note = "no by_date row to compare" if play_count is None else "by_date counts no play"
-        return _result("fact_events", name, True, "ERROR", note, **metadata)
+        return _result("fact_events", name, True, ERROR, note, **metadata)
     floor = MIN_EVENT_SHARE_OF_PLAYS * play_count if play_count >= MIN_PLAYS_FOR_SHARE else 1
     if cover.account_day_events >= floor:
-        return _result("fact_events", name, True, "ERROR", **metadata)
+        return _result("fact_events", name, True, ERROR, **metadata)
     if cover.events == 0:
         found = "the events pull returned no events"
         cause = (
@@ -257,7 +296,7 @@ def _covers_plays(where: str, play_count: int | None, cover: PullCoverage) -> As
         f"{where}: by_date counts {play_count} plays on the account's {cover.day} but {found}: "
         f"{cause}; {DOCTOR}"
     )
-    return _result("fact_events", name, False, "ERROR", message, **metadata)
+    return _result("fact_events", name, False, ERROR, message, **metadata)
 
 
 def _on_partition_day(
@@ -265,7 +304,7 @@ def _on_partition_day(
 ) -> AssetCheckResult:
     """`received_at_on_partition_day`: Silver holds its UTC day only (error otherwise); a pull
     with events outside the account days requested warns that the settings are not the API's."""
-    name = "received_at_on_partition_day"
+    name = RECEIVED_AT_ON_PARTITION_DAY
     metadata = {
         "silver_out_of_day": result.out_of_day,
         "routed_away": result.routed_away,
@@ -281,7 +320,7 @@ def _on_partition_day(
             f"{where}: {result.out_of_day} Silver rows were received on another UTC day than "
             "the partition's: routing by received_at failed; re-run the day and report the bug"
         )
-        return _result("fact_events", name, False, "ERROR", message, **metadata)
+        return _result("fact_events", name, False, ERROR, message, **metadata)
     if cover.outside_share > OUTSIDE_REQUEST_WARN_SHARE:
         message = (
             f"{where}: {cover.outside_request} of {cover.events} events were received outside "
@@ -289,24 +328,29 @@ def _on_partition_day(
             f"{cover.settings}): the API reads the window otherwise, and events at the other "
             f"edge of the UTC day may be missing; {DOCTOR}"
         )
-        return _result("fact_events", name, False, "WARN", message, **metadata)
-    return _result("fact_events", name, True, "ERROR", **metadata)
+        return _result("fact_events", name, False, WARN, message, **metadata)
+    return _result("fact_events", name, True, ERROR, **metadata)
 
 
 # --- fact_media_by_date ------------------------------------------------------------------------
 
 
-def fact_media_by_date_specs() -> list[AssetCheckSpec]:
+def fact_media_by_date_specs(
+    partitions: PartitionsDefinition | None = None,
+) -> list[AssetCheckSpec]:
     table = "fact_media_by_date"
     return [
         AssetCheckSpec(
-            "one_row_per_date",
+            ONE_ROW_PER_DATE,
             asset=table,
             description="a pulled day is exactly one row",
             blocking=True,
+            partitions_def=partitions,
         ),
-        _no_personal_data_spec(table, "no forbidden column and no IP/email-looking value"),
-        _quarantine_share_spec(table),
+        _no_personal_data_spec(
+            table, "no forbidden column and no IP/email-looking value", partitions
+        ),
+        _quarantine_share_spec(table, partitions),
     ]
 
 
@@ -315,7 +359,7 @@ def fact_media_by_date_checks(result: FactMediaByDateResult) -> list[AssetCheckR
     return [
         _no_personal_data(table, result),
         _quarantine_share(table, result),
-        _result(table, "one_row_per_date", result.rows == 1, "ERROR", rows=result.rows),
+        _result(table, ONE_ROW_PER_DATE, result.rows == 1, ERROR, rows=result.rows),
     ]
 
 
@@ -326,16 +370,16 @@ def dim_media_specs() -> list[AssetCheckSpec]:
     table = "dim_media"
     return [
         AssetCheckSpec(
-            "media_id_unique", asset=table, description="one row per media", blocking=True
+            MEDIA_ID_UNIQUE, asset=table, description="one row per media", blocking=True
         ),
         AssetCheckSpec(
-            "every_media_present",
+            EVERY_MEDIA_PRESENT,
             asset=table,
             description="every configured media (MEDIA_IDS) has a row",
         ),
         _no_personal_data_spec(table, "no forbidden column and no IP/email-looking value"),
         AssetCheckSpec(
-            "channel_known",
+            CHANNEL_KNOWN,
             asset=table,
             description="every media has a channel other than 'unknown' (set MEDIA_CHANNELS)",
         ),
@@ -350,18 +394,18 @@ def dim_media_checks(result: DimMediaResult, media_ids: tuple[str, ...]) -> list
         _no_personal_data(table, result),
         _result(
             table,
-            "media_id_unique",
+            MEDIA_ID_UNIQUE,
             result.rows == result.distinct_media_ids,
-            "ERROR",
+            ERROR,
             rows=result.rows,
             distinct_media_ids=result.distinct_media_ids,
         ),
-        _result(table, "every_media_present", not missing, "ERROR", missing=missing),
+        _result(table, EVERY_MEDIA_PRESENT, not missing, ERROR, missing=missing),
         _result(
             table,
-            "channel_known",
+            CHANNEL_KNOWN,
             not result.unknown_channel_media_ids,
-            "WARN",
+            WARN,
             media_with_unknown_channel=sorted(result.unknown_channel_media_ids),
         ),
     ]
@@ -369,4 +413,4 @@ def dim_media_checks(result: DimMediaResult, media_ids: tuple[str, ...]) -> list
 
 def blocking_failures(results: list[AssetCheckResult]) -> list[AssetCheckResult]:
     """The checks whose failure fails the step (ERROR severity): the watermark must not move."""
-    return [c for c in results if not c.passed and c.severity == AssetCheckSeverity.ERROR]
+    return [c for c in results if not c.passed and c.severity == ERROR]

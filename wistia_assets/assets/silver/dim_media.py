@@ -10,7 +10,8 @@ from dagster import (
     multi_asset,
 )
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
@@ -38,9 +39,9 @@ def build_dim_media(settings: Settings):
                 description=DESCRIPTION,
                 owners=OWNERS,
                 kinds=SILVER_KINDS,
+                tags=layer_tags("silver", pii=False),
                 metadata={
-                    "layer": "silver",
-                    "personal_data": "no",
+                    **catalog_metadata(settings, "dim_media"),
                     "scd": "type-1",
                     "dagster/column_schema": declared_schema("dim_media"),
                 },

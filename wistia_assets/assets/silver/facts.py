@@ -8,6 +8,7 @@ moves only after a partition passed its blocking checks.
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset's annotations as objects.
+import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,10 +18,12 @@ from dagster import (
     Failure,
     FreshnessPolicy,
     MaterializeResult,
+    PreviewWarning,
     multi_asset,
 )
 
-from wistia_assets.assets.bronze import OWNERS
+from wistia_assets.assets.bronze import OWNERS, layer_tags
+from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
@@ -57,7 +60,9 @@ FACT_MEDIA_BY_DATE_DESCRIPTION = (
     "times plays), not summed from viewing."
 )
 
-# The freshness deadline of the daily schedule: by 06:00 UTC yesterday's partitions exist.
+# At 06:00 UTC each fact must have been materialized (any partition) within the 24 h before:
+# that is what Dagster checks (the asset's last materialization), not which days exist — the
+# watermarks and the schedule's catch-up see to those (`orchestration/freshness.py`).
 DAILY_FRESHNESS = FreshnessPolicy.cron(
     deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24)
 )
@@ -69,7 +74,9 @@ def not_buildable(exc: Exception, what: str) -> Failure:
     return Failure(description=f"{what}: {exc}", allow_retries=False)
 
 
-def _fact_spec(table: str, bronze: str, description: str, partitions, **metadata) -> AssetSpec:
+def _fact_spec(
+    settings: Settings, table: str, bronze: str, description: str, partitions, **metadata
+) -> AssetSpec:
     return AssetSpec(
         table,
         deps=[bronze],
@@ -79,14 +86,23 @@ def _fact_spec(table: str, bronze: str, description: str, partitions, **metadata
         kinds=SILVER_KINDS,
         partitions_def=partitions,
         freshness_policy=DAILY_FRESHNESS,
+        tags=layer_tags("silver", pii=False),
         metadata={
-            "layer": "silver",
-            "personal_data": "no",
+            **catalog_metadata(settings, table),
             **metadata,
             "dagster/column_schema": declared_schema(table),
         },
         skippable=True,
     )
+
+
+def _partitioned_check_specs(partitions) -> list:
+    """The facts' checks, one result per (day, media) partition: a Gold day waits on each
+    media's own latest result (`all_deps_blocking_checks_passed`), not on whichever partition
+    was checked last. Partitioned check specs are a preview in Dagster 1.13, and exactly this."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PreviewWarning)
+        return [*checks.fact_events_specs(partitions), *checks.fact_media_by_date_specs(partitions)]
 
 
 def build_silver_facts(settings: Settings):
@@ -96,6 +112,7 @@ def build_silver_facts(settings: Settings):
         name="silver_facts",
         specs=[
             _fact_spec(
+                settings,
                 "fact_events",
                 "bronze_events",
                 FACT_EVENTS_DESCRIPTION,
@@ -103,13 +120,14 @@ def build_silver_facts(settings: Settings):
                 dedupe_key="event_key",
             ),
             _fact_spec(
+                settings,
                 "fact_media_by_date",
                 "bronze_media_by_date",
                 FACT_MEDIA_BY_DATE_DESCRIPTION,
                 partitions,
             ),
         ],
-        check_specs=[*checks.fact_events_specs(), *checks.fact_media_by_date_specs()],
+        check_specs=_partitioned_check_specs(partitions),
         partitions_def=partitions,
         can_subset=True,
         **spark_step(settings),
