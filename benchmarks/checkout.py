@@ -11,9 +11,34 @@ run from this repository's folder: `python -m` puts the working folder first on 
 from __future__ import annotations
 
 import os
+import subprocess
+import tarfile
 from pathlib import Path
 
-from benchmarks.sandbox_process import child_env
+from benchmarks.sandbox_process import REPO_ROOT, child_env
+
+# The design before issue 18 ("make run in under 40 seconds"): what the end-to-end harness
+# compares with unless told otherwise.
+BASELINE_REF = "11a191d"
+
+
+def export_ref(ref: str, dest: Path) -> Path:
+    """The `wistia_assets` package of commit `ref` of this repository, unpacked under `dest`
+    (`git archive`: no worktree, nothing in the repository changes); returns `dest`, a checkout
+    for `product_path`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / "product.tar"
+    with archive.open("wb") as out:
+        subprocess.run(  # noqa: S603 - git, with a ref the user gave
+            ["git", "archive", "--format=tar", ref, "wistia_assets"],  # noqa: S607
+            cwd=REPO_ROOT,
+            stdout=out,
+            check=True,
+        )
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter="data")
+    archive.unlink()
+    return dest
 
 
 def product_path(checkout: Path, tmp: Path) -> Path:

@@ -1,7 +1,13 @@
 """End-to-end benchmark: the wall time of `make run` (7 days x 2 media) and where it goes.
 
-    .venv/bin/python -m benchmarks.end_to_end            # one local run, ~2-3 minutes
+    .venv/bin/python -m benchmarks.end_to_end            # this checkout and the baseline
     .venv/bin/python -m benchmarks.end_to_end --quick    # 1 day x 2 media
+    .venv/bin/python -m benchmarks.end_to_end --baseline REF | --compare DIR | --no-baseline
+
+Unless told otherwise the same invocation runs the baseline too: the product of commit
+`checkout.BASELINE_REF` (the design before issue 18), exported with `git archive` into a
+temporary folder and run with this virtualenv, alternating with this checkout's, and prints the
+ratio of their wall times.
 
 `wistia-assets run --days N` runs in a child process (`end_to_end_probe`) on the embedded
 defaults (the built-in sandbox API, the local lake, local Spark), in a temporary folder with its
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import machine, report
-from benchmarks.checkout import env_for, product_path
+from benchmarks.checkout import BASELINE_REF, env_for, export_ref, product_path
 from benchmarks.sandbox_process import REPO_ROOT
 
 # Settings that would move the run off the embedded defaults (the developer's shell may set
@@ -245,9 +251,51 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="CHECKOUT",
         help="also run another checkout's product (e.g. a `git worktree` of an older commit), "
-        "alternating with this one's",
+        "alternating with this one's (instead of --baseline's)",
     )
+    p.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        metavar="REF",
+        help=f"the commit whose product runs beside this one's (default {BASELINE_REF}, "
+        "the design before issue 18)",
+    )
+    p.add_argument("--no-baseline", action="store_true", help="run this checkout's product only")
     return p.parse_args(argv)
+
+
+def ratio_lines(runs: Sequence[tuple[str, EndToEnd]]) -> list[str]:
+    """Each product's median wall time, and every other product's against the first's."""
+    walls: dict[str, list[float]] = defaultdict(list)
+    for label, run in runs:
+        walls[label].append(run.wall_s)
+    medians = {label: statistics.median(w) for label, w in walls.items()}
+    mine = medians.get("this checkout")
+    lines = [
+        f"- {label}: median wall {m:.1f} s of {len(walls[label])}" for label, m in medians.items()
+    ]
+    if mine:
+        for label, m in medians.items():
+            if label != "this checkout":
+                lines.append(f"- **{label} / this checkout: {m / mine:.2f}x** (wall time ratio)")
+    return lines
+
+
+def jobs_lines(runs: Sequence[tuple[str, EndToEnd]]) -> list[str]:
+    """Spark jobs per table build, per product (first build, then the others)."""
+    lines = []
+    seen = set()
+    for label, run in runs:
+        if label in seen:
+            continue
+        seen.add(label)
+        for table, counts in sorted(run.probe.get("spark_jobs", {}).items()):
+            rest = counts[1:] or counts
+            lines.append(
+                f"- {label}, {table}: {len(counts)} builds, Spark jobs first {counts[0]}, "
+                f"then {min(rest)}-{max(rest)} (median {statistics.median(rest):g})"
+            )
+    return lines
 
 
 def plan_runs(rounds: int, compare: Path | None) -> list[tuple[str, Path | None]]:
@@ -264,9 +312,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = args.days or (1 if args.quick else 7)
     say(f"machine: {machine.describe()}; load {machine.load()}")
     runs: list[tuple[str, EndToEnd]] = []
-    for label, checkout in plan_runs(args.rounds, args.compare):
-        say(f"  end to end: wistia-assets run --days {days} (2 media), {label}, fresh lake ...")
-        runs.append((label, measure(days, checkout=checkout)))
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-baseline-") as tmp:
+        compare = args.compare
+        if compare is None and not args.no_baseline:
+            compare = export_ref(args.baseline, Path(tmp) / args.baseline)
+            say(f"  baseline: the product of {args.baseline}, exported to {compare}")
+        for label, checkout in plan_runs(args.rounds, compare):
+            say(f"  end to end: wistia-assets run --days {days} (2 media), {label}, fresh lake")
+            runs.append((label, measure(days, checkout=checkout)))
 
     print(f"\nMachine: {machine.describe()}.\n")
     label, run = runs[0]
@@ -289,8 +342,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [(lbl, r.breakdown(), r.wall_s, r.load) for lbl, r in runs]
             )
         )
-    print(f"\nSteps of the first run ({label}), from its Dagster event log (first = cold):\n")
-    print(report.steps_table(step_summary(run)))
+    if len(runs) > 1:
+        print("\nWall time:\n")
+        print("\n".join(ratio_lines(runs)))
+    print("\nSpark jobs per table build:\n")
+    print("\n".join(jobs_lines(runs)))
+    shown = set()
+    for label, run in runs:
+        if label in shown:
+            continue
+        shown.add(label)
+        print(f"\nSteps of the first run of {label}, from its Dagster event log (first = cold):\n")
+        print(report.steps_table(step_summary(run)))
     events = run.events_per_run
     if events:
         print(

@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 # bucket -> [(start, end, label)]
 INTERVALS: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+# table -> Spark jobs of each build of it, in order (the first is cold)
+SPARK_JOBS: dict[str, list[int]] = defaultdict(list)
 
 
 def _timed(bucket: str, original: Callable, label: Callable[..., str] | None = None) -> Callable:
@@ -36,6 +38,24 @@ def _timed(bucket: str, original: Callable, label: Callable[..., str] | None = N
             INTERVALS[bucket].append((started, time.monotonic(), name))
 
     return timed
+
+
+def _counted(original: Callable, label: Callable[..., str]) -> Callable:
+    """`original(spark, ...)` with the Spark jobs it starts counted (a job group, as
+    `benchmarks.spark_jobs` counts them), by `label`."""
+
+    @functools.wraps(original)
+    def counted(spark, *args, **kwargs):
+        from benchmarks.spark_jobs import JobCounter
+
+        counter = JobCounter(spark)
+        try:
+            with counter.group():
+                return original(spark, *args, **kwargs)
+        finally:
+            SPARK_JOBS[label(spark, *args, **kwargs)].append(counter.jobs())
+
+    return counted
 
 
 def _table(*args, **kwargs) -> str:
@@ -79,8 +99,18 @@ def resolve(module: str, path: str) -> tuple[object, str, Callable]:
     return owner, name, getattr(owner, name)
 
 
+# Spark builds whose jobs are counted: (module, attribute, label of a call).
+COUNTED: tuple[tuple[str, str, Callable[..., str]], ...] = (
+    ("wistia_assets.transforms.runner", "run_partition", _table),
+    ("wistia_assets.transforms.runner", "run_dim_media", _dim_media),
+)
+
+
 def install() -> None:
     """Wrap the CLI's parts where it looks them up (module attributes, at call time)."""
+    for module, path, label in COUNTED:
+        owner, name, original = resolve(module, path)
+        setattr(owner, name, _counted(original, label))
     for module, path, bucket, label in TARGETS:
         owner, name, original = resolve(module, path)
         setattr(owner, name, _timed(bucket, original, label))
@@ -108,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ended": ended,
                 "exit_code": code,
                 "intervals": INTERVALS,
+                "spark_jobs": SPARK_JOBS,
             },
             out,
         )

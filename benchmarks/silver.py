@@ -369,8 +369,8 @@ def measure_step_paired(
                 for table in TABLES:
                     m = workers[label].build(day, table)
                     profiles[label].runs[table].append(m)
-                    profiles[label].rows[table].append(m.result.rows)
-                    profiles[label].lines[table].append(m.result.bronze_rows)
+                    profiles[label].rows[table].append(m.result["rows"])
+                    profiles[label].lines[table].append(m.result["bronze_rows"])
         load = machine.load()
         for profile in profiles.values():
             profile.load = load

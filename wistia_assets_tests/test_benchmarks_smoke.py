@@ -20,11 +20,11 @@ import pytest
 from benchmarks import report
 from benchmarks.bronze_days import BronzeDay
 from benchmarks.budget import inconsistencies as budget_inconsistencies
-from benchmarks.checkout import env_for, product_path
+from benchmarks.checkout import BASELINE_REF, env_for, export_ref, product_path
 from benchmarks.duckdb_baseline import run_baseline
-from benchmarks.end_to_end import EndToEnd, StepTime, plan_runs
+from benchmarks.end_to_end import EndToEnd, StepTime, jobs_lines, plan_runs, ratio_lines
 from benchmarks.end_to_end import inconsistencies as end_to_end_inconsistencies
-from benchmarks.end_to_end_probe import TARGETS, resolve
+from benchmarks.end_to_end_probe import COUNTED, TARGETS, resolve
 from benchmarks.ingestion import Plan, measure_budget, measure_memory
 from benchmarks.memory import inconsistencies as memory_inconsistencies
 from benchmarks.silver import (
@@ -216,6 +216,49 @@ def test_every_part_the_end_to_end_probe_times_exists():
     for module, path, _, _ in TARGETS:
         owner, name, original = resolve(module, path)
         assert callable(original), f"{module}:{path}"
+    for module, path, _ in COUNTED:
+        owner, name, original = resolve(module, path)
+        assert callable(original), f"{module}:{path}"
+
+
+def test_the_end_to_end_baseline_is_the_product_of_the_baseline_commit(tmp_path):
+    """The default comparison runs the product of BASELINE_REF: exported, it is a package that
+    `product_path` accepts, and it is that commit's code (not this checkout's)."""
+    import subprocess
+
+    checkout = export_ref(BASELINE_REF, tmp_path / "base")
+    assert product_path(checkout, tmp_path / "work").joinpath("wistia_assets").is_dir()
+    session = checkout / "wistia_assets" / "transforms" / "session.py"
+    committed = subprocess.run(
+        ["git", "show", f"{BASELINE_REF}:wistia_assets/transforms/session.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout
+    assert session.read_text() == committed
+
+
+def test_the_end_to_end_report_gives_the_wall_ratio_and_jobs_per_build():
+    def run(wall: float, jobs: dict[str, list[int]]) -> EndToEnd:
+        probe = {"intervals": {}, "spark_jobs": jobs}
+        return EndToEnd(days=1, wall_s=wall, exit_code=0, probe=probe, spawned=0.0)
+
+    runs = [
+        ("this checkout", run(40.0, {"fact_events": [6, 4, 4]})),
+        ("compared: /old", run(80.0, {"fact_events": [16, 14, 14]})),
+        ("compared: /old", run(100.0, {"fact_events": [16, 14, 14]})),
+        ("this checkout", run(50.0, {"fact_events": [6, 4, 5]})),
+    ]
+    assert ratio_lines(runs) == [
+        "- this checkout: median wall 45.0 s of 2",
+        "- compared: /old: median wall 90.0 s of 2",
+        "- **compared: /old / this checkout: 2.00x** (wall time ratio)",
+    ]
+    assert jobs_lines(runs) == [
+        "- this checkout, fact_events: 3 builds, Spark jobs first 6, then 4-4 (median 4)",
+        "- compared: /old, fact_events: 3 builds, Spark jobs first 16, then 14-14 (median 14)",
+    ]
 
 
 def test_the_end_to_end_breakdown_adds_up_to_the_wall_time():

@@ -183,7 +183,10 @@ def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) 
         earliest = neighbour_keys.groupBy("event_key").agg(F.min("dt").alias("_neighbour_dt"))
         marked = (
             marked.join(
-                earliest.withColumnRenamed("event_key", "_neighbour_key"),
+                # A sort-merge join, not a broadcast: `marked` is already partitioned by the key
+                # (the window above), and a broadcast is a Spark job of its own before the
+                # query's, which for a day of a few hundred events costs more than the join.
+                earliest.withColumnRenamed("event_key", "_neighbour_key").hint("merge"),
                 F.col("_event_key") == F.col("_neighbour_key"),
                 "left",
             )

@@ -12,6 +12,9 @@ import sys
 
 from pyspark.sql import SparkSession
 
+# Spark's local master runs this many task threads (the machines it is made for have two cores).
+LOCAL_CORES = 2
+
 # Settings the transforms rely on, applied to the local session and to the Glue job alike.
 SILVER_SPARK_CONF = {
     # Re-running a partition replaces exactly that partition, nothing else.
@@ -36,7 +39,9 @@ def configure_silver_session(spark: SparkSession) -> SparkSession:
 
 
 def local_spark_conf(
-    app_name: str = "wistia_assets", shuffle_partitions: int = 4, driver_memory: str = "2g"
+    app_name: str = "wistia_assets",
+    shuffle_partitions: int = LOCAL_CORES,
+    driver_memory: str = "2g",
 ) -> dict[str, str]:
     """The whole configuration of a local session: loopback only, no UI, small shuffles.
 
@@ -47,15 +52,22 @@ def local_spark_conf(
     # default `python3` on PATH may not.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return {
-        "spark.master": "local[2]",
+        "spark.master": f"local[{LOCAL_CORES}]",
         "spark.app.name": app_name,
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
-        # A day of one media is thousands of rows: 200 shuffle tasks would be pure overhead.
+        # A day of one media is hundreds to thousands of rows: 200 shuffle tasks would be pure
+        # overhead; one per local core keeps both busy on a big day.
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
-        "spark.sql.adaptive.enabled": "true",
+        # Adaptive execution runs every shuffle stage of a query as a Spark job of its own (to
+        # re-plan between them). Each job costs ~0.1 s of scheduling, which for a real day's few
+        # hundred events is most of a build: with it off, a query is one job whatever its
+        # shuffles (fact_events 14 -> 4 jobs). What it re-plans (coalescing shuffle partitions,
+        # skew, join strategy) has nothing to gain at `shuffle_partitions` on local cores.
+        # Glue keeps its own default (on): its jobs are few against a run's start-up.
+        "spark.sql.adaptive.enabled": "false",
         # One local session serves every partition of a run (`make run`: 14 x both facts), and
         # each partition's plans are the same code with other literals. Spark caches compiled
         # code in 100 entries split into 4 LRU segments: the classes of one partition's two
@@ -70,7 +82,7 @@ def local_spark_conf(
 
 
 def local_spark_session(
-    app_name: str = "wistia_assets", shuffle_partitions: int = 4
+    app_name: str = "wistia_assets", shuffle_partitions: int = LOCAL_CORES
 ) -> SparkSession:
     """Build (or reuse, within this process) a loopback-only local session with no UI, sized by
     `WISTIA_SPARK_DRIVER_MEMORY` (tests and benchmarks; the local deployment's session is

@@ -1,0 +1,55 @@
+"""A Silver build of a real account's day starts few Spark jobs (issue 18).
+
+Each Spark job costs ~0.1 s of scheduling however small the day, and a day of two media is a
+few hundred events: the jobs, not the data, were the time of `make run`. A build asks its
+questions of one cached frame in one query, writes once, and reads the written file back for
+the preview and the scan: `fact_events` 4 jobs (it was 14), `fact_media_by_date` 3 (it was 9),
+and one more when the day has lines to quarantine (the quarantine file is a write of its own).
+A count, not a timing: a setting or a change that splits a query into jobs again fails here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from benchmarks.bronze_days import write_bronze_days
+from benchmarks.spark_jobs import JobCounter
+from wistia_assets.transforms.runner import run_partition
+
+MOST_JOBS = {"fact_events": 4, "fact_media_by_date": 3}
+
+
+def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
+    lake = tmp_path / "lake"
+    first = date(2026, 10, 5)
+    # The second day has a built neighbour: the fact_events build also reads its keys.
+    days = write_bronze_days(
+        lake, "150-400", (first, first + timedelta(days=1)), media_by_date=True
+    )
+    uri = f"file://{lake}"
+    jobs: dict[str, list[int]] = {table: [] for table in MOST_JOBS}
+    neighbours, quarantined = [], []
+    for day in days:
+        for table in MOST_JOBS:
+            counter = JobCounter(spark)
+            with counter.group():
+                result = run_partition(
+                    spark,
+                    table=table,
+                    dt=day.dt,
+                    media_id=day.media_id,
+                    bronze_root=uri,
+                    silver_root=uri,
+                    hash_key=b"test-key" if table == "fact_events" else None,
+                )
+            assert result.rows > 0
+            # The quarantine write is the one job a day's data can add.
+            jobs[table].append(counter.jobs() - (1 if result.quarantined else 0))
+            if table == "fact_events":
+                neighbours.append(result.neighbours_checked)
+                quarantined.append(result.quarantined)
+    # Both plans of fact_events were counted, and both with and without a quarantine.
+    assert neighbours == [False, True]
+    assert quarantined[0] > 0 and quarantined[1] == 0
+    for table, most in MOST_JOBS.items():
+        assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
