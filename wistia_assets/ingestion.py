@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from wistia_assets.storage.layout import (
@@ -22,9 +22,12 @@ from wistia_assets.storage.layout import (
     window_partition,
 )
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.storage.partition import PartitionWriter
+from wistia_assets.storage.partition import PartitionWriter, read_manifest
 from wistia_assets.wistia.client import Page, WistiaClient
 from wistia_assets.wistia.windows import EventWindow, event_window
+
+if TYPE_CHECKING:
+    from wistia_assets.erasure.suppression import Suppression
 
 # Request ids kept in a manifest: enough to quote to Wistia support, bounded for 10k-page days.
 MAX_MANIFEST_REQUEST_IDS = 200
@@ -77,10 +80,14 @@ def ingest_events(
     source: str,
     zone: ZoneInfo = ZoneInfo("UTC"),
     semantics: str = "inclusive",
+    suppression: Suppression | None = None,
 ) -> dict[str, Any]:
     """Stream every event page of the request that covers UTC day `day` into a fresh Bronze
     partition. For an account whose days are not UTC days the request spans two account days;
-    Bronze keeps all of it (as sent) and Silver routes each event by `received_at`."""
+    Bronze keeps all of it (as sent) and Silver routes each event by `received_at`.
+
+    `suppression`: erased viewers; their events are dropped before the writer sees them and
+    counted in the manifest (`suppressed`), see `erasure.suppression`."""
     partition = window_partition(BRONZE_EVENTS, day, media_id)
     request = event_window(day, zone, semantics)
     pull = _PullLog(client)
@@ -93,15 +100,24 @@ def ingest_events(
             # Kept as sent (Bronze is the API's record); Silver quarantines them. Counted here so
             # the materialization shows it at once.
             foreign += sum(1 for r in page.records if r.get("media_id") not in (None, media_id))
-            writer.write_records(page.records)
-        return writer.commit(
+            records = page.records if suppression is None else suppression.keep(page.records)
+            writer.write_records(records)
+        manifest = writer.commit(
             **_window_fields(
                 "events", day, media_id, source, _request_fields(request, zone, semantics)
             ),
             **pull.fields(),
             **events.summary.manifest_fields(),
             foreign_media_rows=foreign,
+            **({"suppressed": suppression.suppressed} if suppression is not None else {}),
         )
+    if suppression is not None and suppression.learned:
+        # A key first met with an erased e-mail: its events earlier in this pull go too.
+        from wistia_assets.erasure.bronze import rewrite
+
+        rewrite(store, partition, suppression.viewer, erasure_id="suppressed")
+        manifest = read_manifest(store, partition) or manifest
+    return manifest
 
 
 def ingest_media_by_date(

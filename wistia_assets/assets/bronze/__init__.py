@@ -22,6 +22,7 @@ from dagster import (
     multi_asset,
 )
 
+from wistia_assets.erasure.suppression import suppression_for
 from wistia_assets.ingestion import ingest_events, ingest_media_by_date, snapshot_media
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.lake import LakeResource
@@ -81,7 +82,7 @@ def _result(asset: str, manifest: dict[str, Any], lake: LakeResource) -> Materia
         "pulled_at": manifest["pulled_at"],
         "request_ids": MetadataValue.json(manifest["request_ids"][:10]),
     }
-    for key in ("foreign_media_rows", "reads", "reread_requests", "window_end"):
+    for key in ("suppressed", "foreign_media_rows", "reads", "reread_requests", "window_end"):
         if key in manifest:
             metadata[key] = manifest[key]
     return MaterializeResult(asset_key=asset, metadata=metadata)
@@ -129,6 +130,10 @@ def build_bronze_assets(settings: Settings):
                 ),
             ),
         ]
+        # Erased viewers never reach Bronze (erasure/suppression.py): read once per run step.
+        suppression = suppression_for(settings) if "bronze_events" in selected else None
+        if suppression is not None:
+            steps[-1] = (steps[-1][0], partial(steps[-1][1], suppression=suppression))
         with wistia.open_client(context.log) as client:
             for asset, ingest in steps:
                 if asset not in selected:
@@ -144,6 +149,8 @@ def build_bronze_assets(settings: Settings):
                     f"{manifest['requests']} requests ({manifest['retries']} retries) from "
                     f"{wistia.source} -> {lake.bronze.uri(manifest['partition'])}"
                 )
+                if asset == "bronze_events" and suppression is not None:
+                    suppression.save()
                 yield _result(asset, manifest, lake)
 
     return [bronze_ingest]
