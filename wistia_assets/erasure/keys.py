@@ -30,10 +30,15 @@ def erasure_path(settings: Settings) -> Path:
 def erasure_store(settings: Settings) -> ErasureStore:
     if settings.deployment == "local":
         return SqliteErasureStore(erasure_path(settings))
-    from wistia_assets.deployments import resources_for
+    from wistia_assets.aws import aws_client
+    from wistia_assets.watermarks.store import DynamoWatermarkStore
 
-    watermarks = resources_for(settings)["watermarks"].store()
-    return DynamoErasureStore(watermarks.table, watermarks.client, watermarks.key_attributes)
+    client = aws_client(
+        "dynamodb", endpoint_url=settings.aws_endpoint_url, region=settings.aws_region
+    )
+    # The watermark table's own key names (DDB_KEY_ATTRIBUTES, else DescribeTable).
+    watermarks = DynamoWatermarkStore(settings.ddb_table, client, settings.ddb_key_attributes)
+    return DynamoErasureStore(settings.ddb_table, client, watermarks.key_attributes)
 
 
 def has_erasures(settings: Settings) -> bool:

@@ -29,6 +29,8 @@ PENDING, DONE = "pending", "done"
 ERASURE_FILE = "erasures.sqlite"
 # The watermark table's partition-key value of the erasure items (never a watermark dataset).
 DYNAMO_PARTITION = "erasure"
+# The item listing every record's id (an id always starts with `er-`).
+INDEX_ID = "index"
 
 
 def now_iso() -> str:
@@ -172,8 +174,8 @@ class SqliteErasureStore:
 
 class DynamoErasureStore:
     """Items of the watermark table: partition key `erasure`, sort key the record's id, the
-    record's JSON in `record`. Counters are read-modify-write under a condition on the JSON read
-    (the same compare-and-set as the watermarks)."""
+    record's JSON in `record`; the item `index` lists the ids (a string set). Every change is
+    a read-modify-write conditional on the JSON read (the watermarks' compare-and-set)."""
 
     def __init__(self, table: str, client, key_attributes: tuple[str, str]):
         self.table, self.client = table, client
@@ -227,22 +229,26 @@ class DynamoErasureStore:
         raise RuntimeError(f"erasure record {erasure_id}: too many conflicting writes")
 
     def put(self, erasure: Erasure) -> Erasure:
+        # The index first: a record is never written that `all` (ingestion's suppression) misses.
+        self.client.update_item(
+            TableName=self.table,
+            Key=self._key(INDEX_ID),
+            UpdateExpression="ADD #i :id",
+            ExpressionAttributeNames={"#i": "ids"},
+            ExpressionAttributeValues={":id": {"SS": [erasure.id]}},
+        )
         return self._update(erasure.id, lambda old: merge(old, erasure))
 
+    def _ids(self) -> list[str]:
+        item = self.client.get_item(
+            TableName=self.table, Key=self._key(INDEX_ID), ConsistentRead=True
+        ).get("Item")
+        return sorted(item.get("ids", {}).get("SS", [])) if item else []
+
     def all(self) -> list[Erasure]:
-        paginator = self.client.get_paginator("query")
-        records = [
-            Erasure.from_json(item["record"]["S"])
-            for page in paginator.paginate(
-                TableName=self.table,
-                ConsistentRead=True,
-                KeyConditionExpression="#p = :p",
-                ExpressionAttributeNames={"#p": self.pk},
-                ExpressionAttributeValues={":p": {"S": DYNAMO_PARTITION}},
-            )
-            for item in page.get("Items", [])
-            if "record" in item
-        ]
+        # GetItem only (the index, then each record): the run task's role reads items of the
+        # table and may not Query or Scan it.
+        records = [r for r in (self.get(i) for i in self._ids()) if r is not None]
         return sorted(records, key=lambda e: e.requested_at)
 
     def count_suppressed(self, counts: dict[str, int]) -> None:

@@ -88,7 +88,6 @@ def suppression_for(settings) -> Suppression | None:
     if not has_erasures(settings):
         return None
     store = erasure_store(settings)
-    records = store.all()
-    if not records:
-        return None
+    if not store.all():
+        return None  # the key is fetched only when there is something to compare with
     return Suppression(store, Hasher(hash_key(settings)))

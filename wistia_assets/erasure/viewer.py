@@ -31,9 +31,10 @@ EMAIL = "email"
 VISITOR_KEY = "visitor_key"
 KINDS = (EMAIL, VISITOR_KEY)
 
-# A deliverable address, the shape RFC 5321 allows in practice; 254 is its length limit.
-_EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-']+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*")
+# An address as RFC 5321/6531 allow them in practice (non-ASCII letters included: the sandbox's
+# `lukas.garcía17@example.com` is one); 254 is the length limit.
+_EMAIL_SHAPE = re.compile(r"^[\w.%+\-'!#$&*/=?^`{|}~]+@[\w\-]+(\.[\w\-]+)*\.[^\W\d_]{2,}$")
+_EMAIL_IN_TEXT = re.compile(r"[\w.%+\-']+(?:@|%40)[\w\-]+(?:\.[\w\-]+)*")
 # Wistia's visitor keys are printable tokens without spaces (`v20250312_2f6c…`).
 _VISITOR_KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,256}$")
 _VISITOR_KEY_IN_TEXT = re.compile(r'"visitor_key"\s*:\s*"([^"\\]{1,256})"')
