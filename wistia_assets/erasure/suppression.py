@@ -8,18 +8,29 @@ erased viewer back, and a request for a viewer not yet in the lake keeps them ou
 An e-mail suppresses the visitor keys seen with it. Erasing by e-mail records the hashes of the
 visitor keys of every event that carried the address (their other events, without the address,
 are the same viewer's). Ingestion does the same for a key it meets for the first time with a
-suppressed address: it adds the key's hash to that erasure, and the pull's partition is filtered
-once more after it is written, so the key's events that came before it in the pull go too.
+suppressed address: it adds the key's hash to that erasure and makes the pull once more (nothing
+of the first one committed), so the key's events that came before it in the pull go too.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from wistia_assets.erasure.records import ErasureStore
 from wistia_assets.erasure.viewer import EMAIL, VISITOR_KEY, Hasher, Viewer, emails_in
+
+
+@dataclass(frozen=True)
+class Mark:
+    counts: Counter
+    learned: int
+
+    @property
+    def suppressed(self) -> int:
+        return sum(self.counts.values())
 
 
 class Suppression:
@@ -53,6 +64,16 @@ class Suppression:
             if owner:
                 return owner
         return "unknown"
+
+    def mark(self) -> Mark:
+        return Mark(Counter(self.counts), sum(len(v) for v in self.learned.values()))
+
+    def learned_since(self, mark: Mark) -> bool:
+        return sum(len(v) for v in self.learned.values()) > mark.learned
+
+    def restore(self, mark: Mark) -> None:
+        """Forget the counts since `mark` (a pull made again); the keys learned stay."""
+        self.counts = Counter(mark.counts)
 
     def drops(self, record: Any) -> bool:
         matched, new_key = self.viewer.match(record)

@@ -85,6 +85,12 @@ class PartitionWriter:
                 self._lock.__exit__(exc_type, exc, tb)
                 self._lock = None
 
+    def abandon(self) -> None:
+        """Drop what this writer wrote (finished parts included): no manifest names it."""
+        self._close_part()
+        self.store.delete_keys([p["key"] for p in self.parts])
+        self.parts, self.rows = [], 0
+
     def _open_part(self) -> None:
         key = f"{self.partition}/{part_name(len(self.parts), self.run_token)}"
         self._out = self._stack.enter_context(self.store.open_writer(key))
