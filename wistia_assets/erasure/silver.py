@@ -9,13 +9,14 @@ import io
 from wistia_assets.erasure.bronze import Hit, partitions
 from wistia_assets.storage.layout import SILVER_FACT_EVENTS
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.transforms.silver_writes import data_files
 
 
 def find(store: ObjectStore, visitor_hashes: set[str]) -> list[Hit]:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
+    from wistia_assets.transforms.silver_writes import data_files
 
     hits = []
     if not visitor_hashes:
