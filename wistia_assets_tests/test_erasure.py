@@ -373,3 +373,16 @@ def test_retention_command_uses_wistia_bronze_retention_days(lake, monkeypatch):
     monkeypatch.setenv("WISTIA_BRONZE_RETENTION_DAYS", "0")
     code, _, err = cli("retention")
     assert_one_line_error(code, err, "WISTIA_BRONZE_RETENTION_DAYS=0 is out of range")
+
+
+def test_a_viewer_not_in_the_lake_is_recorded_and_listed_by_hash_only(tmp_path, monkeypatch):
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WISTIA_HASH_KEY", KEY.decode())
+    code, out, err = cli("erase", "--visitor-key", "v20250101_not-seen-yet")
+    assert code == 0, err
+    assert "the viewer is in no partition of the lake" in out and "done" in out
+    code, out, _ = cli("erase", "--list")
+    assert code == 0 and silver_hash("v20250101_not-seen-yet") in out and " done " in out
+    everything = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"not-seen-yet" not in everything and "not-seen-yet" not in out
