@@ -86,7 +86,8 @@ def test_an_email_is_found_wherever_an_event_carries_it():
         (["--visitor-key", "has a space"], ["not a Wistia visitor key"]),
         (["--email", "jane@example.com", "--visitor-key", "v1"], ["not allowed with"]),
         ([], ["one of the arguments"]),
-        (["--list", "--dry-run"], ["--dry-run goes with"]),
+        (["--list", "--dry-run"], ["--dry-run and --hash-only go with"]),
+        (["--email", "jane@example.com", "--dry-run", "--hash-only"], ["not allowed with"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(tmp_path, monkeypatch, args, fragments):
@@ -386,3 +387,38 @@ def test_a_viewer_not_in_the_lake_is_recorded_and_listed_by_hash_only(tmp_path, 
     assert code == 0 and silver_hash("v20250101_not-seen-yet") in out and " done " in out
     everything = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     assert b"not-seen-yet" not in everything and "not-seen-yet" not in out
+
+
+def test_the_dagster_job_takes_the_hash_never_the_value(tmp_path, monkeypatch):
+    """`erase_viewer` launched with what `erase --hash-only` prints records the erasure; a value
+    that is not a hash (the e-mail pasted by mistake) fails without being repeated."""
+    from dagster import DagsterInstance
+
+    from wistia_assets.definitions import build_defs
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets.settings import Settings
+
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WISTIA_HASH_KEY", KEY.decode())
+    code, out, _ = cli("erase", "--email", "Jane.Doe@example.com", "--hash-only")
+    assert code == 0
+    subject = out.split("subject_hash: ")[1].strip()
+    assert subject == Hasher(KEY)("jane.doe@example.com")
+    assert not (tmp_path / "lake").exists()  # --hash-only changes nothing
+
+    job = build_defs(Settings.from_env()).resolve_job_def(ERASE_JOB)
+    instance = DagsterInstance.ephemeral()
+
+    def launch(value: str):
+        config = {"ops": {"erase": {"config": {"kind": "email", "subject_hash": value}}}}
+        return job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+
+    assert launch(subject).success
+    [record] = SqliteErasureStore(tmp_path / "lake" / "_state" / "erasures.sqlite").all()
+    assert record.status == DONE and record.email_hashes == [subject]
+    failed = launch("jane.doe@example.com")
+    assert not failed.success
+    [failure] = [e for e in failed.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "not a 64-character" in message and "jane" not in message

@@ -37,8 +37,14 @@ def add_parser(sub) -> None:
     who.add_argument("--email", help="the viewer's e-mail address")
     who.add_argument("--visitor-key", help="the viewer's Wistia visitor_key")
     who.add_argument("--list", action="store_true", help="print the erasure records")
-    p.add_argument(
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
         "--dry-run", action="store_true", help="print the partitions and counts; change nothing"
+    )
+    mode.add_argument(
+        "--hash-only",
+        action="store_true",
+        help="print the keyed hash only: the config of the erase_viewer Dagster job",
     )
 
 
@@ -76,8 +82,8 @@ def _request(args: argparse.Namespace) -> tuple[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     if args.list:
-        if args.dry_run:
-            raise ConfigError("--dry-run goes with --email or --visitor-key, not --list")
+        if args.dry_run or args.hash_only:
+            raise ConfigError("--dry-run and --hash-only go with --email or --visitor-key")
         return show_list(Settings.from_env())
     kind, raw = _request(args)
     settings = Settings.from_env()
@@ -85,6 +91,15 @@ def main(args: argparse.Namespace) -> int:
     from wistia_assets.erasure.viewer import normalize_email, normalize_visitor_key
 
     (normalize_email if kind == EMAIL else normalize_visitor_key)(raw)
+    if args.hash_only:
+        key = hash_key(settings, create=False)
+        if key is None:
+            raise ConfigError(
+                "no hash key yet (WISTIA_HASH_KEY, WISTIA_HASH_KEY_FILE): nothing was built, so "
+                "a hash would match nothing; run `erase` itself"
+            )
+        print(f"kind: {kind}\nsubject_hash: {Hasher(key).subject(kind, raw)}")
+        return 0
     key = hash_key(settings, create=not args.dry_run)
     if key is None:
         # No key yet: nothing was ever built, so nothing can match a hash; any key finds the
