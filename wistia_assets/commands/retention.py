@@ -16,7 +16,8 @@ def apply(settings: Settings, *, dry_run: bool = False, quiet: bool = False) -> 
     from wistia_assets.erasure.retention import expired, remove_expired
 
     if settings.deployment != "local":
-        print("retention: the aws deployment's Bronze bucket expires objects itself")
+        if not quiet:
+            print("retention: the aws deployment's Bronze bucket expires objects itself")
         return 0
     store = resources_for(settings)["lake"].bronze
     days = settings.bronze_retention_days
