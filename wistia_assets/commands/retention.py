@@ -12,10 +12,10 @@ from wistia_assets.settings import Settings
 def apply(settings: Settings, *, dry_run: bool = False, quiet: bool = False) -> int:
     """Removes (or lists) the expired partitions; returns how many. Local lake only: in AWS
     the bucket's lifecycle rule does it."""
-    from wistia_assets.deployments import resources_for
+    from wistia_assets.deployments import deployment_for, resources_for
     from wistia_assets.erasure.retention import expired, remove_expired
 
-    if settings.deployment != "local":
+    if not deployment_for(settings).has_local_duckdb:  # buckets, not a lake folder
         if not quiet:
             print("retention: the aws deployment's Bronze bucket expires objects itself")
         return 0

@@ -27,8 +27,15 @@ def erasure_path(settings: Settings) -> Path:
     return settings.lake_root.resolve() / STATE_DIR / ERASURE_FILE
 
 
+def _local_lake(settings: Settings) -> bool:
+    from wistia_assets.deployments import deployment_for
+
+    # A lake folder (with its `_state/`), rather than buckets and the watermark table.
+    return deployment_for(settings).has_local_duckdb
+
+
 def erasure_store(settings: Settings) -> ErasureStore:
-    if settings.deployment == "local":
+    if _local_lake(settings):
         return SqliteErasureStore(erasure_path(settings))
     from wistia_assets.aws import aws_client
     from wistia_assets.watermarks.store import DynamoWatermarkStore
@@ -43,7 +50,7 @@ def erasure_store(settings: Settings) -> ErasureStore:
 
 def has_erasures(settings: Settings) -> bool:
     """Cheap: locally, whether the file exists (ingestion asks this on every partition)."""
-    if settings.deployment == "local":
+    if _local_lake(settings):
         return erasure_path(settings).exists()
     return True
 
@@ -53,7 +60,7 @@ def hash_key(settings: Settings, *, create: bool = True) -> bytes | None:
     false (a dry run changes nothing, not even the key file)."""
     if settings.hash_key is not None:
         return settings.hash_key.reveal().encode()
-    if settings.deployment == "aws":
+    if not _local_lake(settings):
         from wistia_assets.aws import aws_client
 
         client = aws_client(

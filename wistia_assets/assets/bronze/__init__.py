@@ -130,14 +130,16 @@ def build_bronze_assets(settings: Settings):
                 ),
             ),
         ]
-        # Erased viewers never reach Bronze (erasure/suppression.py): read once per run step.
-        suppression = suppression_for(settings) if "bronze_events" in selected else None
-        if suppression is not None:
-            steps[-1] = (steps[-1][0], partial(steps[-1][1], suppression=suppression))
+        suppression = None
         with wistia.open_client(context.log) as client:
             for asset, ingest in steps:
                 if asset not in selected:
                     continue
+                if asset == "bronze_events":
+                    # Erased viewers never reach Bronze (erasure/suppression.py). Read here, after
+                    # the calls that show a bad token or media first.
+                    suppression = suppression_for(settings)
+                    ingest = partial(ingest, suppression=suppression)
                 try:
                     manifest = ingest(
                         client, lake.bronze, window.day, window.media_id, source=wistia.source
