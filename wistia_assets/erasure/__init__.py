@@ -7,6 +7,8 @@
 - `suppression`: what ingestion asks before anything reaches Bronze.
 - `bronze`, `silver`: finding the viewer's events in the lake, and rewriting Bronze partitions
   without them (through the partition writer, so each is replaced whole or not at all).
-- `eraser`: the request end to end (record it pending, rewrite, rebuild, mark it done).
+- `eraser`: the request end to end (record it pending, rewrite, rebuild, mark it done); the CLI
+  (`commands/erase.py`) and the `erase_viewer` Dagster job (`job`) give it their rebuilds.
+- `keys`: the deployment's hash key and erasure store.
 - `retention`: the local lake's Bronze retention, as the bucket's lifecycle.
 """
