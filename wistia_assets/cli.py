@@ -6,6 +6,9 @@
     wistia-assets query --smoke | "SQL"          DuckDB over the local Silver tables
     wistia-assets doctor [--date D]              read-only preflight: the API vs the settings
     wistia-assets report [--days N | --from D --to D] [--out FILE]   the media report (HTML)
+    wistia-assets erase --email E | --visitor-key K [--dry-run]   erase a viewer, keep them out
+    wistia-assets erase --list                   the erasure records (hashes only)
+    wistia-assets retention [--dry-run]          remove Bronze older than its retention
     wistia-assets sandbox serve --port N         the built-in Wistia API on loopback HTTP
     wistia-assets deploy package-glue            build (and upload) the Glue job's artifacts
     wistia-assets deploy verify                  prove the deployed stacks on the account (once)
@@ -86,6 +89,19 @@ def _add_report(sub) -> None:
     p.add_argument("--out", help="also copy the HTML to this file")
 
 
+def _add_erase(sub) -> None:
+    from wistia_assets.commands.erase import add_parser
+
+    add_parser(sub)
+
+
+def _add_retention(sub) -> None:
+    p = sub.add_parser(
+        "retention", help="remove local Bronze partitions older than WISTIA_BRONZE_RETENTION_DAYS"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would go; remove nothing")
+
+
 def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
     ssub = p.add_subparsers(dest="sandbox_command", required=True)
@@ -144,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
         _add_query,
         _add_doctor,
         _add_report,
+        _add_erase,
+        _add_retention,
         _add_sandbox,
         _add_deploy,
     ):

@@ -17,6 +17,7 @@ from wistia_assets.assets.bronze import build_bronze_assets
 from wistia_assets.assets.gold import build_gold_assets
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.deployments import deployment_for, resources_for
+from wistia_assets.erasure.job import build_erase_job
 from wistia_assets.orchestration.alerts import build_failure_sensor
 from wistia_assets.orchestration.jobs import build_gold_jobs, build_jobs
 from wistia_assets.orchestration.schedule import build_daily_schedule
@@ -48,7 +49,7 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
             *build_silver_assets(settings),
             *build_gold_assets(settings),
         ],
-        jobs=[window_job, dim_media_job, *build_gold_jobs()],
+        jobs=[window_job, dim_media_job, *build_gold_jobs(), build_erase_job(settings)],
         schedules=[build_daily_schedule(settings, window_job)],
         sensors=[build_failure_sensor(), automation],
         resources={**resources_for(settings), **(resource_overrides or {})},

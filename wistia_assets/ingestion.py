@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from wistia_assets.storage.layout import (
@@ -25,6 +25,9 @@ from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.storage.partition import PartitionWriter
 from wistia_assets.wistia.client import Page, WistiaClient
 from wistia_assets.wistia.windows import EventWindow, event_window
+
+if TYPE_CHECKING:
+    from wistia_assets.erasure.suppression import Suppression
 
 # Request ids kept in a manifest: enough to quote to Wistia support, bounded for 10k-page days.
 MAX_MANIFEST_REQUEST_IDS = 200
@@ -77,31 +80,51 @@ def ingest_events(
     source: str,
     zone: ZoneInfo = ZoneInfo("UTC"),
     semantics: str = "inclusive",
+    suppression: Suppression | None = None,
 ) -> dict[str, Any]:
     """Stream every event page of the request that covers UTC day `day` into a fresh Bronze
     partition. For an account whose days are not UTC days the request spans two account days;
-    Bronze keeps all of it (as sent) and Silver routes each event by `received_at`."""
+    Bronze keeps all of it (as sent) and Silver routes each event by `received_at`.
+
+    `suppression`: erased viewers; their events are dropped before the writer sees them and
+    counted in the manifest (`suppressed`), see `erasure.suppression`."""
     partition = window_partition(BRONZE_EVENTS, day, media_id)
     request = event_window(day, zone, semantics)
-    pull = _PullLog(client)
-    foreign = 0
-    with PartitionWriter(store, partition) as writer:
-        # Re-read pages included: a window that shifted while it was read is read again.
-        events = client.iter_event_pages(media_id, request.start_date, request.end_date)
-        for page in events:
-            pull.page(page)
-            # Kept as sent (Bronze is the API's record); Silver quarantines them. Counted here so
-            # the materialization shows it at once.
-            foreign += sum(1 for r in page.records if r.get("media_id") not in (None, media_id))
-            writer.write_records(page.records)
-        return writer.commit(
-            **_window_fields(
-                "events", day, media_id, source, _request_fields(request, zone, semantics)
-            ),
-            **pull.fields(),
-            **events.summary.manifest_fields(),
-            foreign_media_rows=foreign,
-        )
+    # A visitor key first met with an erased e-mail joins the suppression list; its events that
+    # came earlier in the same pull are already in a part, so the pull is made once more
+    # (nothing was committed: the manifest names the previous pull's parts until a commit).
+    for attempt in (1, 2):
+        before = suppression.mark() if suppression is not None else None
+        pull = _PullLog(client)
+        foreign = 0
+        with PartitionWriter(store, partition) as writer:
+            # Re-read pages included: a window that shifted while it was read is read again.
+            events = client.iter_event_pages(media_id, request.start_date, request.end_date)
+            for page in events:
+                pull.page(page)
+                # Kept as sent (Bronze is the API's record); Silver quarantines them. Counted
+                # here so the materialization shows it at once.
+                foreign += sum(1 for r in page.records if r.get("media_id") not in (None, media_id))
+                records = page.records if suppression is None else suppression.keep(page.records)
+                writer.write_records(records)
+            if attempt == 1 and suppression is not None and suppression.learned_since(before):
+                suppression.restore(before)
+                writer.abandon()
+                continue
+            return writer.commit(
+                **_window_fields(
+                    "events", day, media_id, source, _request_fields(request, zone, semantics)
+                ),
+                **pull.fields(),
+                **events.summary.manifest_fields(),
+                foreign_media_rows=foreign,
+                **(
+                    {"suppressed": suppression.suppressed - before.suppressed}
+                    if suppression is not None
+                    else {}
+                ),
+            )
+    raise AssertionError("unreachable")
 
 
 def ingest_media_by_date(

@@ -269,6 +269,8 @@ class Settings:
     # Outside the lake on purpose: whoever gets a copy of the lake must not get the key with it
     # (with it, ip_hash over the small IPv4 space is reversible by brute force).
     hash_key_file: Path = Path("~/.config/wistia_assets/hash_key")
+    # The local lake's Bronze retention (days), as the data stack's BronzeRetentionDays.
+    bronze_retention_days: int = 90
     channels: dict[str, str] = field(default_factory=dict)
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -370,6 +372,7 @@ class Settings:
             hash_key_file=Path(
                 get("WISTIA_HASH_KEY_FILE") or "~/.config/wistia_assets/hash_key"
             ).expanduser(),
+            bronze_retention_days=_parse_int(env, "WISTIA_BRONZE_RETENTION_DAYS", 90, 1, 730),
             channels=_parse_channels(get("MEDIA_CHANNELS")),
             aws_endpoint_url=aws_endpoint_url,
             aws_region=aws_region,

@@ -117,6 +117,20 @@ def test_bronze_expires_personal_data(data):
     assert data["Parameters"]["BronzeRetentionDays"]["MaxValue"] <= 730
 
 
+def test_silver_keeps_no_replaced_version_of_pseudonymous_rows_past_a_day(data):
+    """An erasure rewrites fact_events partitions (visitor_hash, ip_hash): the replaced files
+    must not keep the viewer for Silver's 30-day recovery window (S3 honours the shorter of two
+    overlapping expirations)."""
+    rules = data["Resources"]["SilverBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    covering = [
+        r
+        for r in rules
+        if "NoncurrentVersionExpiration" in r
+        and "silver/wistia/fact_events/".startswith(r.get("Prefix", ""))
+    ]
+    assert min(r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in covering) == 1
+
+
 def test_watermark_table(data):
     props = data["Resources"]["WatermarkTable"]["Properties"]
     assert props["KeySchema"] == [

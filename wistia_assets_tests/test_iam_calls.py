@@ -95,6 +95,10 @@ USED_ELSEWHERE = {
     ("RunTaskRole", "WriteBronze", "s3:AbortMultipartUpload"): (
         "S3Store.open_writer aborts the upload of a page stream that failed"
     ),
+    ("RunTaskRole", "ReadHashKeyForSuppression"): (
+        "ingestion reads the hash key once an erasure is recorded (test_erasure.py drives the"
+        " suppression; no erasure exists in these runs)"
+    ),
     ("WebserverTaskRole", "ListComputeLogs"): "the UI lists step logs (S3ComputeLogManager)",
     ("WebserverTaskRole", "ReadAndDeleteComputeLogs"): "the UI shows and wipes step logs",
     ("WebserverTaskRole", "DecryptComputeLogs"): "step logs are SSE-KMS objects",

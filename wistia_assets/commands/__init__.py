@@ -30,6 +30,14 @@ def dispatch(args: argparse.Namespace) -> int:
         from wistia_assets.commands import sandbox
 
         return sandbox.main(args)
+    if args.command == "erase":
+        from wistia_assets.commands import erase
+
+        return erase.main(args)
+    if args.command == "retention":
+        from wistia_assets.commands import retention
+
+        return retention.main(args)
     if args.command == "deploy":
         if args.deploy_command == "verify":
             from wistia_assets.commands import deploy_verify

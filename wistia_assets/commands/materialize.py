@@ -173,6 +173,10 @@ def main(args: argparse.Namespace) -> int:
         f"wistia-assets {args.command}: {len(windows)} partition(s), deployment "
         f"{settings.deployment}, source {source}, lake {_lake(settings)}"
     )
+    if args.command == "run":
+        from wistia_assets.commands import retention
+
+        retention.apply(settings, quiet=True)
     started = time.monotonic()
     outcomes = []
     for window in windows:

@@ -85,6 +85,12 @@ class PartitionWriter:
                 self._lock.__exit__(exc_type, exc, tb)
                 self._lock = None
 
+    def abandon(self) -> None:
+        """Drop what this writer wrote (finished parts included): no manifest names it."""
+        self._close_part()
+        self.store.delete_keys([p["key"] for p in self.parts])
+        self.parts, self.rows = [], 0
+
     def _open_part(self) -> None:
         key = f"{self.partition}/{part_name(len(self.parts), self.run_token)}"
         self._out = self._stack.enter_context(self.store.open_writer(key))
@@ -101,9 +107,13 @@ class PartitionWriter:
         self._out = None
 
     def write_records(self, records: Iterable[Any]) -> int:
+        return self.write_lines(encode_record(record) for record in records)
+
+    def write_lines(self, lines: Iterable[bytes]) -> int:
+        """NDJSON lines as they are (each ending in a newline): an erasure keeps every other
+        record of a partition byte for byte."""
         written = 0
-        for record in records:
-            line = encode_record(record)
+        for line in lines:
             if self._out is None or self._part_bytes + len(line) > self.max_part_bytes:
                 if self._out is not None and self._part_rows:
                     self._close_part()

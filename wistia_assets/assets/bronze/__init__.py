@@ -23,6 +23,7 @@ from dagster import (
 )
 
 from wistia_assets.assets.catalog_metadata import catalog_metadata
+from wistia_assets.erasure.suppression import suppression_for
 from wistia_assets.ingestion import ingest_events, ingest_media_by_date, snapshot_media
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.lake import LakeResource
@@ -90,7 +91,7 @@ def _result(asset: str, manifest: dict[str, Any], lake: LakeResource) -> Materia
         "pulled_at": manifest["pulled_at"],
         "request_ids": MetadataValue.json(manifest["request_ids"][:10]),
     }
-    for key in ("foreign_media_rows", "reads", "reread_requests", "window_end"):
+    for key in ("suppressed", "foreign_media_rows", "reads", "reread_requests", "window_end"):
         if key in manifest:
             metadata[key] = manifest[key]
     return MaterializeResult(asset_key=asset, metadata=metadata)
@@ -139,10 +140,16 @@ def build_bronze_assets(settings: Settings):
                 ),
             ),
         ]
+        suppression = None
         with wistia.open_client(context.log) as client:
             for asset, ingest in steps:
                 if asset not in selected:
                     continue
+                if asset == "bronze_events":
+                    # Erased viewers never reach Bronze (erasure/suppression.py). Read here, after
+                    # the calls that show a bad token or media first.
+                    suppression = suppression_for(settings)
+                    ingest = partial(ingest, suppression=suppression)
                 try:
                     manifest = ingest(
                         client, lake.bronze, window.day, window.media_id, source=wistia.source
@@ -154,6 +161,8 @@ def build_bronze_assets(settings: Settings):
                     f"{manifest['requests']} requests ({manifest['retries']} retries) from "
                     f"{wistia.source} -> {lake.bronze.uri(manifest['partition'])}"
                 )
+                if asset == "bronze_events" and suppression is not None:
+                    suppression.save()
                 yield _result(asset, manifest, lake)
 
     return [bronze_ingest]

@@ -1,0 +1,128 @@
+"""The erasure as a Dagster job (`erase_viewer`): launched from the UI's Launchpad or with
+`dagster job launch`, in either deployment, with the *hash* of the value as its config
+(`wistia-assets erase --hash-only --email E` prints it). The config is shown in the UI and kept
+in the run's record, so a value that is not a 64-hex hash is refused without being repeated.
+
+It does what `wistia-assets erase` does, with the deployment's own resources: plan and record
+the erasure, rewrite the Bronze partitions (`lake`), rebuild the Silver `fact_events` partitions
+and the Gold `media_daily` days through the Silver engine (local Spark, or the Glue job), and
+logs a materialization of each rebuilt partition so the asset's history shows the erasure.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the op's config and resource types from
+# the evaluated annotations.
+import re
+
+from dagster import AssetMaterialization, Config, Failure, OpExecutionContext, job, op
+from pydantic import Field
+
+from wistia_assets.erasure import eraser
+from wistia_assets.erasure.keys import erasure_store, hash_key
+from wistia_assets.erasure.viewer import KINDS, Hasher
+from wistia_assets.partitions import Window
+from wistia_assets.resources.lake import LakeResource
+from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.settings import Settings
+
+ERASE_JOB = "erase_viewer"
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+class EraseConfig(Config):
+    kind: str = Field(description="what the hash is of: email or visitor_key")
+    subject_hash: str = Field(
+        description="HMAC-SHA256 hex of the e-mail address or visitor key, as `wistia-assets "
+        "erase --hash-only` prints it. Never the value itself: run config is kept and shown."
+    )
+
+
+def check_config(config: EraseConfig) -> None:
+    if config.kind not in KINDS:
+        raise Failure(f"kind must be one of {', '.join(KINDS)}")
+    if not _HASH.match(config.subject_hash):
+        # Not repeated: an operator may have pasted the value itself.
+        raise Failure(
+            "subject_hash is not a 64-character lower-case hex hash: give what `wistia-assets "
+            "erase --hash-only` prints, never the e-mail address or visitor key"
+        )
+
+
+def build_erase_job(settings: Settings):
+    from wistia_assets.deployments import deployment_for
+
+    local_silver_scan = deployment_for(settings).has_local_duckdb
+
+    @op(name="erase")
+    def erase_viewer(
+        context: OpExecutionContext, config: EraseConfig, lake: LakeResource, silver: SilverEngine
+    ) -> None:
+        check_config(config)
+        find_silver = None
+        if local_silver_scan:
+            from wistia_assets.erasure import silver as silver_scan
+
+            find_silver = silver_scan.find
+        store = erasure_store(settings)
+        plan = eraser.plan(
+            store=store,
+            bronze_store=lake.bronze,
+            silver_store=lake.silver,
+            hasher=Hasher(hash_key(settings)),
+            kind=config.kind,
+            subject_hash=config.subject_hash,
+            find_silver=find_silver,
+        )
+        context.log.info(
+            f"erasure {plan.erasure.id}: {len(plan.hits)} partition(s) hold the viewer: "
+            + ", ".join(f"{h.zone} {h.key} ({h.events})" for h in plan.hits)
+        )
+
+        def rebuild_silver(keys: list[str]) -> None:
+            for key in keys:
+                result = silver.build_partition(context, "fact_events", Window.parse(key))
+                context.log_event(
+                    AssetMaterialization(
+                        "fact_events",
+                        partition=key,
+                        description=f"rebuilt by erasure {plan.erasure.id}",
+                        metadata={"dagster/row_count": result.rows, "erasure": plan.erasure.id},
+                    )
+                )
+
+        def rebuild_gold(days: list[str]) -> None:
+            silver.build_gold(context, "media_daily", days[0], days[-1], settings.media_ids)
+            for day in days:
+                context.log_event(
+                    AssetMaterialization(
+                        "media_daily", partition=day, metadata={"erasure": plan.erasure.id}
+                    )
+                )
+
+        try:
+            record = eraser.apply(
+                plan,
+                store=store,
+                bronze_store=lake.bronze,
+                silver_store=lake.silver,
+                rebuild_silver=rebuild_silver,
+                rebuild_gold=rebuild_gold,
+                find_silver=find_silver,
+            )
+        except eraser.ErasureIncomplete as exc:
+            raise Failure(str(exc)) from None
+        context.log.info(
+            f"erasure {record.id} done: {record.events_removed} Bronze event(s) removed, "
+            f"{len(record.partitions)} Silver partition(s) rebuilt"
+        )
+
+    @job(
+        name=ERASE_JOB,
+        description="Erase a viewer everywhere and suppress their future events. Config: the "
+        "kind and the keyed hash of the value (`wistia-assets erase --hash-only`), never the "
+        "value.",
+        tags={"team": "data-engineering"},
+    )
+    def erase_job() -> None:
+        erase_viewer()
+
+    return erase_job
