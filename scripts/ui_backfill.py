@@ -106,14 +106,20 @@ def dev_environment(root: Path, extra: Mapping[str, str] | None = None) -> dict[
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "dagster.local.yaml", home / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if k not in ("WISTIA_API_TOKEN", "MEDIA_IDS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("WISTIA_API_TOKEN", "MEDIA_IDS", "PYTHONDONTWRITEBYTECODE")
+    }
+    # The webserver, daemon, code server and each run worker import Dagster and the project:
+    # from bytecode cached outside the tree (as the Makefile does), not compiled per process.
+    env.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".venv" / "pycache"))
     env.update(
         {
             "DAGSTER_HOME": str(home),
             "WISTIA_LAKE_ROOT": str(root / "lake"),
             "DAGSTER_DEPLOYMENT": "local",
             "SPARK_LOCAL_IP": "127.0.0.1",
-            "PYTHONDONTWRITEBYTECODE": "1",
             **(extra or {}),
         }
     )

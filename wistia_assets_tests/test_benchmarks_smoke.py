@@ -27,6 +27,7 @@ from benchmarks.end_to_end import inconsistencies as end_to_end_inconsistencies
 from benchmarks.end_to_end_probe import COUNTED, TARGETS, resolve
 from benchmarks.ingestion import Plan, measure_budget, measure_memory
 from benchmarks.memory import inconsistencies as memory_inconsistencies
+from benchmarks.process_start import main as process_start
 from benchmarks.silver import (
     HASH_KEY,
     compare_outputs,
@@ -373,3 +374,19 @@ def test_the_media_report_benchmark_writes_silver_that_is_the_sandboxs_truth(tmp
         "fact_media_by_date/*/*/*.parquet')"
     ).fetchone()[0]
     assert plays == rows
+
+
+@pytest.mark.timeout(120)
+def test_the_process_start_harness_times_both_environments(capsys):
+    assert process_start(["--reps", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = [
+        line
+        for line in out.splitlines()
+        if line.startswith("| compiled") or line.startswith("| cached")
+    ]
+    assert len(rows) == 2, out
+    for row in rows:
+        median = float(row.split("|")[2])
+        assert 0 < median < 120, row
+    assert "compiled each start / cached:" in out

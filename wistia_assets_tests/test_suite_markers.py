@@ -96,6 +96,23 @@ def test_make_test_runs_what_plain_pytest_runs_each_test_once_fast_first():
             assert not fast.evaluate(matcher), f"a test marked {marked} runs in the fast phase"
 
 
+def test_make_runs_python_from_cached_bytecode_kept_out_of_the_tree(tmp_path):
+    # Every process `make` starts (the CLI, pytest, Dagster's run workers) would otherwise compile
+    # each module it imports (uv installs no bytecode): benchmarks/process_start.py.
+    root = Path(__file__).resolve().parents[1]
+    env = subprocess.run(
+        ["make", "-s", "--eval=_env:;@env", "_env"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path)},
+    ).stdout.splitlines()
+    variables = dict(line.split("=", 1) for line in env if "=" in line)
+    assert "PYTHONDONTWRITEBYTECODE" not in variables, "make would compile every import anew"
+    assert variables.get("PYTHONPYCACHEPREFIX") == str(root / ".venv" / "pycache"), variables
+
+
 def test_no_test_module_imports_another():
     # An imported fixture needs a noqa to survive ruff and shadows conftest's silently; an
     # imported helper ties one test module to another's internals. Shared fixtures belong in
