@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     AssetSpec,
     Failure,
@@ -36,6 +37,7 @@ from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
 from wistia_assets.storage.partition import BronzeNotIngested
+from wistia_assets.transforms.results import FactEventsResult
 
 SILVER_KINDS = {"spark", "glue", "athena", "s3"}
 DATASET_OF = {"fact_events": "events", "fact_media_by_date": "media_by_date"}
@@ -72,6 +74,35 @@ def not_buildable(exc: Exception, what: str) -> Failure:
     """Bronze never pulled, or the table kept changing under a check's scan: running the step
     (and its Glue job) again right away helps neither."""
     return Failure(description=f"{what}: {exc}", allow_retries=False)
+
+
+def judge_fact_events(
+    result: FactEventsResult,
+    window: Window,
+    settings: Settings,
+    catalog: SilverCatalog,
+    play_count: int | None = None,
+) -> list[AssetCheckResult]:
+    """fact_events' checks of a partition just built, wherever it was built (this step, an
+    erasure's rebuild): the whole table's duplicates and by_date's plays from the catalog
+    (`play_count` when the caller already has it)."""
+    try:
+        if play_count is None:
+            play_count = catalog.play_count(window)
+        table_duplicates = catalog.duplicate_event_keys()
+    except TableChangedDuringScan as exc:
+        raise not_buildable(exc, f"fact_events {window.key}") from None
+    return checks.fact_events_checks(
+        result,
+        table_duplicates=table_duplicates,
+        play_count=play_count,
+        coverage=pull_coverage(
+            result.received_histogram,
+            window.day,
+            settings.account_timezone,
+            settings.events_window,
+        ),
+    )
 
 
 def _fact_spec(
@@ -153,23 +184,7 @@ def build_silver_facts(settings: Settings):
                 play_count = result.play_count
                 judged = checks.fact_media_by_date_checks(result)
             else:
-                try:
-                    if play_count is None:
-                        play_count = catalog.play_count(window)
-                    table_duplicates = catalog.duplicate_event_keys()
-                except TableChangedDuringScan as exc:
-                    raise not_buildable(exc, f"{table} {window.key}") from None
-                judged = checks.fact_events_checks(
-                    result,
-                    table_duplicates=table_duplicates,
-                    play_count=play_count,
-                    coverage=pull_coverage(
-                        result.received_histogram,
-                        window.day,
-                        settings.account_timezone,
-                        settings.events_window,
-                    ),
-                )
+                judged = judge_fact_events(result, window, settings, catalog, play_count)
             context.log.info(
                 f"{table} {window.key}: {result.rows} rows, {result.duplicates_removed} "
                 f"duplicates removed, {result.quarantined} quarantined -> {result.location}"
