@@ -51,6 +51,7 @@ from wistia_assets_tests.support.cli import cli
 DAY = date(2026, 11, 12)
 MEDIA = SANDBOX_MEDIA_IDS[0]
 TOKEN = "iam-test-token-41c0"
+HASH_KEY = "iam-hash-key-0e1f"
 
 # process -> how the platform template names its role
 PROCESSES = {
@@ -59,6 +60,9 @@ PROCESSES = {
     "daemon": ("task", "DaemonTaskDefinition"),
     "webserver": ("task", "WebserverTaskDefinition"),
     "Glue job": ("glue", "SilverJob"),
+    # The erase_viewer job's run: the run task definition, launched with the role its run tag
+    # asks ECS for (test_erase_launch_asks_for_its_role).
+    "erase task": ("role", "EraseTaskRole"),
     # `wistia-assets watermark show|set` with an operator's own credentials (deploy/README.md)
     "operator CLI": ("policy", "WatermarkOperatorPolicy"),
 }
@@ -105,6 +109,17 @@ USED_ELSEWHERE = {
     ("DaemonTaskRole", "ReadFailedRunLogs"): (
         "run monitoring quotes a dead run task's last log lines (get_task_logs)"
     ),
+    ("EraseTaskRole", "ReadQuarantinedEvents"): (
+        "a viewer with quarantined lines (none in this sandbox day; the search lists the"
+        " quarantine here, test_erasure.py finds a viewer in it on the local lake)"
+    ),
+    ("EraseTaskRole", "RewriteBronzeEvents", "s3:AbortMultipartUpload"): (
+        "S3Store.open_writer aborts the upload of a part that failed"
+    ),
+    ("EraseTaskRole", "DriveSilverJob", "glue:BatchStopJobRun"): (
+        "PipesGlueClient stops the Glue run when the Dagster run is terminated"
+    ),
+    ("EraseTaskRole", "StepLogs"): "S3ComputeLogManager uploads the run's step logs",
 }
 
 
@@ -112,7 +127,7 @@ def role_of(platform: Stack, process: str) -> str:
     kind, logical = PROCESSES[process]
     if kind == "task":
         return platform.task_role(logical)
-    if kind == "policy":
+    if kind in ("policy", "role"):
         return logical
     return platform.resource(logical)["Properties"]["Role"]["Fn::GetAtt"][0]
 
@@ -166,7 +181,7 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     secrets = boto3.client("secretsmanager", **kw)
     physical = {
         "HashKeySecret": secrets.create_secret(
-            Name=f"{prefix}/wistia-hash-key", SecretString="iam-hash-key-0e1f"
+            Name=f"{prefix}/wistia-hash-key", SecretString=HASH_KEY
         )["ARN"],
         "WistiaApiTokenSecret": secrets.create_secret(
             Name=f"{prefix}/wistia-api-token", SecretString=TOKEN
@@ -276,6 +291,7 @@ def run_the_deployment(d) -> dict[str, int]:
         fail_in_bronze(failing, instance)
     with acting_as("code server"):
         tick(defs, instance, cursor)
+    erased = erase_a_viewer(d, instance)
     # Before each run's script starts, Glue downloads what the job names, as the job's role.
     recorder.calls.extend(glue_fetches(d["platform"]))
     with acting_as("operator CLI"):
@@ -289,7 +305,71 @@ def run_the_deployment(d) -> dict[str, int]:
         code, out, err = cli("doctor")
         assert code == 0, out + err
         doctor_calls = len(recorder.calls) - before
-    return {"doctor_calls": doctor_calls}
+    return {"doctor_calls": doctor_calls, "erased": erased}
+
+
+def viewer_traces(d, visitor_key: str, visitor_hash: str) -> dict[str, int]:
+    """Where the viewer still is: Bronze objects holding their key, fact_events rows with their
+    hash (the partition of DAY, MEDIA), read from moto directly."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    s3 = boto3.client("s3", endpoint_url=d["endpoint"], region_name=REGION)
+    bronze, silver = d["settings"].bronze_bucket, d["settings"].silver_bucket
+
+    def objects(bucket: str, prefix: str) -> list[bytes]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        return [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys]
+
+    rows = 0
+    for body in objects(silver, f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA}/"):
+        if body.startswith(b"PAR1"):
+            hashes = pq.read_table(io.BytesIO(body), columns=["visitor_hash"]).column(0)
+            rows += sum(1 for h in hashes.to_pylist() if h == visitor_hash)
+    return {
+        "bronze objects": sum(visitor_key.encode() in b for b in objects(bronze, "bronze/")),
+        "fact_events rows": rows,
+    }
+
+
+def erase_a_viewer(d, instance) -> dict[str, dict[str, int]]:
+    """The erase_viewer job as its run task runs it (as EraseTaskRole), with the hash
+    `wistia-assets erase --hash-only` prints for the day's most frequent visitor key."""
+    from collections import Counter
+
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets.erasure.viewer import VISITOR_KEY, Hasher
+
+    with d["recorder"].paused():
+        s3 = boto3.client("s3", endpoint_url=d["endpoint"], region_name=REGION)
+        bucket = d["settings"].bronze_bucket
+        partition = f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}"
+        manifest = json.loads(
+            s3.get_object(Bucket=bucket, Key=f"{partition}/_manifest.json")["Body"].read()
+        )
+        keys = Counter(
+            json.loads(line)["visitor_key"]
+            for part in manifest["parts"]
+            for line in s3.get_object(Bucket=bucket, Key=part["key"])["Body"].read().splitlines()
+        )
+        visitor_key = keys.most_common(1)[0][0]
+        subject = Hasher(HASH_KEY.encode()).subject(VISITOR_KEY, visitor_key)
+        before = viewer_traces(d, visitor_key, subject)
+    with acting_as("erase task"):
+        config = {"kind": VISITOR_KEY, "subject_hash": subject}
+        result = (
+            d["defs"]
+            .resolve_job_def(ERASE_JOB)
+            .execute_in_process(
+                instance=instance, run_config={"ops": {"erase": {"config": config}}}
+            )
+        )
+        assert result.success
+    with d["recorder"].paused():
+        after = viewer_traces(d, visitor_key, subject)
+    return {"before": before, "after": after}
 
 
 def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:
@@ -365,6 +445,10 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
         ("operator CLI", "Scan", False),
         ("operator CLI", "GetItem", False),
         ("operator CLI", "UpdateItem", False),  # the override
+        ("erase task", "DescribeTable", False),
+        ("erase task", "GetItem", False),
+        ("erase task", "UpdateItem", False),  # the index of erasures
+        ("erase task", "UpdateItem", True),  # the record's compare-and-set
     }
     written = {
         (c.process, c.params["Key"].split("/")[0])
@@ -373,3 +457,9 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     }
     assert {("Glue job", "gold"), ("run task", "reports")} <= written
     assert outcome["doctor_calls"] == 0
+    # The erase ran in AWS's shape (S3, DynamoDB, the Glue job): the viewer was in Bronze and
+    # Silver, and is in neither now.
+    erased = outcome["erased"]
+    assert erased["before"]["bronze objects"] > 0 and erased["before"]["fact_events rows"] > 0
+    assert erased["after"] == {"bronze objects": 0, "fact_events rows": 0}, erased
+    assert {"erase task", "Glue job"} <= processes

@@ -50,13 +50,21 @@ def check_config(config: EraseConfig) -> None:
 def build_erase_job(settings: Settings):
     from wistia_assets.deployments import deployment_for
 
-    local_silver_scan = deployment_for(settings).has_local_duckdb
+    deployment = deployment_for(settings)
+    local_silver_scan = deployment.has_local_duckdb
 
     @op(name="erase")
     def erase_viewer(
         context: OpExecutionContext, config: EraseConfig, lake: LakeResource, silver: SilverEngine
     ) -> None:
         check_config(config)
+        if deployment.runs_in_ecs_tasks and settings.erase_task_role_arn is None:
+            # Before any change: under the run task's own role the first Bronze read is denied.
+            raise Failure(
+                "ERASE_TASK_ROLE_ARN is not set: in AWS the erase runs under the platform stack's "
+                "EraseTaskRole (output EraseTaskRoleArn), the only run role that may read and "
+                "rewrite Bronze events; deploy the current platform stack"
+            )
         find_silver = None
         if local_silver_scan:
             from wistia_assets.erasure import silver as silver_scan
@@ -120,7 +128,8 @@ def build_erase_job(settings: Settings):
         description="Erase a viewer everywhere and suppress their future events. Config: the "
         "kind and the keyed hash of the value (`wistia-assets erase --hash-only`), never the "
         "value.",
-        tags={"team": "data-engineering"},
+        # In AWS, the role its run task asks ECS for (deployments.py).
+        tags={"team": "data-engineering", **deployment.erase_run_tags(settings)},
     )
     def erase_job() -> None:
         erase_viewer()
