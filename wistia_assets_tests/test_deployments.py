@@ -83,6 +83,12 @@ def test_what_each_deployment_answers_instead_of_a_name_comparison(tmp_path):
     assert AWS.lake_roots(aws) == ("s3://raw-b", "s3://clean-s")
     assert _lake(local) == str(tmp_path.resolve())
     assert _lake(aws) == "s3://raw-b + s3://clean-s"
+    # The erase job's runs: in AWS they ask ECS for the erase role (EcsRunLauncher's tag).
+    assert (LOCAL.runs_in_ecs_tasks, AWS.runs_in_ecs_tasks) == (False, True)
+    role = "arn:aws:iam::123456789012:role/wistia-platform-EraseTaskRole-AbC"
+    with_role = Settings.from_env({**AWS_ENV, "ERASE_TASK_ROLE_ARN": role})
+    assert LOCAL.erase_run_tags(local) == {} and AWS.erase_run_tags(aws) == {}
+    assert AWS.erase_run_tags(with_role) == {"ecs/task_overrides": f'{{"taskRoleArn": "{role}"}}'}
 
 
 def test_query_refuses_the_aws_deployment_with_one_line(monkeypatch):

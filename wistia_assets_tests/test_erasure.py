@@ -422,3 +422,37 @@ def test_the_dagster_job_takes_the_hash_never_the_value(tmp_path, monkeypatch):
     [failure] = [e for e in failed.all_events if e.is_step_failure]
     message = failure.step_failure_data.user_failure_data.description
     assert "not a 64-character" in message and "jane" not in message
+
+
+def test_in_aws_the_job_refuses_to_start_without_its_role(monkeypatch):
+    """Without ERASE_TASK_ROLE_ARN the run would go under the run task's role, which may not
+    read Bronze: the job says which setting is missing before it changes or reads anything."""
+    from dagster import DagsterInstance
+
+    from wistia_assets.definitions import build_defs
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets.settings import Settings
+
+    env = {
+        "DAGSTER_DEPLOYMENT": "aws",
+        "WISTIA_API_TOKEN": "t",
+        "MEDIA_IDS": "abcd1234",
+        "BRONZE_BUCKET": "raw-b",
+        "SILVER_BUCKET": "clean-s",
+        "WISTIA_HASH_KEY_SECRET_ID": "k",
+        # Nothing listens here: a call made before the check would fail differently.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    job = build_defs(Settings.from_env()).resolve_job_def(ERASE_JOB)
+    assert "ecs/task_overrides" not in job.run_tags
+    config = {"kind": "visitor_key", "subject_hash": "a" * 64}
+    result = job.execute_in_process(
+        run_config={"ops": {"erase": {"config": config}}},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith("ERASE_TASK_ROLE_ARN is not set") and "EraseTaskRole" in message

@@ -41,9 +41,9 @@ from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.iam.actions import Call, Facts, requests_of
-from wistia_assets_tests.iam.policy import decide
+from wistia_assets_tests.iam.policy import Request, decide
 from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
-from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
+from wistia_assets_tests.iam.stacks import ACCOUNT, REGION, Stack, data_stack, platform_stack
 from wistia_assets_tests.support.alerts import fail_in_bronze, stale_token_wistia, tick
 from wistia_assets_tests.support.aws_runs import build_gold_day, seed_athena
 from wistia_assets_tests.support.cli import cli
@@ -463,3 +463,223 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     assert erased["before"]["bronze objects"] > 0 and erased["before"]["fact_events rows"] > 0
     assert erased["after"] == {"bronze objects": 0, "fact_events rows": 0}, erased
     assert {"erase task", "Glue job"} <= processes
+
+
+# -------------------------------------------------------------------- the erase job's role
+def _stacks(prefix: str = "iamrole") -> tuple[Stack, Stack]:
+    data = data_stack(prefix, ",".join(SANDBOX_MEDIA_IDS), {})
+    return data, platform_stack(prefix, ",".join(SANDBOX_MEDIA_IDS), data, {})
+
+
+def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
+    """What EraseTaskRole must never do, decided by the same evaluator as the calls above: write
+    any other Bronze dataset or the quarantine (Glue rewrites it), touch Silver, Gold or the
+    reports, remove object versions (the lifecycle expires them), list outside its prefixes,
+    read or move a watermark, start another job, pass a role, read the Wistia token."""
+    data, platform = _stacks()
+    statements = platform.role_statements("EraseTaskRole")
+    bronze, silver = data.name_of("BronzeBucket"), data.name_of("SilverBucket")
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{data.name_of('WatermarkTable')}"
+    events = f"arn:aws:s3:::{bronze}/bronze/wistia/events/dt=2026-11-12/media_id={MEDIA}"
+    job = platform.name_of("SilverJob")
+
+    def listing(bucket: str, prefix: str) -> Request:
+        return Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", (("s3:prefix", prefix),))
+
+    def item(action: str, key: str) -> Request:
+        return Request(action, table, (("dynamodb:LeadingKeys", key),))
+
+    allowed = [
+        listing(bronze, "bronze/wistia/events/"),
+        listing(bronze, "bronze/wistia/_quarantine/events/"),
+        Request("s3:GetObject", f"{events}/_manifest.json"),
+        Request("s3:PutObject", f"{events}/part-00000-x.json"),
+        Request("s3:DeleteObject", f"{events}/part-00000-y.json"),
+        Request(
+            "s3:GetObject", f"arn:aws:s3:::{bronze}/bronze/wistia/_quarantine/events/dt=x/p.json"
+        ),
+        item("dynamodb:UpdateItem", "erasure"),
+        Request("glue:StartJobRun", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{job}"),
+    ]
+    denied = [
+        *(
+            Request(action, f"arn:aws:s3:::{bronze}/{key}")
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            for key in (
+                "bronze/wistia/media_by_date/dt=2026-11-12/media_id=x/part-0.json",
+                "bronze/wistia/media_metadata/media_id=x/load_ts=1/part-0.json",
+                "bronze/wistia/eventsX/part-0.json",
+            )
+        ),
+        *(
+            Request(action, f"arn:aws:s3:::{bronze}/bronze/wistia/_quarantine/events/dt=x/p.json")
+            for action in ("s3:PutObject", "s3:DeleteObject")
+        ),
+        *(
+            Request(action, f"arn:aws:s3:::{silver}/{key}")
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            for key in (
+                "silver/wistia/fact_events/dt=2026-11-12/media_id=x/part-0.parquet",
+                "gold/wistia/media_daily/dt=2026-11-12/part-0.parquet",
+                "reports/wistia/report.html",
+            )
+        ),
+        *(
+            Request(action, f"{events}/part-00000-x.json")
+            for action in ("s3:DeleteObjectVersion", "s3:GetObjectVersion", "s3:PutObjectAcl")
+        ),
+        Request("s3:ListBucketVersions", f"arn:aws:s3:::{bronze}"),
+        listing(bronze, ""),
+        listing(bronze, "bronze/"),
+        listing(bronze, "bronze/wistia/media_by_date/"),
+        listing(silver, "silver/wistia/fact_events/"),
+        item("dynamodb:GetItem", "events"),
+        item("dynamodb:UpdateItem", "events"),
+        item("dynamodb:DeleteItem", "erasure"),
+        Request("dynamodb:Scan", table),
+        Request("dynamodb:Query", table, (("dynamodb:LeadingKeys", "erasure"),)),
+        Request("glue:StartJobRun", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/another-job"),
+        Request("glue:UpdateJob", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{job}"),
+        Request("iam:PassRole", platform.get_att("GlueJobRole", "Arn")),
+        Request("secretsmanager:GetSecretValue", data.ref("WistiaApiTokenSecret")),
+        Request("kms:Decrypt", data.get_att("DataKey", "Arn")),
+        Request(
+            "kms:Decrypt",
+            data.get_att("DataKey", "Arn"),
+            (("kms:ViaService", f"glue.{REGION}.amazonaws.com"),),
+        ),
+    ]
+    assert [str(r) for r in allowed if decide(statements, r) is None] == []
+    assert [str(r) for r in denied if decide(statements, r) is not None] == []
+
+
+def test_only_the_daemon_may_hand_the_erase_role_to_ecs():
+    data, platform = _stacks()
+    erase_role = platform.get_att("EraseTaskRole", "Arn")
+    to_ecs = (("iam:PassedToService", "ecs-tasks.amazonaws.com"),)
+    to_glue = (("iam:PassedToService", "glue.amazonaws.com"),)
+    daemon = platform.role_statements("DaemonTaskRole")
+    assert decide(daemon, Request("iam:PassRole", erase_role, to_ecs)) is not None
+    assert decide(daemon, Request("iam:PassRole", erase_role, to_glue)) is None
+    for role in ("RunTaskRole", "CodeServerTaskRole", "WebserverTaskRole", "GlueJobRole"):
+        grants = platform.role_statements(role)
+        assert decide(grants, Request("iam:PassRole", erase_role, to_ecs)) is None, role
+    # The run task definition still runs every other job as RunTaskRole, which still may not
+    # read Bronze.
+    run = platform.resource("RunTaskDefinition")["Properties"]
+    assert run["TaskRoleArn"] == {"Fn::GetAtt": ["RunTaskRole", "Arn"]}
+    manifest = f"bronze/wistia/events/dt=2026-11-12/media_id={MEDIA}/_manifest.json"
+    bronze = data.name_of("BronzeBucket")
+    read = Request("s3:GetObject", f"arn:aws:s3:::{bronze}/{manifest}")
+    assert decide(platform.role_statements("RunTaskRole"), read) is None
+    assert decide(platform.role_statements("EraseTaskRole"), read) is not None
+
+
+def test_erase_launch_asks_ecs_for_its_role(aws_endpoint, tmp_path, monkeypatch):
+    """The code server's environment (from the template) gives `erase_viewer` its run tag; the
+    daemon's EcsRunLauncher (deploy/dagster.yaml) turns it into RunTask's taskRoleArn override,
+    and the daemon's role allows that RunTask and the PassRole it implies. Other jobs launch
+    with no override. The daemon's own task (ECS metadata endpoint, its ENI) is stood in for."""
+    import sys
+
+    import yaml
+    from botocore.stub import Stubber
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.launcher import LaunchRunContext
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+    from dagster_aws.ecs import launcher as ecs_launcher
+    from dagster_aws.ecs.tasks import CurrentEcsTaskMetadata
+
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets_tests.support.deploy import ECS_ENV, instance_config
+
+    data, platform = _stacks()
+    env = container_env(platform, "CodeServerTaskDefinition")
+    erase_role = platform.get_att("EraseTaskRole", "Arn")
+    assert env["ERASE_TASK_ROLE_ARN"] == erase_role
+    assert container_env(platform, "RunTaskDefinition")["ERASE_TASK_ROLE_ARN"] == erase_role
+    settings = Settings.from_env({**env, "WISTIA_API_TOKEN": TOKEN})
+    defs = build_defs(settings)
+
+    kw = {"endpoint_url": aws_endpoint, "region_name": REGION}
+    ecs = boto3.client("ecs", **kw)
+    cluster = ecs.create_cluster(clusterName=platform.name_of("Cluster"))["cluster"]["clusterArn"]
+    run_td = ecs.register_task_definition(
+        family=platform.name_of("RunTaskDefinition"),
+        taskRoleArn=platform.get_att("RunTaskRole", "Arn"),
+        executionRoleArn=platform.get_att("CodeExecutionRole", "Arn"),
+        containerDefinitions=[
+            {"name": "run", "image": "example/dagster:abc123", "cpu": 1024, "memory": 2048}
+        ],
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+    )["taskDefinition"]["taskDefinitionArn"]
+    assert run_td == platform.ref("RunTaskDefinition")
+    boto3.client("s3", **kw).create_bucket(Bucket=ECS_ENV["DAGSTER_COMPUTE_LOGS_BUCKET"])
+    for name, value in ECS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", run_td)
+    monkeypatch.setenv("WISTIA_API_TOKEN", TOKEN)  # an EnvVar of wistia_window's run config
+    config = instance_config()
+    config["storage"] = {"sqlite": {"base_dir": str(tmp_path / "storage")}}
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    # The daemon's own task, which the launcher copies subnets and launch type from.
+    ec2 = boto3.client("ec2", **kw)  # RunTask checks the subnet exists
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    eni = {"type": "ElasticNetworkInterface", "details": [{"name": "subnetId", "value": subnet}]}
+    daemon_task = {"launchType": "FARGATE", "attachments": [eni]}
+    monkeypatch.setattr(
+        ecs_launcher,
+        "get_current_ecs_task_metadata",
+        lambda: CurrentEcsTaskMetadata(cluster=cluster, task_arn=f"{cluster}/daemon"),
+    )
+    monkeypatch.setattr(ecs_launcher, "get_current_ecs_task", lambda *a: daemon_task)
+
+    origin_of = lambda name: JobPythonOrigin(  # noqa: E731
+        name,
+        RepositoryPythonOrigin(
+            sys.executable, ModuleCodePointer("wistia_assets.definitions", "defs", None)
+        ),
+    )
+    recorder = Recorder()
+    facts = Facts.of(data)
+    facts.task_roles[run_td] = [
+        platform.get_att("RunTaskRole", "Arn"),
+        platform.get_att("CodeExecutionRole", "Arn"),
+    ]
+    launched = {}
+    with DagsterInstance.from_config(str(tmp_path)) as instance, recorder.installed():
+        erase_config = {"kind": "visitor_key", "subject_hash": "0" * 64}
+        for name, run_config in (
+            (ERASE_JOB, {"ops": {"erase": {"config": erase_config}}}),
+            ("wistia_window", {}),
+        ):
+            job = defs.resolve_job_def(name)
+            # What the UI's Launchpad and `dagster job launch` do: the job's run tags.
+            run = instance.create_run_for_job(
+                job, run_config=run_config, tags=job.run_tags, job_code_origin=origin_of(name)
+            )
+            before = len(recorder.calls)
+            launcher = instance.run_launcher
+            # moto's Fargate RunTask fails on the task's network interface (a moto error, 500):
+            # ECS's answer is stubbed; the request, recorded before it, is what is checked.
+            task = {"taskArn": f"{cluster}/task-{name}", "clusterArn": cluster}
+            with acting_as("daemon"), Stubber(launcher.ecs) as ecs_answers:
+                ecs_answers.add_response("run_task", {"tasks": [task], "failures": []})
+                launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+            (launch,) = [c for c in recorder.calls[before:] if c.operation == "RunTask"]
+            launched[name] = launch
+    erase, window = launched[ERASE_JOB], launched["wistia_window"]
+    assert erase.params["taskDefinition"] == window.params["taskDefinition"] == run_td
+    assert erase.params["overrides"]["taskRoleArn"] == erase_role
+    assert "taskRoleArn" not in window.params["overrides"]
+    daemon = platform.role_statements("DaemonTaskRole")
+    for call in (erase, window):
+        requests = requests_of(call, facts)
+        assert [str(r) for r in requests if decide(daemon, r) is None] == []
+    passed = {r.resource for r in requests_of(erase, facts) if r.action == "iam:PassRole"}
+    assert erase_role in passed
