@@ -65,6 +65,8 @@ PROCESSES = {
     "erase task": ("role", "EraseTaskRole"),
     # `wistia-assets watermark show|set` with an operator's own credentials (deploy/README.md)
     "operator CLI": ("policy", "WatermarkOperatorPolicy"),
+    # `wistia-assets erase --hash-only | --list`, the hash the erase job takes and the records
+    "erase operator": ("policy", "EraseOperatorPolicy"),
 }
 
 # (role, statement Sid[, action]) -> who uses it outside the paths this test drives.
@@ -355,8 +357,12 @@ def erase_a_viewer(d, instance) -> dict[str, dict[str, int]]:
             for line in s3.get_object(Bucket=bucket, Key=part["key"])["Body"].read().splitlines()
         )
         visitor_key = keys.most_common(1)[0][0]
-        subject = Hasher(HASH_KEY.encode()).subject(VISITOR_KEY, visitor_key)
-        before = viewer_traces(d, visitor_key, subject)
+        before = viewer_traces(d, visitor_key, Hasher(HASH_KEY.encode())(visitor_key))
+    with acting_as("erase operator"):
+        code, out, err = cli("erase", "--visitor-key", visitor_key, "--hash-only")
+        assert code == 0, out + err
+        subject = out.split("subject_hash: ")[1].strip()
+    assert subject == Hasher(HASH_KEY.encode()).subject(VISITOR_KEY, visitor_key)
     with acting_as("erase task"):
         config = {"kind": VISITOR_KEY, "subject_hash": subject}
         result = (
@@ -369,7 +375,10 @@ def erase_a_viewer(d, instance) -> dict[str, dict[str, int]]:
         assert result.success
     with d["recorder"].paused():
         after = viewer_traces(d, visitor_key, subject)
-    return {"before": before, "after": after}
+    with acting_as("erase operator"):
+        code, listed, err = cli("erase", "--list")
+        assert code == 0, listed + err
+    return {"before": before, "after": after, "listed": listed, "subject": subject}
 
 
 def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:
@@ -445,6 +454,8 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
         ("operator CLI", "Scan", False),
         ("operator CLI", "GetItem", False),
         ("operator CLI", "UpdateItem", False),  # the override
+        ("erase operator", "DescribeTable", False),
+        ("erase operator", "GetItem", False),  # the index of erasures, then each record
         ("erase task", "DescribeTable", False),
         ("erase task", "GetItem", False),
         ("erase task", "UpdateItem", False),  # the index of erasures
@@ -462,6 +473,7 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     erased = outcome["erased"]
     assert erased["before"]["bronze objects"] > 0 and erased["before"]["fact_events rows"] > 0
     assert erased["after"] == {"bronze objects": 0, "fact_events rows": 0}, erased
+    assert f"hash {erased['subject']}" in erased["listed"] and " done " in erased["listed"]
     assert {"erase task", "Glue job"} <= processes
 
 
