@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from wistia_assets.erasure import bronze, eraser
+from wistia_assets.erasure.bronze import Hit
 from wistia_assets.erasure.records import (
     DONE,
     PENDING,
@@ -456,3 +457,34 @@ def test_in_aws_the_job_refuses_to_start_without_its_role(monkeypatch):
     [failure] = [e for e in result.all_events if e.is_step_failure]
     message = failure.step_failure_data.user_failure_data.description
     assert message.startswith("ERASE_TASK_ROLE_ARN is not set") and "EraseTaskRole" in message
+
+
+def test_the_catalog_finds_the_viewers_silver_partitions(tmp_path):
+    """The search the aws job makes with Athena, run on the local catalog (DuckDB) with the same
+    SQL: the partitions holding the visitor hashes, with their row counts; nothing else."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from wistia_assets.erasure.silver import catalog_finder
+    from wistia_assets.resources.catalog import DuckDbCatalog
+
+    mine, other = Hasher(KEY)("v-mine"), Hasher(KEY)("v-other")
+    layout = {
+        ("2026-11-10", "abcd1234"): [mine, other, mine],
+        ("2026-11-11", "abcd1234"): [other],
+        ("2026-11-11", "efgh5678"): [mine],
+    }
+    for (day, media), hashes in layout.items():
+        folder = tmp_path / f"silver/wistia/fact_events/dt={day}/media_id={media}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({"visitor_hash": hashes}), folder / "part-00000.parquet")
+    find = catalog_finder(DuckDbCatalog(lake_root=str(tmp_path)))
+    assert find(None, {mine}) == [
+        Hit("silver", "2026-11-10", "abcd1234", 2),
+        Hit("silver", "2026-11-11", "efgh5678", 1),
+    ]
+    assert find(None, set()) == []
+    assert find(None, {Hasher(KEY)("v-nobody")}) == []
+    with pytest.raises(ValueError, match="64-character") as refused:
+        find(None, {"jane.doe@example.com"})
+    assert "jane" not in str(refused.value)

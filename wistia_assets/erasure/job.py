@@ -7,6 +7,10 @@ It does what `wistia-assets erase` does, with the deployment's own resources: pl
 the erasure, rewrite the Bronze partitions (`lake`), rebuild the Silver `fact_events` partitions
 and the Gold `media_daily` days through the Silver engine (local Spark, or the Glue job), and
 logs a materialization of each rebuilt partition so the asset's history shows the erasure.
+Silver is searched in the Parquet files locally, with the catalog (Athena) in AWS.
+
+In AWS its run task runs as the platform stack's EraseTaskRole, not RunTaskRole: the job's
+`ecs/task_overrides` run tag (deployments.py) asks ECS for it.
 """
 
 # No `from __future__ import annotations`: Dagster reads the op's config and resource types from
@@ -20,6 +24,7 @@ from wistia_assets.erasure import eraser
 from wistia_assets.erasure.keys import erasure_store, hash_key
 from wistia_assets.erasure.viewer import KINDS, Hasher
 from wistia_assets.partitions import Window
+from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import Settings
@@ -55,7 +60,11 @@ def build_erase_job(settings: Settings):
 
     @op(name="erase")
     def erase_viewer(
-        context: OpExecutionContext, config: EraseConfig, lake: LakeResource, silver: SilverEngine
+        context: OpExecutionContext,
+        config: EraseConfig,
+        lake: LakeResource,
+        silver: SilverEngine,
+        catalog: SilverCatalog,
     ) -> None:
         check_config(config)
         if deployment.runs_in_ecs_tasks and settings.erase_task_role_arn is None:
@@ -65,11 +74,10 @@ def build_erase_job(settings: Settings):
                 "EraseTaskRole (output EraseTaskRoleArn), the only run role that may read and "
                 "rewrite Bronze events; deploy the current platform stack"
             )
-        find_silver = None
-        if local_silver_scan:
-            from wistia_assets.erasure import silver as silver_scan
+        from wistia_assets.erasure import silver as silver_scan
 
-            find_silver = silver_scan.find
+        # Locally the Parquet files themselves; in AWS one Athena query (no pyarrow in the image).
+        find_silver = silver_scan.find if local_silver_scan else silver_scan.catalog_finder(catalog)
         store = erasure_store(settings)
         plan = eraser.plan(
             store=store,
