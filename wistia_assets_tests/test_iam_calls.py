@@ -8,9 +8,12 @@ the Glue job (created with the template's Command and DefaultArguments; Glue's d
 script and wheels from the artifacts bucket, then the real entry script, run by the local Glue
 stand-in, whose S3 mirror stands for Spark's S3 connector: Silver, the quarantine, Gold
 `gold/wistia/`), the code server (the daily
-schedule's watermark reads, the run-failure sensor publishing its alert) and the operator's
+schedule's watermark reads, the run-failure sensor publishing its alert), the operator's
 command line (`watermark show|set` under the operators' managed policy; `doctor`, which talks to
-Wistia only). Every botocore call is recorded with its process, turned into the IAM requests AWS
+Wistia only) and an erasure: the operator's `erase --hash-only` and `erase --list` under
+EraseOperatorPolicy, and the `erase_viewer` job as its run task runs it, as EraseTaskRole (the
+role its launch asks ECS for: test_erase_launch_asks_ecs_for_its_role), with its Athena search
+of Silver and its Glue rebuilds. Every botocore call is recorded with its process, turned into the IAM requests AWS
 makes for it (`iam/actions.py`) and decided against the statements the templates give that
 process's role or policy (`iam/stacks.py`, `iam/policy.py`). The daemon's and webserver's
 EcsRunLauncher calls have rules and PROCESSES rows but are not driven here (no ECS metadata
