@@ -13,11 +13,12 @@ command line (`watermark show|set` under the operators' managed policy; `doctor`
 Wistia only) and an erasure: the operator's `erase --hash-only` and `erase --list` under
 EraseOperatorPolicy, and the `erase_viewer` job as its run task runs it, as EraseTaskRole (the
 role its launch asks ECS for: test_erase_launch_asks_ecs_for_its_role), with its Athena search
-of Silver and its Glue rebuilds. Every botocore call is recorded with its process, turned into the IAM requests AWS
-makes for it (`iam/actions.py`) and decided against the statements the templates give that
-process's role or policy (`iam/stacks.py`, `iam/policy.py`). The daemon's and webserver's
-EcsRunLauncher calls have rules and PROCESSES rows but are not driven here (no ECS metadata
-endpoint on moto).
+of Silver and its Glue rebuilds. Every botocore call is recorded with its process, turned
+into the IAM requests AWS makes for it (`iam/actions.py`) and decided against the statements
+the templates give that process's role or policy (`iam/stacks.py`, `iam/policy.py`). The
+daemon's and webserver's EcsRunLauncher calls have rules and PROCESSES rows; only the daemon's
+RunTask is driven (test_erase_launch_asks_ecs_for_its_role, with the daemon's own task stood
+in for: no ECS metadata endpoint on moto).
 
 To extend: a new AWS call shows up as "no IAM rule for ..." (add a rule), a new process as a row
 of PROCESSES, a grant used only outside these paths as a row of USED_ELSEWHERE with its reason.
@@ -329,14 +330,27 @@ def viewer_traces(d, visitor_key: str, visitor_hash: str) -> dict[str, int]:
         keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
         return [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys]
 
-    rows = 0
+    rows = others = 0
     for body in objects(silver, f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA}/"):
         if body.startswith(b"PAR1"):
             hashes = pq.read_table(io.BytesIO(body), columns=["visitor_hash"]).column(0)
             rows += sum(1 for h in hashes.to_pylist() if h == visitor_hash)
+            others += sum(1 for h in hashes.to_pylist() if h != visitor_hash)
+    partition = f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}"
+    manifest = json.loads(
+        s3.get_object(Bucket=bronze, Key=f"{partition}/_manifest.json")["Body"].read()
+    )
+    lines = [
+        line
+        for part in manifest["parts"]
+        for line in s3.get_object(Bucket=bronze, Key=part["key"])["Body"].read().splitlines()
+    ]
     return {
         "bronze objects": sum(visitor_key.encode() in b for b in objects(bronze, "bronze/")),
         "fact_events rows": rows,
+        # Everyone else's events, which the erasure must leave alone.
+        "others' bronze lines": sorted(line for line in lines if visitor_key.encode() not in line),
+        "others' fact_events rows": others,
     }
 
 
@@ -484,7 +498,11 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     # Silver, and is in neither now.
     erased = outcome["erased"]
     assert erased["before"]["bronze objects"] > 0 and erased["before"]["fact_events rows"] > 0
-    assert erased["after"] == {"bronze objects": 0, "fact_events rows": 0}, erased
+    before, after = erased["before"], erased["after"]
+    assert (after["bronze objects"], after["fact_events rows"]) == (0, 0)
+    # Every other line byte for byte, every other row still there.
+    assert after["others' bronze lines"] == before["others' bronze lines"]
+    assert after["others' fact_events rows"] == before["others' fact_events rows"] > 0
     assert f"hash {erased['subject']}" in erased["listed"] and " done " in erased["listed"]
     assert {"erase task", "Glue job"} <= processes
 
