@@ -433,18 +433,10 @@ def test_in_aws_the_job_refuses_to_start_without_its_role(monkeypatch):
     from wistia_assets.definitions import build_defs
     from wistia_assets.erasure.job import ERASE_JOB
     from wistia_assets.settings import Settings
+    from wistia_assets_tests.test_deployments import AWS_ENV
 
-    env = {
-        "DAGSTER_DEPLOYMENT": "aws",
-        "WISTIA_API_TOKEN": "t",
-        "MEDIA_IDS": "abcd1234",
-        "BRONZE_BUCKET": "raw-b",
-        "SILVER_BUCKET": "clean-s",
-        "WISTIA_HASH_KEY_SECRET_ID": "k",
-        # Nothing listens here: a call made before the check would fail differently.
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    }
-    for key, value in env.items():
+    # AWS_ENDPOINT_URL: nothing listens there, a call made before the check fails differently.
+    for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
     job = build_defs(Settings.from_env()).resolve_job_def(ERASE_JOB)
     assert "ecs/task_overrides" not in job.run_tags
