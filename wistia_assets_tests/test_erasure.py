@@ -415,8 +415,25 @@ def test_the_dagster_job_takes_the_hash_never_the_value(tmp_path, monkeypatch):
         config = {"ops": {"erase": {"config": {"kind": "email", "subject_hash": value}}}}
         return job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
 
+    # A run in flight may have read the suppression list before the erasure existed: the job
+    # records the erasure pending (ingestion drops the viewer from now on) and stops there.
+    from dagster import DagsterRun, DagsterRunStatus
+
+    ingesting = instance.add_run(
+        DagsterRun(job_name="wistia_window", run_id="0" * 36, status=DagsterRunStatus.STARTED)
+    )
+    stopped = launch(subject)
+    assert not stopped.success
+    [failure] = [e for e in stopped.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "1 other run(s) are in progress (wistia_window)" in message
+    store = SqliteErasureStore(tmp_path / "lake" / "_state" / "erasures.sqlite")
+    [record] = store.all()
+    assert record.status == PENDING and record.email_hashes == [subject]
+    instance.report_run_failed(ingesting)
+
     assert launch(subject).success
-    [record] = SqliteErasureStore(tmp_path / "lake" / "_state" / "erasures.sqlite").all()
+    [record] = store.all()
     assert record.status == DONE and record.email_hashes == [subject]
     failed = launch("jane.doe@example.com")
     assert not failed.success

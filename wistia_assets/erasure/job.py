@@ -17,7 +17,16 @@ In AWS its run task runs as the platform stack's EraseTaskRole, not RunTaskRole:
 # the evaluated annotations.
 import re
 
-from dagster import AssetMaterialization, Config, Failure, OpExecutionContext, job, op
+from dagster import (
+    AssetMaterialization,
+    Config,
+    DagsterRunStatus,
+    Failure,
+    OpExecutionContext,
+    RunsFilter,
+    job,
+    op,
+)
 from pydantic import Field
 
 from wistia_assets.erasure import eraser
@@ -114,6 +123,22 @@ def build_erase_job(settings: Settings):
                     )
                 )
 
+        def no_run_in_flight() -> None:
+            # A run that read the suppression list before the record existed could commit the
+            # viewer's events after the rewrite. Runs whose steps start from now on drop them
+            # (queued, starting); the ones already going must finish first (S3 has no
+            # partition lock).
+            going = RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING])
+            others = [r for r in context.instance.get_runs(going) if r.run_id != context.run_id]
+            if others:
+                names = ", ".join(sorted({r.job_name for r in others}))
+                raise Failure(
+                    f"erasure {plan.erasure.id} is recorded pending (ingestion now drops the "
+                    f"viewer), but {len(others)} other run(s) are in progress ({names}): one may "
+                    "have read the suppression list before; launch erase_viewer again with the "
+                    "same config once they have finished"
+                )
+
         try:
             record = eraser.apply(
                 plan,
@@ -123,6 +148,7 @@ def build_erase_job(settings: Settings):
                 rebuild_silver=rebuild_silver,
                 rebuild_gold=rebuild_gold,
                 find_silver=find_silver,
+                before_rewrite=no_run_in_flight,
             )
         except eraser.ErasureIncomplete as exc:
             raise Failure(str(exc)) from None
