@@ -23,19 +23,9 @@ from wistia_assets.resources.silver_engine import GlueSilverEngine, SilverEngine
 from wistia_assets.resources.spark_engine import SparkSilverEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.settings import DEPLOYMENTS, ConfigError, Settings
+from wistia_assets_tests.support.aws_settings import AWS_ENV
 
 PACKAGE = Path(wistia_assets.__file__).parent
-
-AWS_ENV = {
-    "DAGSTER_DEPLOYMENT": "aws",
-    "WISTIA_API_TOKEN": "t",
-    "MEDIA_IDS": "abcd1234",
-    "BRONZE_BUCKET": "raw-b",
-    "SILVER_BUCKET": "clean-s",
-    "WISTIA_HASH_KEY_SECRET_ID": "k",
-    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    "AWS_REGION": "eu-west-1",
-}
 
 
 def package_sources() -> list[tuple[Path, str]]:

@@ -450,7 +450,7 @@ def test_in_aws_the_job_refuses_to_start_without_its_role(monkeypatch):
     from wistia_assets.definitions import build_defs
     from wistia_assets.erasure.job import ERASE_JOB
     from wistia_assets.settings import Settings
-    from wistia_assets_tests.test_deployments import AWS_ENV
+    from wistia_assets_tests.support.aws_settings import AWS_ENV
 
     # AWS_ENDPOINT_URL: nothing listens there, a call made before the check fails differently.
     for key, value in AWS_ENV.items():
