@@ -14,6 +14,7 @@ lake is — instead of comparing deployment names.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.settings import Settings
 
 STATE_DIR = "_state"
+# The run tag dagster-aws's EcsRunLauncher merges into RunTask's `overrides` (JSON).
+ECS_TASK_OVERRIDES = "ecs/task_overrides"
 
 
 def sandbox_config(env=None) -> dict[str, Any]:
@@ -148,6 +151,10 @@ class Deployment:
     has_local_duckdb: bool
     # (bronze, silver) lake roots: a folder, or s3:// buckets.
     lake_roots: Callable[[Settings], tuple[str, str]]
+    # Each run is an ECS task (EcsRunLauncher) whose role is the run task definition's.
+    runs_in_ecs_tasks: bool
+    # Run tags of the `erase_viewer` job: what its runs need beside the job itself.
+    erase_run_tags: Callable[[Settings], dict[str, str]]
 
 
 def _local_lake(settings: Settings) -> tuple[str, str]:
@@ -159,6 +166,20 @@ def _aws_lake(settings: Settings) -> tuple[str, str]:
     return f"s3://{settings.bronze_bucket}", f"s3://{settings.silver_bucket}"
 
 
+def _no_tags(settings: Settings) -> dict[str, str]:
+    return {}
+
+
+def _erase_under_its_role(settings: Settings) -> dict[str, str]:
+    """The erase run asks ECS for the platform stack's EraseTaskRole (read and rewrite Bronze
+    events) instead of the run task definition's RunTaskRole (which may not read Bronze):
+    EcsRunLauncher merges the `ecs/task_overrides` run tag into RunTask's `overrides`. Without
+    the role the job refuses to start (erasure/job.py) rather than fail on its first read."""
+    if settings.erase_task_role_arn is None:
+        return {}
+    return {ECS_TASK_OVERRIDES: json.dumps({"taskRoleArn": settings.erase_task_role_arn})}
+
+
 LOCAL = Deployment(
     name="local",
     resources=local_resources,
@@ -167,6 +188,8 @@ LOCAL = Deployment(
     spark_retry_policy=None,
     has_local_duckdb=True,
     lake_roots=_local_lake,
+    runs_in_ecs_tasks=False,
+    erase_run_tags=_no_tags,
 )
 AWS = Deployment(
     name="aws",
@@ -176,6 +199,8 @@ AWS = Deployment(
     spark_retry_policy=RetryPolicy(max_retries=1, delay=60, backoff=Backoff.EXPONENTIAL),
     has_local_duckdb=False,
     lake_roots=_aws_lake,
+    runs_in_ecs_tasks=True,
+    erase_run_tags=_erase_under_its_role,
 )
 # Settings validates DAGSTER_DEPLOYMENT against settings.DEPLOYMENTS: the same names.
 BY_NAME = {deployment.name: deployment for deployment in (LOCAL, AWS)}

@@ -119,6 +119,17 @@ def _parse_float(env: Mapping[str, str], name: str, default: float, lo: float, h
     return value
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def _parse_role_arn(raw: str | None, name: str) -> str | None:
+    if raw is not None and not _ROLE_ARN.match(raw):
+        raise ConfigError(
+            f"{name}={raw!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+        )
+    return raw
+
+
 def _parse_base_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
@@ -279,6 +290,9 @@ class Settings:
     pipes_bucket: str | None = None
     athena_workgroup: str = "primary"
     alerts_topic_arn: str | None = None
+    # AWS: the role the `erase_viewer` job's runs ask ECS for (the platform stack's EraseTaskRole);
+    # the run task's own role may not read Bronze.
+    erase_task_role_arn: str | None = None
     schedule_cron: str = "15 2 * * *"
     # Local Spark only (Glue sizes its own workers).
     spark_driver_memory: str = "2g"
@@ -381,6 +395,7 @@ class Settings:
             pipes_bucket=get("PIPES_BUCKET") or get("BRONZE_BUCKET"),
             athena_workgroup=get("ATHENA_WORKGROUP") or "primary",
             alerts_topic_arn=get("ALERTS_TOPIC_ARN"),
+            erase_task_role_arn=_parse_role_arn(get("ERASE_TASK_ROLE_ARN"), "ERASE_TASK_ROLE_ARN"),
             schedule_cron=get("WISTIA_SCHEDULE_CRON") or "15 2 * * *",
             spark_driver_memory=spark_driver_memory(env),
             account_timezone=_parse_timezone(get("WISTIA_ACCOUNT_TIMEZONE")),

@@ -286,7 +286,9 @@ def test_iam_roles_hold_their_policies(stacks):
         for r in cfn.list_stack_resources(StackName="deploytest-platform")["StackResourceSummaries"]
         if r["ResourceType"] == "AWS::IAM::Role"
     ]
-    assert len(roles) == 7
+    # One per job: two execution roles, four service task roles, the erase run's, Glue's.
+    assert len(roles) == 8
+    assert "EraseTaskRole" in {r["LogicalResourceId"] for r in roles}
     for summary in roles:
         name = summary["PhysicalResourceId"]
         trust = document(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])

@@ -192,9 +192,11 @@ def test_pass_role_is_scoped_to_the_run_roles(platform, data):
     assert verify["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
+    # The run task definition's two roles, and the erase job's (its runs' taskRoleArn override).
     assert statement["Resource"] == [
         {"Fn::GetAtt": ["RunTaskRole", "Arn"]},
         {"Fn::GetAtt": ["CodeExecutionRole", "Arn"]},
+        {"Fn::GetAtt": ["EraseTaskRole", "Arn"]},
     ]
     run = platform["Resources"]["RunTaskDefinition"]["Properties"]
     assert run["TaskRoleArn"] == {"Fn::GetAtt": ["RunTaskRole", "Arn"]}
@@ -213,6 +215,7 @@ def test_one_role_per_job(platform):
         "DaemonTaskRole",
         "CodeServerTaskRole",
         "RunTaskRole",
+        "EraseTaskRole",
         "GlueJobRole",
     }
     wired = {
@@ -276,6 +279,9 @@ def _fake(node: Any, params: dict[str, str]) -> Any:
         if "Fn::ImportValue" in node:
             return "imported-" + node["Fn::ImportValue"]["Fn::Sub"].split("-")[-1].lower()
         if "Fn::GetAtt" in node:
+            logical, attribute = node["Fn::GetAtt"]
+            if attribute == "Arn" and logical.endswith("Role"):
+                return f"arn:aws:iam::123456789012:role/stack-{logical}"
             return "attr-" + "-".join(node["Fn::GetAtt"]).lower()
         if "Fn::Sub" in node:
             text = node["Fn::Sub"] if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"][0]
@@ -297,6 +303,8 @@ def test_environment_satisfies_the_aws_settings(platform, container_name):
     assert settings.media_ids == ("abcd1234", "efgh5678")
     assert settings.hash_key_secret_id and settings.pipes_bucket and settings.alerts_topic_arn
     assert settings.glue_job_name == "ref-silverjob"
+    # The erase_viewer job's tag is built where definitions load (code server, and the run).
+    assert settings.erase_task_role_arn == "arn:aws:iam::123456789012:role/stack-EraseTaskRole"
     for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_COMPUTE_LOGS_BUCKET"):
         assert name in env
 

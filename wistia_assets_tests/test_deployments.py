@@ -23,19 +23,9 @@ from wistia_assets.resources.silver_engine import GlueSilverEngine, SilverEngine
 from wistia_assets.resources.spark_engine import SparkSilverEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.settings import DEPLOYMENTS, ConfigError, Settings
+from wistia_assets_tests.support.aws_settings import AWS_ENV
 
 PACKAGE = Path(wistia_assets.__file__).parent
-
-AWS_ENV = {
-    "DAGSTER_DEPLOYMENT": "aws",
-    "WISTIA_API_TOKEN": "t",
-    "MEDIA_IDS": "abcd1234",
-    "BRONZE_BUCKET": "raw-b",
-    "SILVER_BUCKET": "clean-s",
-    "WISTIA_HASH_KEY_SECRET_ID": "k",
-    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    "AWS_REGION": "eu-west-1",
-}
 
 
 def package_sources() -> list[tuple[Path, str]]:
@@ -83,6 +73,12 @@ def test_what_each_deployment_answers_instead_of_a_name_comparison(tmp_path):
     assert AWS.lake_roots(aws) == ("s3://raw-b", "s3://clean-s")
     assert _lake(local) == str(tmp_path.resolve())
     assert _lake(aws) == "s3://raw-b + s3://clean-s"
+    # The erase job's runs: in AWS they ask ECS for the erase role (EcsRunLauncher's tag).
+    assert (LOCAL.runs_in_ecs_tasks, AWS.runs_in_ecs_tasks) == (False, True)
+    role = "arn:aws:iam::123456789012:role/wistia-platform-EraseTaskRole-AbC"
+    with_role = Settings.from_env({**AWS_ENV, "ERASE_TASK_ROLE_ARN": role})
+    assert LOCAL.erase_run_tags(local) == {} and AWS.erase_run_tags(aws) == {}
+    assert AWS.erase_run_tags(with_role) == {"ecs/task_overrides": f'{{"taskRoleArn": "{role}"}}'}
 
 
 def test_query_refuses_the_aws_deployment_with_one_line(monkeypatch):

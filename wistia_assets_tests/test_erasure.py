@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from wistia_assets.erasure import bronze, eraser
+from wistia_assets.erasure.bronze import Hit
 from wistia_assets.erasure.records import (
     DONE,
     PENDING,
@@ -414,11 +415,85 @@ def test_the_dagster_job_takes_the_hash_never_the_value(tmp_path, monkeypatch):
         config = {"ops": {"erase": {"config": {"kind": "email", "subject_hash": value}}}}
         return job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
 
+    # A run in flight may have read the suppression list before the erasure existed: the job
+    # records the erasure pending (ingestion drops the viewer from now on) and stops there.
+    from dagster import DagsterRun, DagsterRunStatus
+
+    ingesting = instance.add_run(
+        DagsterRun(job_name="wistia_window", run_id="0" * 36, status=DagsterRunStatus.STARTED)
+    )
+    stopped = launch(subject)
+    assert not stopped.success
+    [failure] = [e for e in stopped.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "1 other run(s) are in progress (wistia_window)" in message
+    store = SqliteErasureStore(tmp_path / "lake" / "_state" / "erasures.sqlite")
+    [record] = store.all()
+    assert record.status == PENDING and record.email_hashes == [subject]
+    instance.report_run_failed(ingesting)
+
     assert launch(subject).success
-    [record] = SqliteErasureStore(tmp_path / "lake" / "_state" / "erasures.sqlite").all()
+    [record] = store.all()
     assert record.status == DONE and record.email_hashes == [subject]
     failed = launch("jane.doe@example.com")
     assert not failed.success
     [failure] = [e for e in failed.all_events if e.is_step_failure]
     message = failure.step_failure_data.user_failure_data.description
     assert "not a 64-character" in message and "jane" not in message
+
+
+def test_in_aws_the_job_refuses_to_start_without_its_role(monkeypatch):
+    """Without ERASE_TASK_ROLE_ARN the run would go under the run task's role, which may not
+    read Bronze: the job says which setting is missing before it changes or reads anything."""
+    from dagster import DagsterInstance
+
+    from wistia_assets.definitions import build_defs
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets.settings import Settings
+    from wistia_assets_tests.support.aws_settings import AWS_ENV
+
+    # AWS_ENDPOINT_URL: nothing listens there, a call made before the check fails differently.
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    job = build_defs(Settings.from_env()).resolve_job_def(ERASE_JOB)
+    assert "ecs/task_overrides" not in job.run_tags
+    config = {"kind": "visitor_key", "subject_hash": "a" * 64}
+    result = job.execute_in_process(
+        run_config={"ops": {"erase": {"config": config}}},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith("ERASE_TASK_ROLE_ARN is not set") and "EraseTaskRole" in message
+
+
+def test_the_catalog_finds_the_viewers_silver_partitions(tmp_path):
+    """The search the aws job makes with Athena, run on the local catalog (DuckDB) with the same
+    SQL: the partitions holding the visitor hashes, with their row counts; nothing else."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from wistia_assets.erasure.silver import catalog_finder
+    from wistia_assets.resources.catalog import DuckDbCatalog
+
+    mine, other = Hasher(KEY)("v-mine"), Hasher(KEY)("v-other")
+    layout = {
+        ("2026-11-10", "abcd1234"): [mine, other, mine],
+        ("2026-11-11", "abcd1234"): [other],
+        ("2026-11-11", "efgh5678"): [mine],
+    }
+    for (day, media), hashes in layout.items():
+        folder = tmp_path / f"silver/wistia/fact_events/dt={day}/media_id={media}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({"visitor_hash": hashes}), folder / "part-00000.parquet")
+    find = catalog_finder(DuckDbCatalog(lake_root=str(tmp_path)))
+    assert find(None, {mine}) == [
+        Hit("silver", "2026-11-10", "abcd1234", 2),
+        Hit("silver", "2026-11-11", "efgh5678", 1),
+    ]
+    assert find(None, set()) == []
+    assert find(None, {Hasher(KEY)("v-nobody")}) == []
+    with pytest.raises(ValueError, match="64-character") as refused:
+        find(None, {"jane.doe@example.com"})
+    assert "jane" not in str(refused.value)

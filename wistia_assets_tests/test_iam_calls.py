@@ -8,13 +8,17 @@ the Glue job (created with the template's Command and DefaultArguments; Glue's d
 script and wheels from the artifacts bucket, then the real entry script, run by the local Glue
 stand-in, whose S3 mirror stands for Spark's S3 connector: Silver, the quarantine, Gold
 `gold/wistia/`), the code server (the daily
-schedule's watermark reads, the run-failure sensor publishing its alert) and the operator's
+schedule's watermark reads, the run-failure sensor publishing its alert), the operator's
 command line (`watermark show|set` under the operators' managed policy; `doctor`, which talks to
-Wistia only). Every botocore call is recorded with its process, turned into the IAM requests AWS
-makes for it (`iam/actions.py`) and decided against the statements the templates give that
-process's role or policy (`iam/stacks.py`, `iam/policy.py`). The daemon's and webserver's
-EcsRunLauncher calls have rules and PROCESSES rows but are not driven here (no ECS metadata
-endpoint on moto).
+Wistia only) and an erasure: the operator's `erase --hash-only` and `erase --list` under
+EraseOperatorPolicy, and the `erase_viewer` job as its run task runs it, as EraseTaskRole (the
+role its launch asks ECS for: test_erase_launch_asks_ecs_for_its_role), with its Athena search
+of Silver and its Glue rebuilds. Every botocore call is recorded with its process, turned
+into the IAM requests AWS makes for it (`iam/actions.py`) and decided against the statements
+the templates give that process's role or policy (`iam/stacks.py`, `iam/policy.py`). The
+daemon's and webserver's EcsRunLauncher calls have rules and PROCESSES rows; only the daemon's
+RunTask is driven (test_erase_launch_asks_ecs_for_its_role, with the daemon's own task stood
+in for: no ECS metadata endpoint on moto).
 
 To extend: a new AWS call shows up as "no IAM rule for ..." (add a rule), a new process as a row
 of PROCESSES, a grant used only outside these paths as a row of USED_ELSEWHERE with its reason.
@@ -28,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 from dagster import AssetKey, DagsterInstance, build_schedule_context
 
@@ -41,9 +46,9 @@ from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.iam.actions import Call, Facts, requests_of
-from wistia_assets_tests.iam.policy import decide
+from wistia_assets_tests.iam.policy import Request, decide
 from wistia_assets_tests.iam.recorder import UNATTRIBUTED, Recorder, acting_as, unrecorded
-from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
+from wistia_assets_tests.iam.stacks import ACCOUNT, REGION, Stack, data_stack, platform_stack
 from wistia_assets_tests.support.alerts import fail_in_bronze, stale_token_wistia, tick
 from wistia_assets_tests.support.aws_runs import build_gold_day, seed_athena
 from wistia_assets_tests.support.cli import cli
@@ -51,6 +56,7 @@ from wistia_assets_tests.support.cli import cli
 DAY = date(2026, 11, 12)
 MEDIA = SANDBOX_MEDIA_IDS[0]
 TOKEN = "iam-test-token-41c0"
+HASH_KEY = "iam-hash-key-0e1f"
 
 # process -> how the platform template names its role
 PROCESSES = {
@@ -59,8 +65,13 @@ PROCESSES = {
     "daemon": ("task", "DaemonTaskDefinition"),
     "webserver": ("task", "WebserverTaskDefinition"),
     "Glue job": ("glue", "SilverJob"),
+    # The erase_viewer job's run: the run task definition, launched with the role its run tag
+    # asks ECS for (test_erase_launch_asks_for_its_role).
+    "erase task": ("role", "EraseTaskRole"),
     # `wistia-assets watermark show|set` with an operator's own credentials (deploy/README.md)
     "operator CLI": ("policy", "WatermarkOperatorPolicy"),
+    # `wistia-assets erase --hash-only | --list`, the hash the erase job takes and the records
+    "erase operator": ("policy", "EraseOperatorPolicy"),
 }
 
 # (role, statement Sid[, action]) -> who uses it outside the paths this test drives.
@@ -105,6 +116,17 @@ USED_ELSEWHERE = {
     ("DaemonTaskRole", "ReadFailedRunLogs"): (
         "run monitoring quotes a dead run task's last log lines (get_task_logs)"
     ),
+    ("EraseTaskRole", "ReadQuarantinedEvents"): (
+        "a viewer with quarantined lines (none in this sandbox day; the search lists the"
+        " quarantine here, test_erasure.py finds a viewer in it on the local lake)"
+    ),
+    ("EraseTaskRole", "RewriteBronzeEvents", "s3:AbortMultipartUpload"): (
+        "S3Store.open_writer aborts the upload of a part that failed"
+    ),
+    ("EraseTaskRole", "DriveSilverJob", "glue:BatchStopJobRun"): (
+        "PipesGlueClient stops the Glue run when the Dagster run is terminated"
+    ),
+    ("EraseTaskRole", "StepLogs"): "S3ComputeLogManager uploads the run's step logs",
 }
 
 
@@ -112,7 +134,7 @@ def role_of(platform: Stack, process: str) -> str:
     kind, logical = PROCESSES[process]
     if kind == "task":
         return platform.task_role(logical)
-    if kind == "policy":
+    if kind in ("policy", "role"):
         return logical
     return platform.resource(logical)["Properties"]["Role"]["Fn::GetAtt"][0]
 
@@ -166,7 +188,7 @@ def deployment(aws_endpoint, spark, tmp_path, monkeypatch):
     secrets = boto3.client("secretsmanager", **kw)
     physical = {
         "HashKeySecret": secrets.create_secret(
-            Name=f"{prefix}/wistia-hash-key", SecretString="iam-hash-key-0e1f"
+            Name=f"{prefix}/wistia-hash-key", SecretString=HASH_KEY
         )["ARN"],
         "WistiaApiTokenSecret": secrets.create_secret(
             Name=f"{prefix}/wistia-api-token", SecretString=TOKEN
@@ -276,6 +298,7 @@ def run_the_deployment(d) -> dict[str, int]:
         fail_in_bronze(failing, instance)
     with acting_as("code server"):
         tick(defs, instance, cursor)
+    erased = erase_a_viewer(d, instance)
     # Before each run's script starts, Glue downloads what the job names, as the job's role.
     recorder.calls.extend(glue_fetches(d["platform"]))
     with acting_as("operator CLI"):
@@ -289,7 +312,99 @@ def run_the_deployment(d) -> dict[str, int]:
         code, out, err = cli("doctor")
         assert code == 0, out + err
         doctor_calls = len(recorder.calls) - before
-    return {"doctor_calls": doctor_calls}
+    return {"doctor_calls": doctor_calls, "erased": erased}
+
+
+def viewer_traces(d, visitor_key: str, visitor_hash: str) -> dict[str, int]:
+    """Where the viewer still is: Bronze objects holding their key, fact_events rows with their
+    hash (the partition of DAY, MEDIA), read from moto directly."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    s3 = boto3.client("s3", endpoint_url=d["endpoint"], region_name=REGION)
+    bronze, silver = d["settings"].bronze_bucket, d["settings"].silver_bucket
+
+    def objects(bucket: str, prefix: str) -> list[bytes]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        return [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys]
+
+    rows = others = 0
+    for body in objects(silver, f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA}/"):
+        if body.startswith(b"PAR1"):
+            hashes = pq.read_table(io.BytesIO(body), columns=["visitor_hash"]).column(0)
+            rows += sum(1 for h in hashes.to_pylist() if h == visitor_hash)
+            others += sum(1 for h in hashes.to_pylist() if h != visitor_hash)
+    partition = f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}"
+    manifest = json.loads(
+        s3.get_object(Bucket=bronze, Key=f"{partition}/_manifest.json")["Body"].read()
+    )
+    lines = [
+        line
+        for part in manifest["parts"]
+        for line in s3.get_object(Bucket=bronze, Key=part["key"])["Body"].read().splitlines()
+    ]
+    return {
+        "bronze objects": sum(visitor_key.encode() in b for b in objects(bronze, "bronze/")),
+        "fact_events rows": rows,
+        # Everyone else's events, which the erasure must leave alone.
+        "others' bronze lines": sorted(line for line in lines if visitor_key.encode() not in line),
+        "others' fact_events rows": others,
+    }
+
+
+def erase_a_viewer(d, instance) -> dict[str, dict[str, int]]:
+    """The erase_viewer job as its run task runs it (as EraseTaskRole), with the hash
+    `wistia-assets erase --hash-only` prints for the day's most frequent visitor key."""
+    from collections import Counter
+
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets.erasure.viewer import VISITOR_KEY, Hasher
+
+    with d["recorder"].paused():
+        s3 = boto3.client("s3", endpoint_url=d["endpoint"], region_name=REGION)
+        bucket = d["settings"].bronze_bucket
+        partition = f"bronze/wistia/events/dt={DAY}/media_id={MEDIA}"
+        manifest = json.loads(
+            s3.get_object(Bucket=bucket, Key=f"{partition}/_manifest.json")["Body"].read()
+        )
+        keys = Counter(
+            json.loads(line)["visitor_key"]
+            for part in manifest["parts"]
+            for line in s3.get_object(Bucket=bucket, Key=part["key"])["Body"].read().splitlines()
+        )
+        visitor_key = keys.most_common(1)[0][0]
+        before = viewer_traces(d, visitor_key, Hasher(HASH_KEY.encode())(visitor_key))
+        # moto runs no SQL: Athena's answer to the job's search of fact_events is queued (the
+        # partition and its row count, as read above); the check after the rebuild gets none.
+        answer = [["dt", "media_id", "events"], [str(DAY), MEDIA, str(before["fact_events rows"])]]
+        rows = [{"Data": [{"VarCharValue": v} for v in row]} for row in answer]
+        httpx.post(
+            f"{d['endpoint']}/moto-api/static/athena/query-results",
+            content=json.dumps({"results": [{"rows": rows}]}).encode(),
+        ).raise_for_status()
+    with acting_as("erase operator"):
+        code, out, err = cli("erase", "--visitor-key", visitor_key, "--hash-only")
+        assert code == 0, out + err
+        subject = out.split("subject_hash: ")[1].strip()
+    assert subject == Hasher(HASH_KEY.encode()).subject(VISITOR_KEY, visitor_key)
+    with acting_as("erase task"):
+        config = {"kind": VISITOR_KEY, "subject_hash": subject}
+        result = (
+            d["defs"]
+            .resolve_job_def(ERASE_JOB)
+            .execute_in_process(
+                instance=instance, run_config={"ops": {"erase": {"config": config}}}
+            )
+        )
+        assert result.success
+    with d["recorder"].paused():
+        after = viewer_traces(d, visitor_key, subject)
+    with acting_as("erase operator"):
+        code, listed, err = cli("erase", "--list")
+        assert code == 0, listed + err
+    return {"before": before, "after": after, "listed": listed, "subject": subject}
 
 
 def evaluate(d) -> tuple[list[str], dict[str, list[str]]]:
@@ -365,6 +480,12 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
         ("operator CLI", "Scan", False),
         ("operator CLI", "GetItem", False),
         ("operator CLI", "UpdateItem", False),  # the override
+        ("erase operator", "DescribeTable", False),
+        ("erase operator", "GetItem", False),  # the index of erasures, then each record
+        ("erase task", "DescribeTable", False),
+        ("erase task", "GetItem", False),
+        ("erase task", "UpdateItem", False),  # the index of erasures
+        ("erase task", "UpdateItem", True),  # the record's compare-and-set
     }
     written = {
         (c.process, c.params["Key"].split("/")[0])
@@ -373,3 +494,244 @@ def test_every_call_is_allowed_and_every_grant_is_used(deployment, capsys):
     }
     assert {("Glue job", "gold"), ("run task", "reports")} <= written
     assert outcome["doctor_calls"] == 0
+    # The erase ran in AWS's shape (S3, DynamoDB, the Glue job): the viewer was in Bronze and
+    # Silver, and is in neither now.
+    erased = outcome["erased"]
+    assert erased["before"]["bronze objects"] > 0 and erased["before"]["fact_events rows"] > 0
+    before, after = erased["before"], erased["after"]
+    assert (after["bronze objects"], after["fact_events rows"]) == (0, 0)
+    # Every other line byte for byte, every other row still there.
+    assert after["others' bronze lines"] == before["others' bronze lines"]
+    assert after["others' fact_events rows"] == before["others' fact_events rows"] > 0
+    assert f"hash {erased['subject']}" in erased["listed"] and " done " in erased["listed"]
+    assert {"erase task", "Glue job"} <= processes
+
+
+# -------------------------------------------------------------------- the erase job's role
+def _stacks(prefix: str = "iamrole") -> tuple[Stack, Stack]:
+    data = data_stack(prefix, ",".join(SANDBOX_MEDIA_IDS), {})
+    return data, platform_stack(prefix, ",".join(SANDBOX_MEDIA_IDS), data, {})
+
+
+def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
+    """What EraseTaskRole must never do, decided by the same evaluator as the calls above: write
+    any other Bronze dataset or the quarantine (Glue rewrites it), write Silver, Gold or the
+    reports or read beyond fact_events, remove object versions (the lifecycle expires them),
+    list outside its prefixes, read or move a watermark, start another job, pass a role, read
+    the Wistia token."""
+    data, platform = _stacks()
+    statements = platform.role_statements("EraseTaskRole")
+    bronze, silver = data.name_of("BronzeBucket"), data.name_of("SilverBucket")
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{data.name_of('WatermarkTable')}"
+    events = f"arn:aws:s3:::{bronze}/bronze/wistia/events/dt=2026-11-12/media_id={MEDIA}"
+    job = platform.name_of("SilverJob")
+    db = data.name_of("GlueDatabase")
+
+    def listing(bucket: str, prefix: str) -> Request:
+        return Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", (("s3:prefix", prefix),))
+
+    def item(action: str, key: str) -> Request:
+        return Request(action, table, (("dynamodb:LeadingKeys", key),))
+
+    allowed = [
+        listing(bronze, "bronze/wistia/events/"),
+        listing(bronze, "bronze/wistia/_quarantine/events/"),
+        Request("s3:GetObject", f"{events}/_manifest.json"),
+        Request("s3:PutObject", f"{events}/part-00000-x.json"),
+        Request("s3:DeleteObject", f"{events}/part-00000-y.json"),
+        Request(
+            "s3:GetObject", f"arn:aws:s3:::{bronze}/bronze/wistia/_quarantine/events/dt=x/p.json"
+        ),
+        item("dynamodb:UpdateItem", "erasure"),
+        Request("glue:StartJobRun", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{job}"),
+        listing(silver, "silver/wistia/fact_events/"),
+        Request("s3:GetObject", f"arn:aws:s3:::{silver}/silver/wistia/fact_events/dt=x/p.parquet"),
+        Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/fact_events"),
+    ]
+    denied = [
+        *(
+            Request(action, f"arn:aws:s3:::{bronze}/{key}")
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            for key in (
+                "bronze/wistia/media_by_date/dt=2026-11-12/media_id=x/part-0.json",
+                "bronze/wistia/media_metadata/media_id=x/load_ts=1/part-0.json",
+                "bronze/wistia/eventsX/part-0.json",
+            )
+        ),
+        *(
+            Request(action, f"arn:aws:s3:::{bronze}/bronze/wistia/_quarantine/events/dt=x/p.json")
+            for action in ("s3:PutObject", "s3:DeleteObject")
+        ),
+        *(
+            Request(action, f"arn:aws:s3:::{silver}/{key}")
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            for key in (
+                "silver/wistia/fact_events/dt=2026-11-12/media_id=x/part-0.parquet",
+                "gold/wistia/media_daily/dt=2026-11-12/part-0.parquet",
+                "reports/wistia/report.html",
+                "silver/wistia/fact_media_by_date/dt=2026-11-12/media_id=x/part-0.parquet",
+            )
+            # fact_events is read (the search), never written: the Glue job rebuilds it.
+            if not (action == "s3:GetObject" and "fact_events" in key)
+        ),
+        *(
+            Request(action, f"{events}/part-00000-x.json")
+            for action in ("s3:DeleteObjectVersion", "s3:GetObjectVersion", "s3:PutObjectAcl")
+        ),
+        Request("s3:ListBucketVersions", f"arn:aws:s3:::{bronze}"),
+        listing(bronze, ""),
+        listing(bronze, "bronze/"),
+        listing(bronze, "bronze/wistia/media_by_date/"),
+        listing(silver, "silver/wistia/"),
+        listing(silver, "gold/wistia/media_daily/"),
+        Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/fact_media_by_date"),
+        item("dynamodb:GetItem", "events"),
+        item("dynamodb:UpdateItem", "events"),
+        item("dynamodb:DeleteItem", "erasure"),
+        Request("dynamodb:Scan", table),
+        Request("dynamodb:Query", table, (("dynamodb:LeadingKeys", "erasure"),)),
+        Request("glue:StartJobRun", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/another-job"),
+        Request("glue:UpdateJob", f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{job}"),
+        Request("iam:PassRole", platform.get_att("GlueJobRole", "Arn")),
+        Request("secretsmanager:GetSecretValue", data.ref("WistiaApiTokenSecret")),
+        Request("kms:Decrypt", data.get_att("DataKey", "Arn")),
+        Request(
+            "kms:Decrypt",
+            data.get_att("DataKey", "Arn"),
+            (("kms:ViaService", f"glue.{REGION}.amazonaws.com"),),
+        ),
+    ]
+    assert [str(r) for r in allowed if decide(statements, r) is None] == []
+    assert [str(r) for r in denied if decide(statements, r) is not None] == []
+
+
+def test_only_the_daemon_may_hand_the_erase_role_to_ecs():
+    data, platform = _stacks()
+    erase_role = platform.get_att("EraseTaskRole", "Arn")
+    to_ecs = (("iam:PassedToService", "ecs-tasks.amazonaws.com"),)
+    to_glue = (("iam:PassedToService", "glue.amazonaws.com"),)
+    daemon = platform.role_statements("DaemonTaskRole")
+    assert decide(daemon, Request("iam:PassRole", erase_role, to_ecs)) is not None
+    assert decide(daemon, Request("iam:PassRole", erase_role, to_glue)) is None
+    for role in ("RunTaskRole", "CodeServerTaskRole", "WebserverTaskRole", "GlueJobRole"):
+        grants = platform.role_statements(role)
+        assert decide(grants, Request("iam:PassRole", erase_role, to_ecs)) is None, role
+    # The run task definition still runs every other job as RunTaskRole, which still may not
+    # read Bronze.
+    run = platform.resource("RunTaskDefinition")["Properties"]
+    assert run["TaskRoleArn"] == {"Fn::GetAtt": ["RunTaskRole", "Arn"]}
+    manifest = f"bronze/wistia/events/dt=2026-11-12/media_id={MEDIA}/_manifest.json"
+    bronze = data.name_of("BronzeBucket")
+    read = Request("s3:GetObject", f"arn:aws:s3:::{bronze}/{manifest}")
+    assert decide(platform.role_statements("RunTaskRole"), read) is None
+    assert decide(platform.role_statements("EraseTaskRole"), read) is not None
+
+
+def test_erase_launch_asks_ecs_for_its_role(aws_endpoint, tmp_path, monkeypatch):
+    """The code server's environment (from the template) gives `erase_viewer` its run tag; the
+    daemon's EcsRunLauncher (deploy/dagster.yaml) turns it into RunTask's taskRoleArn override,
+    and the daemon's role allows that RunTask and the PassRole it implies. Other jobs launch
+    with no override. The daemon's own task (ECS metadata endpoint, its ENI) is stood in for."""
+    import sys
+
+    import yaml
+    from botocore.stub import Stubber
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.launcher import LaunchRunContext
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+    from dagster_aws.ecs import launcher as ecs_launcher
+    from dagster_aws.ecs.tasks import CurrentEcsTaskMetadata
+
+    from wistia_assets.erasure.job import ERASE_JOB
+    from wistia_assets_tests.support.deploy import ECS_ENV, instance_config
+
+    data, platform = _stacks()
+    env = container_env(platform, "CodeServerTaskDefinition")
+    erase_role = platform.get_att("EraseTaskRole", "Arn")
+    assert env["ERASE_TASK_ROLE_ARN"] == erase_role
+    assert container_env(platform, "RunTaskDefinition")["ERASE_TASK_ROLE_ARN"] == erase_role
+    settings = Settings.from_env({**env, "WISTIA_API_TOKEN": TOKEN})
+    defs = build_defs(settings)
+
+    kw = {"endpoint_url": aws_endpoint, "region_name": REGION}
+    ecs = boto3.client("ecs", **kw)
+    cluster = ecs.create_cluster(clusterName=platform.name_of("Cluster"))["cluster"]["clusterArn"]
+    run_td = ecs.register_task_definition(
+        family=platform.name_of("RunTaskDefinition"),
+        taskRoleArn=platform.get_att("RunTaskRole", "Arn"),
+        executionRoleArn=platform.get_att("CodeExecutionRole", "Arn"),
+        containerDefinitions=[
+            {"name": "run", "image": "example/dagster:abc123", "cpu": 1024, "memory": 2048}
+        ],
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+    )["taskDefinition"]["taskDefinitionArn"]
+    assert run_td == platform.ref("RunTaskDefinition")
+    boto3.client("s3", **kw).create_bucket(Bucket=ECS_ENV["DAGSTER_COMPUTE_LOGS_BUCKET"])
+    for name, value in ECS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", run_td)
+    monkeypatch.setenv("WISTIA_API_TOKEN", TOKEN)  # an EnvVar of wistia_window's run config
+    config = instance_config()
+    config["storage"] = {"sqlite": {"base_dir": str(tmp_path / "storage")}}
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    # The daemon's own task, which the launcher copies subnets and launch type from.
+    ec2 = boto3.client("ec2", **kw)  # RunTask checks the subnet exists
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    eni = {"type": "ElasticNetworkInterface", "details": [{"name": "subnetId", "value": subnet}]}
+    daemon_task = {"launchType": "FARGATE", "attachments": [eni]}
+    monkeypatch.setattr(
+        ecs_launcher,
+        "get_current_ecs_task_metadata",
+        lambda: CurrentEcsTaskMetadata(cluster=cluster, task_arn=f"{cluster}/daemon"),
+    )
+    monkeypatch.setattr(ecs_launcher, "get_current_ecs_task", lambda *a: daemon_task)
+
+    origin_of = lambda name: JobPythonOrigin(  # noqa: E731
+        name,
+        RepositoryPythonOrigin(
+            sys.executable, ModuleCodePointer("wistia_assets.definitions", "defs", None)
+        ),
+    )
+    recorder = Recorder()
+    facts = Facts.of(data)
+    facts.task_roles[run_td] = [
+        platform.get_att("RunTaskRole", "Arn"),
+        platform.get_att("CodeExecutionRole", "Arn"),
+    ]
+    launched = {}
+    with DagsterInstance.from_config(str(tmp_path)) as instance, recorder.installed():
+        erase_config = {"kind": "visitor_key", "subject_hash": "0" * 64}
+        for name, run_config in (
+            (ERASE_JOB, {"ops": {"erase": {"config": erase_config}}}),
+            ("wistia_window", {}),
+        ):
+            job = defs.resolve_job_def(name)
+            # What the UI's Launchpad and `dagster job launch` do: the job's run tags.
+            run = instance.create_run_for_job(
+                job, run_config=run_config, tags=job.run_tags, job_code_origin=origin_of(name)
+            )
+            before = len(recorder.calls)
+            launcher = instance.run_launcher
+            # moto's Fargate RunTask fails on the task's network interface (a moto error, 500):
+            # ECS's answer is stubbed; the request, recorded before it, is what is checked.
+            task = {"taskArn": f"{cluster}/task-{name}", "clusterArn": cluster}
+            with acting_as("daemon"), Stubber(launcher.ecs) as ecs_answers:
+                ecs_answers.add_response("run_task", {"tasks": [task], "failures": []})
+                launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+            (launch,) = [c for c in recorder.calls[before:] if c.operation == "RunTask"]
+            launched[name] = launch
+    erase, window = launched[ERASE_JOB], launched["wistia_window"]
+    assert erase.params["taskDefinition"] == window.params["taskDefinition"] == run_td
+    assert erase.params["overrides"]["taskRoleArn"] == erase_role
+    assert "taskRoleArn" not in window.params["overrides"]
+    daemon = platform.role_statements("DaemonTaskRole")
+    for call in (erase, window):
+        requests = requests_of(call, facts)
+        assert [str(r) for r in requests if decide(daemon, r) is None] == []
+    passed = {r.resource for r in requests_of(erase, facts) if r.action == "iam:PassRole"}
+    assert erase_role in passed

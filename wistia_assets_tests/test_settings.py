@@ -50,6 +50,8 @@ def test_token_never_shows_in_repr():
         ({"DAGSTER_DEPLOYMENT": "prod"}, "not one of local, aws"),
         ({"DAGSTER_DEPLOYMENT": "aws"}, "WISTIA_API_TOKEN is not set"),
         ({"MEDIA_CHANNELS": "abcd1234=youtube"}, "<media_id>:<channel>"),
+        ({"ERASE_TASK_ROLE_ARN": "EraseTaskRole"}, "ERASE_TASK_ROLE_ARN='EraseTaskRole' is not"),
+        ({"ERASE_TASK_ROLE_ARN": "arn:aws:iam::1234:role/x"}, "not an IAM role ARN"),
     ],
 )
 def test_bad_settings_fail_with_a_clear_message(env, message):

@@ -225,12 +225,13 @@ class _DagsterRebuild:
         from wistia_assets.commands.report import build_gold_days, build_report
 
         first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
-        days_built, held = build_gold_days(
+        built, held = build_gold_days(
             self.defs, self.instance, first, last, True, self.settings.media_ids
         )
         for day, reasons in held.items():
+            # A day held back by a failed blocking check has no Gold to rebuild (as `run`).
             print(f"  hold media_daily {day}: held back, " + "; ".join(r.line() for r in reasons))
-        outcomes = list(days_built)
+        outcomes = list(built)
         for start, end in _reports_covering(self.settings, first, last):
             config = {"start": start.isoformat(), "end": end.isoformat()}
             outcomes.append(build_report(self.defs, self.instance, config, True))

@@ -114,12 +114,16 @@ def apply(
     rebuild_silver: Callable[[list[str]], None],
     rebuild_gold: Callable[[list[str]], None],
     find_silver: SilverFinder | None,
+    before_rewrite: Callable[[], None] | None = None,
 ) -> Erasure:
     erasure = plan.erasure
     erasure.partitions = plan.silver_partitions
     erasure.status, erasure.finished_at = PENDING, None
     store.put(erasure)
     log.info("erasure %s pending: %d partition(s) to rewrite", erasure.id, len(erasure.partitions))
+    if before_rewrite is not None:
+        # Recorded first: from here on every ingestion that starts drops the viewer.
+        before_rewrite()
     removed = 0
     for hit in plan.of("bronze"):
         partition = window_partition(BRONZE_EVENTS, hit.day, hit.media_id)

@@ -7,19 +7,33 @@ It does what `wistia-assets erase` does, with the deployment's own resources: pl
 the erasure, rewrite the Bronze partitions (`lake`), rebuild the Silver `fact_events` partitions
 and the Gold `media_daily` days through the Silver engine (local Spark, or the Glue job), and
 logs a materialization of each rebuilt partition so the asset's history shows the erasure.
+Silver is searched in the Parquet files locally, with the catalog (Athena) in AWS.
+
+In AWS its run task runs as the platform stack's EraseTaskRole, not RunTaskRole: the job's
+`ecs/task_overrides` run tag (deployments.py) asks ECS for it.
 """
 
 # No `from __future__ import annotations`: Dagster reads the op's config and resource types from
 # the evaluated annotations.
 import re
 
-from dagster import AssetMaterialization, Config, Failure, OpExecutionContext, job, op
+from dagster import (
+    AssetMaterialization,
+    Config,
+    DagsterRunStatus,
+    Failure,
+    OpExecutionContext,
+    RunsFilter,
+    job,
+    op,
+)
 from pydantic import Field
 
 from wistia_assets.erasure import eraser
 from wistia_assets.erasure.keys import erasure_store, hash_key
 from wistia_assets.erasure.viewer import KINDS, Hasher
 from wistia_assets.partitions import Window
+from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import Settings
@@ -50,18 +64,29 @@ def check_config(config: EraseConfig) -> None:
 def build_erase_job(settings: Settings):
     from wistia_assets.deployments import deployment_for
 
-    local_silver_scan = deployment_for(settings).has_local_duckdb
+    deployment = deployment_for(settings)
+    local_silver_scan = deployment.has_local_duckdb
 
     @op(name="erase")
     def erase_viewer(
-        context: OpExecutionContext, config: EraseConfig, lake: LakeResource, silver: SilverEngine
+        context: OpExecutionContext,
+        config: EraseConfig,
+        lake: LakeResource,
+        silver: SilverEngine,
+        catalog: SilverCatalog,
     ) -> None:
         check_config(config)
-        find_silver = None
-        if local_silver_scan:
-            from wistia_assets.erasure import silver as silver_scan
+        if deployment.runs_in_ecs_tasks and settings.erase_task_role_arn is None:
+            # Before any change: under the run task's own role the first Bronze read is denied.
+            raise Failure(
+                "ERASE_TASK_ROLE_ARN is not set: in AWS the erase runs under the platform stack's "
+                "EraseTaskRole (output EraseTaskRoleArn), the only run role that may read and "
+                "rewrite Bronze events; deploy the current platform stack"
+            )
+        from wistia_assets.erasure import silver as silver_scan
 
-            find_silver = silver_scan.find
+        # Locally the Parquet files themselves; in AWS one Athena query (no pyarrow in the image).
+        find_silver = silver_scan.find if local_silver_scan else silver_scan.catalog_finder(catalog)
         store = erasure_store(settings)
         plan = eraser.plan(
             store=store,
@@ -98,6 +123,22 @@ def build_erase_job(settings: Settings):
                     )
                 )
 
+        def no_run_in_flight() -> None:
+            # A run that read the suppression list before the record existed could commit the
+            # viewer's events after the rewrite. Runs whose steps start from now on drop them
+            # (queued, starting); the ones already going must finish first (S3 has no
+            # partition lock).
+            going = RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING])
+            others = [r for r in context.instance.get_runs(going) if r.run_id != context.run_id]
+            if others:
+                names = ", ".join(sorted({r.job_name for r in others}))
+                raise Failure(
+                    f"erasure {plan.erasure.id} is recorded pending (ingestion now drops the "
+                    f"viewer), but {len(others)} other run(s) are in progress ({names}): one may "
+                    "have read the suppression list before; launch erase_viewer again with the "
+                    "same config once they have finished"
+                )
+
         try:
             record = eraser.apply(
                 plan,
@@ -107,6 +148,7 @@ def build_erase_job(settings: Settings):
                 rebuild_silver=rebuild_silver,
                 rebuild_gold=rebuild_gold,
                 find_silver=find_silver,
+                before_rewrite=no_run_in_flight,
             )
         except eraser.ErasureIncomplete as exc:
             raise Failure(str(exc)) from None
@@ -120,7 +162,8 @@ def build_erase_job(settings: Settings):
         description="Erase a viewer everywhere and suppress their future events. Config: the "
         "kind and the keyed hash of the value (`wistia-assets erase --hash-only`), never the "
         "value.",
-        tags={"team": "data-engineering"},
+        # In AWS, the role its run task asks ECS for (deployments.py).
+        tags={"team": "data-engineering", **deployment.erase_run_tags(settings)},
     )
     def erase_job() -> None:
         erase_viewer()

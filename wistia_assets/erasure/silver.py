@@ -1,14 +1,19 @@
 """A viewer's rows in Silver `fact_events`: found by `visitor_hash`, the column Silver hashes
-`visitor_key` into with the same key. Read with pyarrow, one column of each file (the `local`
-extra; the aws deployment finds its partitions from Bronze and the erasure record instead)."""
+`visitor_key` into with the same key. Locally read with pyarrow, one column of each file (the
+`local` extra); in AWS asked of the catalog (Athena: the ECS image has no pyarrow), so a viewer
+whose Bronze has expired is still found in Silver."""
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from wistia_assets.erasure.bronze import Hit, partitions
 from wistia_assets.storage.layout import SILVER_FACT_EVENTS
 from wistia_assets.storage.objects import ObjectStore
+
+if TYPE_CHECKING:
+    from wistia_assets.resources.catalog import SilverCatalog
 
 
 def find(store: ObjectStore, visitor_hashes: set[str]) -> list[Hit]:
@@ -30,3 +35,18 @@ def find(store: ObjectStore, visitor_hashes: set[str]) -> list[Hit]:
         if n:
             hits.append(Hit("silver", day, media_id, n))
     return hits
+
+
+def catalog_finder(catalog: SilverCatalog):
+    """`find` through the deployment's catalog (one query over the table's visitor_hash)."""
+
+    def find_in_catalog(store: ObjectStore, visitor_hashes: set[str]) -> list[Hit]:
+        if not visitor_hashes:
+            return []
+        return [
+            Hit("silver", day, media_id, n)
+            for day, media_id, n in catalog.viewer_partitions(visitor_hashes)
+            if n
+        ]
+
+    return find_in_catalog

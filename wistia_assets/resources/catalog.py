@@ -60,6 +60,26 @@ def play_count_sql(window: Window) -> str:
     )
 
 
+_VISITOR_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def viewer_partitions_sql(visitor_hashes: set[str]) -> str:
+    """The fact_events partitions holding rows of these visitor hashes (an erasure's search)."""
+    bad = [h for h in visitor_hashes if not _VISITOR_HASH.match(h)]
+    if bad or not visitor_hashes:
+        # Never repeated: it may be the value an operator meant to hash.
+        raise ValueError("visitor hashes must be 64-character lower-case hex, at least one")
+    listed = ", ".join(f"'{h}'" for h in sorted(visitor_hashes))  # validated: safe to inline
+    return (
+        "SELECT dt, media_id, count(*) AS events FROM fact_events "
+        f"WHERE visitor_hash IN ({listed}) GROUP BY dt, media_id ORDER BY dt, media_id"
+    )
+
+
+def _partitions(rows) -> list[tuple[str, str, int]]:
+    return [(str(dt), str(media_id), int(float(n))) for dt, media_id, n in rows or []]
+
+
 class SilverCatalog(ConfigurableResource):
     """Interface; see DuckDbCatalog (local) and GlueAthenaCatalog (aws)."""
 
@@ -67,6 +87,10 @@ class SilverCatalog(ConfigurableResource):
         raise NotImplementedError
 
     def play_count(self, window: Window) -> int | None:
+        raise NotImplementedError
+
+    def viewer_partitions(self, visitor_hashes: set[str]) -> list[tuple[str, str, int]]:
+        """(dt, media_id, rows) of every fact_events partition holding these visitors."""
         raise NotImplementedError
 
 
@@ -89,6 +113,15 @@ class DuckDbCatalog(SilverCatalog):
     def play_count(self, window: Window) -> int | None:
         value = self._scalar(play_count_sql(window))
         return None if value is None else int(value)
+
+    def viewer_partitions(self, visitor_hashes: set[str]) -> list[tuple[str, str, int]]:
+        from wistia_assets.catalog.duckdb_catalog import MissingTable, run_query
+
+        try:
+            _, rows = run_query(self.lake_root, viewer_partitions_sql(visitor_hashes))
+        except MissingTable:
+            return []
+        return _partitions(rows)
 
 
 class GlueAthenaCatalog(SilverCatalog):
@@ -167,3 +200,6 @@ class GlueAthenaCatalog(SilverCatalog):
 
     def play_count(self, window: Window) -> int | None:
         return self._scalar(play_count_sql(window))
+
+    def viewer_partitions(self, visitor_hashes: set[str]) -> list[tuple[str, str, int]]:
+        return _partitions(self._scan(viewer_partitions_sql(visitor_hashes)))

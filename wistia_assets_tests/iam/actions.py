@@ -12,8 +12,9 @@ Reference and the services' KMS pages):
 - Athena runs a query with the caller's permissions: the Glue catalog's database and tables the
   query names, the S3 objects of those tables, and the workgroup's result location (written with
   the workgroup's key, read back by GetQueryResults).
-- ECS RunTask needs iam:PassRole for the task definition's roles (iam:PassedToService
-  ecs-tasks.amazonaws.com) and, when it tags the task, ecs:TagResource (ecs:CreateAction RunTask).
+- ECS RunTask needs iam:PassRole for the task definition's roles and for a role its overrides
+  name (iam:PassedToService ecs-tasks.amazonaws.com) and, when it tags the task,
+  ecs:TagResource (ecs:CreateAction RunTask).
 
 A call with no rule fails the test and names itself: add its rule here.
 """
@@ -234,7 +235,11 @@ def _run_task(call: Call, facts: Facts) -> list[Request]:
         cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}"
     found = [Request("ecs:RunTask", definition, (("ecs:cluster", cluster),))]
     passed = (("iam:PassedToService", "ecs-tasks.amazonaws.com"),)
-    found += [Request("iam:PassRole", role, passed) for role in facts.task_roles[definition]]
+    roles = list(facts.task_roles[definition])
+    # A role given in the overrides is passed to ECS as well (the erase job's taskRoleArn).
+    overrides = call.params.get("overrides") or {}
+    roles += [overrides[k] for k in ("taskRoleArn", "executionRoleArn") if overrides.get(k)]
+    found += [Request("iam:PassRole", role, passed) for role in roles]
     if call.params.get("tags"):
         task = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster.rsplit('/', 1)[1]}/new-task-id"
         found.append(Request("ecs:TagResource", task, (("ecs:CreateAction", "RunTask"),)))
