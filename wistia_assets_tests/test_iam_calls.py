@@ -127,6 +127,13 @@ USED_ELSEWHERE = {
         "PipesGlueClient stops the Glue run when the Dagster run is terminated"
     ),
     ("EraseTaskRole", "StepLogs"): "S3ComputeLogManager uploads the run's step logs",
+    ("EraseTaskRole", "ListGoldDays"): (
+        "a Gold day a failed blocking check holds back is withdrawn (none in this sandbox day;"
+        " test_held_back_days.py drives the hold on the local lake)"
+    ),
+    ("EraseTaskRole", "WithdrawHeldGoldDays"): (
+        "a Gold day a failed blocking check holds back is withdrawn (none in this sandbox day)"
+    ),
 }
 
 
@@ -516,9 +523,10 @@ def _stacks(prefix: str = "iamrole") -> tuple[Stack, Stack]:
 def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
     """What EraseTaskRole must never do, decided by the same evaluator as the calls above: write
     any other Bronze dataset or the quarantine (Glue rewrites it), write Silver, Gold or the
-    reports or read beyond fact_events, remove object versions (the lifecycle expires them),
-    list outside its prefixes, read or move a watermark, start another job, pass a role, read
-    the Wistia token."""
+    reports (it only withdraws a held-back Gold day, as every run may) or read beyond the two
+    facts it judges a rebuilt partition with, remove object versions (the lifecycle expires
+    them), list outside its prefixes, read or move a watermark, start another job, pass a role,
+    read the Wistia token."""
     data, platform = _stacks()
     statements = platform.role_statements("EraseTaskRole")
     bronze, silver = data.name_of("BronzeBucket"), data.name_of("SilverBucket")
@@ -547,6 +555,15 @@ def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
         listing(silver, "silver/wistia/fact_events/"),
         Request("s3:GetObject", f"arn:aws:s3:::{silver}/silver/wistia/fact_events/dt=x/p.parquet"),
         Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/fact_events"),
+        # Judging a rebuilt partition (by_date's plays) and withdrawing a held-back Gold day.
+        listing(silver, "silver/wistia/fact_media_by_date/"),
+        Request(
+            "s3:GetObject",
+            f"arn:aws:s3:::{silver}/silver/wistia/fact_media_by_date/dt=x/media_id=y/p.parquet",
+        ),
+        Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/fact_media_by_date"),
+        listing(silver, "gold/wistia/media_daily/dt=2026-11-12"),
+        Request("s3:DeleteObject", f"arn:aws:s3:::{silver}/gold/wistia/media_daily/dt=x/p.parquet"),
     ]
     denied = [
         *(
@@ -571,8 +588,10 @@ def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
                 "reports/wistia/report.html",
                 "silver/wistia/fact_media_by_date/dt=2026-11-12/media_id=x/part-0.parquet",
             )
-            # fact_events is read (the search), never written: the Glue job rebuilds it.
-            if not (action == "s3:GetObject" and "fact_events" in key)
+            # The facts are read (the search, the judgement), never written: the Glue job
+            # rebuilds them; a held-back Gold day is withdrawn (deleted), never written.
+            if not (action == "s3:GetObject" and "/fact_" in key)
+            and not (action == "s3:DeleteObject" and key.startswith("gold/"))
         ),
         *(
             Request(action, f"{events}/part-00000-x.json")
@@ -583,8 +602,8 @@ def test_the_erase_role_may_rewrite_bronze_events_and_nothing_else():
         listing(bronze, "bronze/"),
         listing(bronze, "bronze/wistia/media_by_date/"),
         listing(silver, "silver/wistia/"),
-        listing(silver, "gold/wistia/media_daily/"),
-        Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/fact_media_by_date"),
+        listing(silver, "gold/wistia/"),
+        Request("glue:GetTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{db}/media_daily"),
         item("dynamodb:GetItem", "events"),
         item("dynamodb:UpdateItem", "events"),
         item("dynamodb:DeleteItem", "erasure"),

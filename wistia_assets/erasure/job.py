@@ -16,6 +16,7 @@ In AWS its run task runs as the platform stack's EraseTaskRole, not RunTaskRole:
 # No `from __future__ import annotations`: Dagster reads the op's config and resource types from
 # the evaluated annotations.
 import re
+from datetime import date
 
 from dagster import (
     AssetMaterialization,
@@ -29,9 +30,12 @@ from dagster import (
 )
 from pydantic import Field
 
+from wistia_assets.assets.silver.checks import as_evaluation
+from wistia_assets.assets.silver.facts import judge_fact_events
 from wistia_assets.erasure import eraser
 from wistia_assets.erasure.keys import erasure_store, hash_key
 from wistia_assets.erasure.viewer import KINDS, Hasher
+from wistia_assets.orchestration.held_back import held_back, spans, withdraw_gold_days
 from wistia_assets.partitions import Window
 from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.lake import LakeResource
@@ -104,24 +108,44 @@ def build_erase_job(settings: Settings):
 
         def rebuild_silver(keys: list[str]) -> None:
             for key in keys:
-                result = silver.build_partition(context, "fact_events", Window.parse(key))
+                window = Window.parse(key)
+                result = silver.build_partition(context, "fact_events", window)
                 context.log_event(
                     AssetMaterialization(
                         "fact_events",
                         partition=key,
                         description=f"rebuilt by erasure {plan.erasure.id}",
-                        metadata={"dagster/row_count": result.rows, "erasure": plan.erasure.id},
+                        metadata={
+                            "dagster/partition_row_count": result.rows,
+                            "erasure": plan.erasure.id,
+                        },
                     )
                 )
+                # Judged as the Silver step judges a build, and recorded for this partition: a
+                # Gold day waits on the latest result of each blocking check, and without these
+                # the latest would be the one from before the viewer's events were removed.
+                for judged in judge_fact_events(result, window, settings, catalog):
+                    context.log_event(as_evaluation(judged, key))
 
         def rebuild_gold(days: list[str]) -> None:
-            silver.build_gold(context, "media_daily", days[0], days[-1], settings.media_ids)
-            for day in days:
-                context.log_event(
-                    AssetMaterialization(
-                        "media_daily", partition=day, metadata={"erasure": plan.erasure.id}
-                    )
+            first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+            held = held_back(context.instance, days, settings.media_ids)
+            for day, reasons in held.items():
+                context.log.warning(
+                    f"media_daily {day}: held back, " + "; ".join(r.line() for r in reasons)
                 )
+            withdraw_gold_days(lake.silver, held)
+            for a, b in spans(first, last, held):
+                silver.build_gold(
+                    context, "media_daily", a.isoformat(), b.isoformat(), settings.media_ids
+                )
+                for day in days:
+                    if a.isoformat() <= day <= b.isoformat():
+                        context.log_event(
+                            AssetMaterialization(
+                                "media_daily", partition=day, metadata={"erasure": plan.erasure.id}
+                            )
+                        )
 
         def no_run_in_flight() -> None:
             # A run that read the suppression list before the record existed could commit the

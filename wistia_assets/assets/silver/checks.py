@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -409,6 +411,23 @@ def dim_media_checks(result: DimMediaResult, media_ids: tuple[str, ...]) -> list
             media_with_unknown_channel=sorted(result.unknown_channel_media_ids),
         ),
     ]
+
+
+def as_evaluation(result: AssetCheckResult, partition: str) -> AssetCheckEvaluation:
+    """`result` as the evaluation of `partition`, for a check run outside its asset's step (an
+    erasure's rebuild logs it with `context.log_event`); blocking as its spec says."""
+    specs = [*fact_events_specs(), *fact_media_by_date_specs()]
+    blocking = {s.key for s in specs if s.blocking}
+    return AssetCheckEvaluation(
+        asset_key=result.asset_key,
+        check_name=result.check_name,
+        passed=result.passed,
+        metadata=result.metadata,
+        severity=result.severity,
+        description=result.description,
+        blocking=AssetCheckKey(result.asset_key, result.check_name) in blocking,
+        partition=partition,
+    )
 
 
 def blocking_failures(results: list[AssetCheckResult]) -> list[AssetCheckResult]:
