@@ -258,6 +258,21 @@ def test_job_arguments_ignore_glues_own_and_check_what_each_table_needs():
         parse_args(["--table", "media_daily", "--silver-root", "s3://s", "--from", DAY])
 
 
+def test_the_erase_mode_takes_hmacs_only_and_no_bronze():
+    hashes = f"{'a' * 64},{'b' * 64}"
+    args = parse_args(["--table", "fact_events", "--dt", DAY, "--media-id", MEDIA_A,
+                       "--silver-root", "s3://s", "--erase-visitor-hashes", hashes])  # fmt: skip
+    assert args.erase_visitor_hashes == {"a" * 64, "b" * 64}
+    for bad in ("", "the-visitor-key", f"{'a' * 64},ana@example.org"):
+        with pytest.raises(JobArgumentError, match="64-character") as caught:
+            parse_args(["--table", "fact_events", "--dt", DAY, "--media-id", MEDIA_A,
+                        "--silver-root", "s3://s", "--erase-visitor-hashes", bad])  # fmt: skip
+        assert "ana@" not in str(caught.value) and "the-visitor-key" not in str(caught.value)
+    with pytest.raises(JobArgumentError, match="goes with --table fact_events"):
+        parse_args(["--table", "fact_media_by_date", "--dt", DAY, "--media-id", MEDIA_A,
+                    "--silver-root", "s3://s", "--erase-visitor-hashes", hashes])  # fmt: skip
+
+
 def test_the_glue_package_needs_no_dagster():
     """Glue has pyspark, boto3 and dagster-pipes only: the job's imports must not reach dagster."""
     import ast

@@ -7,7 +7,9 @@ The value is hashed here, before anything else happens (`erasure.viewer.Hasher.s
 Dagster runs this starts carry partition keys and the erasure's id (a prefix of the hash), the
 output and the logs show hashes. The Silver partitions are rebuilt through the same
 `wistia_window` job as `rerun` (only its `fact_events` asset: Bronze is not pulled again), then
-the Gold days touched and every report whose range covers one of them.
+the Gold days touched and every report whose range covers one of them. A partition whose Bronze
+has expired (retention) cannot be rebuilt: the viewer's rows are removed from it Silver-side
+(`SilverEngine.erase_rows`), every other row kept.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def erase(
             rebuild_silver=runner.silver,
             rebuild_gold=runner.gold,
             find_silver=find_silver,
+            strip_silver=runner.strip,
         )
     except eraser.ErasureIncomplete as exc:
         print(f"error: {exc}")
@@ -220,6 +223,45 @@ class _DagsterRebuild:
                     f"rebuilding fact_events {key} failed: {outcome.error}; the record stays "
                     "pending, run the same erase again once the cause is fixed"
                 )
+
+    def strip(self, keys: list[str], visitor_hashes: list[str]) -> None:
+        """Partitions whose Bronze expired: the viewer's rows removed Silver-side, through the
+        deployment's Silver engine (`SilverEngine.erase_rows`), recorded in the instance."""
+        import time
+
+        from dagster import AssetMaterialization
+
+        from wistia_assets.deployments import resources_for
+        from wistia_assets.partitions import Window
+
+        engine = resources_for(self.settings)["silver"]
+        for key in keys:
+            started = time.monotonic()
+            try:
+                result = engine.erase_rows(None, Window.parse(key), visitor_hashes)
+            except Exception as exc:
+                raise eraser.ErasureIncomplete(
+                    f"removing the viewer from fact_events {key} (no Bronze left) failed: "
+                    f"{type(exc).__name__}; the record stays pending, run the same erase again "
+                    "once the cause is fixed"
+                ) from exc
+            self.instance.report_runless_asset_event(
+                AssetMaterialization(
+                    "fact_events",
+                    partition=key,
+                    description=f"viewer rows removed by erasure {self.tags[ERASURE_TAG]} "
+                    "(no Bronze left to rebuild from)",
+                    metadata={
+                        "dagster/partition_row_count": result.rows,
+                        "rows_removed": result.rows_removed,
+                        "erasure": self.tags[ERASURE_TAG],
+                    },
+                )
+            )
+            print(
+                f"  ok   fact_events {key} {time.monotonic() - started:6.1f}s "
+                f"(no Bronze: {result.rows_removed} row(s) removed in Silver, {result.rows} left)"
+            )
 
     def gold(self, days: list[str]) -> None:
         from wistia_assets.commands.report import build_gold_days, build_report

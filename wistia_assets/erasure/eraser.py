@@ -9,6 +9,9 @@ deployment's engine (Silver partitions, then the Gold days and the report).
    after the Bronze lines that led to a partition are gone.
 3. Rewrite each Bronze partition without the viewer (each one whole or not at all).
 4. Rebuild the Silver `fact_events` partitions (which rewrites their quarantine from Bronze).
+   A partition whose Bronze partition is gone (past `BronzeRetentionDays`: no manifest) has
+   nothing to rebuild from: the viewer's rows are removed from it Silver-side instead
+   (`strip_silver`, `transforms/erase_rows.py`), every other row kept as it was.
 5. Check that nothing of the viewer is left; rebuild the Gold days touched and the report.
 6. Mark the record `done`.
 
@@ -35,6 +38,7 @@ from wistia_assets.erasure.records import (
 from wistia_assets.erasure.viewer import EMAIL, VISITOR_KEY, Hasher, Viewer
 from wistia_assets.storage.layout import BRONZE_EVENTS, window_partition
 from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.storage.partition import read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,17 @@ def plan(
     return Plan(erasure, viewer, hits)
 
 
+def without_bronze(bronze_store: ObjectStore, keys: list[str]) -> list[str]:
+    """The (day|media) keys whose Bronze events partition has no manifest: expired (or never
+    pulled), so their Silver partition cannot be rebuilt from Bronze."""
+    gone = []
+    for key in keys:
+        day, media_id = key.split("|")
+        if read_manifest(bronze_store, window_partition(BRONZE_EVENTS, day, media_id)) is None:
+            gone.append(key)
+    return gone
+
+
 def apply(
     plan: Plan,
     *,
@@ -114,8 +129,11 @@ def apply(
     rebuild_silver: Callable[[list[str]], None],
     rebuild_gold: Callable[[list[str]], None],
     find_silver: SilverFinder | None,
+    strip_silver: Callable[[list[str], list[str]], None] | None = None,
     before_rewrite: Callable[[], None] | None = None,
 ) -> Erasure:
+    """`strip_silver(keys, visitor_hashes)` removes the viewer's rows from Silver partitions
+    whose Bronze is gone; without it those partitions go to `rebuild_silver` (which fails)."""
     erasure = plan.erasure
     erasure.partitions = plan.silver_partitions
     erasure.status, erasure.finished_at = PENDING, None
@@ -128,8 +146,13 @@ def apply(
     for hit in plan.of("bronze"):
         partition = window_partition(BRONZE_EVENTS, hit.day, hit.media_id)
         removed += bronze.rewrite(bronze_store, partition, plan.viewer, erasure_id=erasure.id)
-    if plan.silver_partitions:
-        rebuild_silver(plan.silver_partitions)
+    expired = without_bronze(bronze_store, plan.silver_partitions) if strip_silver else []
+    if expired and plan.viewer.visitor_hashes:
+        # Silver holds no e-mail: without a visitor hash nothing of the viewer can be there.
+        strip_silver(expired, sorted(plan.viewer.visitor_hashes))
+    rebuild = [key for key in plan.silver_partitions if key not in expired]
+    if rebuild:
+        rebuild_silver(rebuild)
     left = bronze.find(bronze_store, plan.viewer)
     if find_silver is not None:
         left += find_silver(silver_store, plan.viewer.visitor_hashes)

@@ -5,8 +5,9 @@ in the run's record, so a value that is not a 64-hex hash is refused without bei
 
 It does what `wistia-assets erase` does, with the deployment's own resources: plan and record
 the erasure, rewrite the Bronze partitions (`lake`), rebuild the Silver `fact_events` partitions
-and the Gold `media_daily` days through the Silver engine (local Spark, or the Glue job), and
-logs a materialization of each rebuilt partition so the asset's history shows the erasure.
+(or, where Bronze has expired, remove the viewer's rows Silver-side) and the Gold `media_daily`
+days through the Silver engine (local Spark, or the Glue job), and logs a materialization of
+each rebuilt partition so the asset's history shows the erasure.
 Silver is searched in the Parquet files locally, with the catalog (Athena) in AWS.
 
 In AWS its run task runs as the platform stack's EraseTaskRole, not RunTaskRole: the job's
@@ -127,6 +128,24 @@ def build_erase_job(settings: Settings):
                 for judged in judge_fact_events(result, window, settings, catalog):
                     context.log_event(as_evaluation(judged, key))
 
+        def strip_silver(keys: list[str], visitor_hashes: list[str]) -> None:
+            # No Bronze left (retention): the rows go Silver-side, on the same engine.
+            for key in keys:
+                result = silver.erase_rows(context, Window.parse(key), visitor_hashes)
+                context.log_event(
+                    AssetMaterialization(
+                        "fact_events",
+                        partition=key,
+                        description=f"viewer rows removed by erasure {plan.erasure.id} (no "
+                        "Bronze left to rebuild from)",
+                        metadata={
+                            "dagster/partition_row_count": result.rows,
+                            "rows_removed": result.rows_removed,
+                            "erasure": plan.erasure.id,
+                        },
+                    )
+                )
+
         def rebuild_gold(days: list[str]) -> None:
             first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
             held = held_back(context.instance, days, settings.media_ids)
@@ -172,6 +191,7 @@ def build_erase_job(settings: Settings):
                 rebuild_silver=rebuild_silver,
                 rebuild_gold=rebuild_gold,
                 find_silver=find_silver,
+                strip_silver=strip_silver,
                 before_rewrite=no_run_in_flight,
             )
         except eraser.ErasureIncomplete as exc:

@@ -11,6 +11,10 @@ Arguments (unknown ones, such as Glue's own `--JOB_NAME`, are ignored):
   --dt YYYY-MM-DD --media-id <hashed id>       (the fact tables)
   --bronze-root s3://<bronze bucket>  --silver-root s3://<silver bucket>
   --hash-key-secret-id <Secrets Manager id>    (fact_events; the key never travels as an argument)
+  --erase-visitor-hashes <hex>,<hex>           (fact_events only, no --bronze-root: remove those
+                                               viewers' rows from the partition, rewriting it
+                                               from itself, for a day whose Bronze expired;
+                                               keyed hashes as Silver stores them, 64-hex each)
   --aws-region <region>                         of the job's own AWS clients (the stack sets it)
   --channels '{"<media_id>": "<channel>"}'     (dim_media)
   --from YYYY-MM-DD --to YYYY-MM-DD --media-ids <id>,<id>   (Gold: media_daily, media_report;
@@ -47,7 +51,13 @@ from pyspark.sql import SparkSession
 
 from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
 from wistia_assets.transforms.results import BuildResult, to_json
-from wistia_assets.transforms.runner import TABLES, run_dim_media, run_partition
+from wistia_assets.transforms.runner import (
+    TABLES,
+    parse_visitor_hashes,
+    run_dim_media,
+    run_erase_rows,
+    run_partition,
+)
 
 log = logging.getLogger("wistia_assets.glue.silver_job")
 
@@ -81,7 +91,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--from", dest="first")
     parser.add_argument("--to", dest="last")
     parser.add_argument("--media-ids", default="")
+    parser.add_argument("--erase-visitor-hashes")
     args, _unknown = parser.parse_known_args(list(argv))
+    if args.erase_visitor_hashes is not None:
+        if args.table != "fact_events" or not (args.dt and args.media_id):
+            raise JobArgumentError(
+                "--erase-visitor-hashes goes with --table fact_events, --dt and --media-id"
+            )
+        try:
+            args.erase_visitor_hashes = parse_visitor_hashes(args.erase_visitor_hashes)
+        except ValueError as exc:
+            raise JobArgumentError(f"--erase-visitor-hashes: {exc}") from None
+        return args
     if args.table in GOLD_TABLES:
         if not (args.first and args.last and args.media_ids):
             raise JobArgumentError(f"--table {args.table} needs --from, --to and --media-ids")
@@ -191,6 +212,14 @@ def run(spark: SparkSession, args: argparse.Namespace) -> BuildResult:
             first=args.first,
             last=args.last,
             media_ids=args.media_ids,
+        )
+    if args.erase_visitor_hashes is not None:
+        return run_erase_rows(
+            spark,
+            dt=args.dt,
+            media_id=args.media_id,
+            silver_root=args.silver_root,
+            visitor_hashes=args.erase_visitor_hashes,
         )
     if args.table == "dim_media":
         return run_dim_media(

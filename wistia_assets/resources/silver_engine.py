@@ -25,6 +25,7 @@ from wistia_assets.partitions import Window
 from wistia_assets.transforms.results import (
     BuildResult,
     DimMediaResult,
+    ErasedRowsResult,
     FactResult,
     MediaDailyResult,
     ReportFiguresResult,
@@ -50,6 +51,12 @@ class SilverEngine(ConfigurableResource):
     ) -> MediaDailyResult | ReportFiguresResult:
         """`media_daily`: rebuild the Gold days first..last; `media_report`: the report's
         figures for that range (`transforms/gold_runner.py`)."""
+        raise NotImplementedError
+
+    def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
+        """Remove the rows of `visitor_hashes` (keyed hashes, as Silver stores them) from the
+        `fact_events` partition `window`, rewriting it from itself: for a partition whose Bronze
+        has expired (`transforms/erase_rows.py`)."""
         raise NotImplementedError
 
 
@@ -106,6 +113,19 @@ class GlueSilverEngine(SilverEngine):
                 "--bronze-root": self.bronze_root,
                 "--silver-root": self.silver_root,
                 "--hash-key-secret-id": self.hash_key_secret_id,
+            },
+        )
+
+    def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
+        # Keyed hashes, what Silver itself stores: as job arguments they reveal no raw value.
+        return self._run(
+            context,
+            {
+                "--table": "fact_events",
+                "--dt": window.day.isoformat(),
+                "--media-id": window.media_id,
+                "--silver-root": self.silver_root,
+                "--erase-visitor-hashes": ",".join(sorted(visitor_hashes)),
             },
         )
 

@@ -20,6 +20,7 @@ from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import ConfigError, Secret
 from wistia_assets.transforms.results import (
     DimMediaResult,
+    ErasedRowsResult,
     FactResult,
     MediaDailyResult,
     ReportFiguresResult,
@@ -75,6 +76,17 @@ class SparkSilverEngine(SilverEngine):
             bronze_root=self.bronze_root,
             silver_root=self.silver_root,
             hash_key=self._hash_key() if table == "fact_events" else None,
+        )
+
+    def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
+        from wistia_assets.transforms.runner import run_erase_rows
+
+        return run_erase_rows(
+            self.pyspark.spark_session,
+            dt=window.day.isoformat(),
+            media_id=window.media_id,
+            silver_root=self.silver_root,
+            visitor_hashes=visitor_hashes,
         )
 
     def build_dim_media(self, context) -> DimMediaResult:

@@ -134,12 +134,29 @@ class ReportFiguresResult:
     glue_run_id: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ErasedRowsResult:
+    """Rows of erased viewers removed from one `fact_events` partition, Silver-side (its Bronze
+    partition is gone: `transforms/erase_rows.py`)."""
+
+    table: ClassVar[str] = "fact_events_erase"
+    dt: str
+    media_id: str
+    rows_removed: int
+    rows: int  # left in the partition
+    partition_deleted: bool  # no row left: the partition was removed
+    location: str
+    elapsed_seconds: float = 0.0
+    glue_run_id: str | None = None
+
+
 BuildResult = (
     FactEventsResult
     | FactMediaByDateResult
     | DimMediaResult
     | MediaDailyResult
     | ReportFiguresResult
+    | ErasedRowsResult
 )
 _TYPES: dict[str, type] = {
     t.table: t
@@ -149,6 +166,7 @@ _TYPES: dict[str, type] = {
         DimMediaResult,
         MediaDailyResult,
         ReportFiguresResult,
+        ErasedRowsResult,
     )
 }
 

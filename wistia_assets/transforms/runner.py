@@ -12,23 +12,40 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
+from collections.abc import Iterable
 
 from pyspark.sql import SparkSession
 
 from wistia_assets.settings import parse_date, parse_media_id
-from wistia_assets.storage.layout import BRONZE_EVENTS, BRONZE_MEDIA_BY_DATE, window_partition
+from wistia_assets.storage.layout import (
+    BRONZE_EVENTS,
+    BRONZE_MEDIA_BY_DATE,
+    SILVER_FACT_EVENTS,
+    window_partition,
+)
 from wistia_assets.storage.objects import store_for_uri
 from wistia_assets.transforms import dim_media, fact_events, fact_media_by_date
 from wistia_assets.transforms.bronze_reader import BronzeNotIngested
-from wistia_assets.transforms.results import DimMediaResult, FactResult
+from wistia_assets.transforms.erase_rows import erase_rows
+from wistia_assets.transforms.results import DimMediaResult, ErasedRowsResult, FactResult
 from wistia_assets.transforms.session import configure_silver_session
 
 log = logging.getLogger(__name__)
 
 TABLES = ("fact_events", "fact_media_by_date")
 
-__all__ = ["TABLES", "BronzeNotIngested", "run_dim_media", "run_partition"]
+__all__ = [
+    "TABLES",
+    "BronzeNotIngested",
+    "parse_visitor_hashes",
+    "run_dim_media",
+    "run_erase_rows",
+    "run_partition",
+]
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 def run_partition(
@@ -90,3 +107,52 @@ def run_dim_media(
     started = time.monotonic()
     result = dim_media.build(spark, bronze, silver, channels=dict(channels))
     return dataclasses.replace(result, elapsed_seconds=round(time.monotonic() - started, 3))
+
+
+def parse_visitor_hashes(hashes: str | Iterable[str]) -> frozenset[str]:
+    """The erasure's visitor key hashes (64 lower-case hex, as Silver's `visitor_hash`), from a
+    comma-separated string or a list. Anything else is refused and not repeated: a raw visitor
+    key must never reach a job argument, a log or an error message."""
+    items = hashes.split(",") if isinstance(hashes, str) else list(hashes)
+    values = [h.strip() for h in items if h.strip()]
+    bad = sum(1 for h in values if not _HASH.match(h))
+    if bad or not values:
+        raise ValueError(
+            f"visitor hashes must be 64-character lower-case hex HMACs ({bad} of {len(values)} "
+            "are not); give the hashes of the erasure record, never a visitor key"
+        )
+    return frozenset(values)
+
+
+def run_erase_rows(
+    spark: SparkSession,
+    *,
+    dt: str,
+    media_id: str,
+    silver_root: str,
+    visitor_hashes: str | Iterable[str],
+) -> ErasedRowsResult:
+    """Remove the rows of `visitor_hashes` from the `fact_events` partition (dt, media_id),
+    rewriting it from itself (its Bronze partition is gone: `transforms/erase_rows.py`)."""
+    day = parse_date(dt, source="dt").isoformat()
+    media = parse_media_id(media_id, source="media_id")
+    hashes = parse_visitor_hashes(visitor_hashes)
+    configure_silver_session(spark)
+    silver = store_for_uri(silver_root)
+    started = time.monotonic()
+    target = window_partition(SILVER_FACT_EVENTS, day, media)
+    # The same lock as a build of the media: no build of this partition meanwhile.
+    with silver.lock(f"silver/wistia/media_id={media}"):
+        removed, left = erase_rows(spark, silver, day=day, media_id=media, visitor_hashes=hashes)
+    log.info(
+        "silver fact_events %s|%s: %d erased row(s) removed, %d left", day, media, removed, left
+    )
+    return ErasedRowsResult(
+        dt=day,
+        media_id=media,
+        rows_removed=removed,
+        rows=left,
+        partition_deleted=removed > 0 and left == 0,
+        location=silver.uri(target),
+        elapsed_seconds=round(time.monotonic() - started, 3),
+    )
