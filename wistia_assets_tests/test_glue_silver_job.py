@@ -198,6 +198,50 @@ def test_a_glue_run_returns_what_a_local_build_returns_and_writes_silver_to_s3(g
 
 
 @pytest.mark.slow
+def test_a_glue_run_erases_a_viewer_from_a_partition_whose_bronze_expired(glue_env):
+    key = MultiPartitionKey({"date": DAY, "media_id": MEDIA_A})
+    prefix = f"silver/wistia/fact_events/dt={DAY}/media_id={MEDIA_A}/"
+
+    def rows() -> list[dict]:
+        keys = [
+            k for k in keys_under(glue_env.s3, glue_env.silver, prefix) if k.endswith(".parquet")
+        ]
+        bodies = [
+            glue_env.s3.get_object(Bucket=glue_env.silver, Key=k)["Body"].read() for k in keys
+        ]
+        return [r for b in bodies for r in pq.read_table(io.BytesIO(b)).to_pylist()]
+
+    results: list = []
+
+    @asset(name="fact_events", partitions_def=PARTITIONS)
+    def erase(context: AssetExecutionContext, silver: GlueSilverEngine):
+        window = Window.parse(context.partition_key)
+        results.append(silver.erase_rows(context, window, [theirs]))
+        return MaterializeResult()
+
+    with DagsterInstance.ephemeral() as instance:
+        built = materialize([fact_events_asset()], partition_key=key,
+                            resources={"silver": glue_env.engine}, instance=instance)  # fmt: skip
+        assert built.success
+        before = rows()
+        theirs = next(r["visitor_hash"] for r in before if r["visitor_hash"])
+        # The Bronze partition expires (the bucket's lifecycle): nothing to rebuild from.
+        bronze = f"bronze/wistia/events/dt={DAY}/media_id={MEDIA_A}/"
+        for k in keys_under(glue_env.s3, glue_env.bronze, bronze):
+            glue_env.s3.delete_object(Bucket=glue_env.bronze, Key=k)
+        erased = materialize([erase], partition_key=key,
+                             resources={"silver": glue_env.engine}, instance=instance)  # fmt: skip
+        assert erased.success
+    (result,) = results
+    gone = sum(r["visitor_hash"] == theirs for r in before)
+    assert gone and (result.rows_removed, result.rows) == (gone, len(before) - gone)
+    assert result.glue_run_id in glue_env.local_glue.runs
+    assert rows() == [r for r in before if r["visitor_hash"] != theirs]
+    run = glue_env.local_glue.runs[result.glue_run_id]
+    assert run.arguments["--erase-visitor-hashes"] == theirs
+
+
+@pytest.mark.slow
 def test_a_failed_glue_run_fails_the_asset_with_glues_message(glue_env):
     # 2026-11-21 was never pulled: the job fails inside Glue, Glue reports FAILED.
     with DagsterInstance.ephemeral() as instance, pytest.raises(Exception) as raised:

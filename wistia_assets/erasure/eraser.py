@@ -36,9 +36,8 @@ from wistia_assets.erasure.records import (
     now_iso,
 )
 from wistia_assets.erasure.viewer import EMAIL, VISITOR_KEY, Hasher, Viewer
-from wistia_assets.storage.layout import BRONZE_EVENTS, window_partition
+from wistia_assets.storage.layout import BRONZE_EVENTS, manifest_key, window_partition
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.storage.partition import read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,10 @@ def without_bronze(bronze_store: ObjectStore, keys: list[str]) -> list[str]:
     gone = []
     for key in keys:
         day, media_id = key.split("|")
-        if read_manifest(bronze_store, window_partition(BRONZE_EVENTS, day, media_id)) is None:
+        partition = window_partition(BRONZE_EVENTS, day, media_id)
+        # Listed, not asked for by key: S3 answers a HEAD of a missing object 403, not 404, to
+        # a role whose ListBucket grant is limited by prefix (EraseTaskRole's).
+        if manifest_key(partition) not in bronze_store.list_keys(partition):
             gone.append(key)
     return gone
 
