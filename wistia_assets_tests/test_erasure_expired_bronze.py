@@ -19,7 +19,7 @@ from wistia_assets.erasure.retention import remove_expired
 from wistia_assets.settings import Settings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets_tests.support.cli import DAY, cli, environment
-from wistia_assets_tests.test_erasure_end_to_end import (
+from wistia_assets_tests.support.erasure import (
     KEY,
     duck,
     gold_matches_silver,
