@@ -177,6 +177,15 @@ def dim_media(context: AssetExecutionContext, silver: GlueSilverEngine) -> Mater
     return MaterializeResult(metadata={"rows": silver.build_dim_media(context).rows})
 
 
+@asset(partitions_def=PARTITIONS, config_schema={"hashes": [str]})
+def erased_fact_events(
+    context: AssetExecutionContext, silver: GlueSilverEngine
+) -> MaterializeResult:
+    window = Window.parse(context.partition_key)
+    result = silver.erase_rows(context, window, context.op_config["hashes"])
+    return MaterializeResult(metadata={"removed": result.rows_removed, "left": result.rows})
+
+
 def parquet_rows(s3, bucket: str, prefix: str) -> list[dict[str, Any]]:
     keys = [
         o["Key"]
@@ -307,3 +316,41 @@ def test_the_wheels_install_one_by_one_only_with_no_deps(
         pipes = package_glue.pipes_requirement()[0].replace("==", " ")
         assert line, driver_log.read_text()
         assert f"wistia_assets_glue {package_glue.project_version()}, {pipes}" in line[0]
+
+
+def test_the_deployed_job_erases_a_viewer_where_bronze_expired(deployed):
+    """The erase mode (`--erase-visitor-hashes`) from the packaged artifacts, the wheels
+    installed one by one: a viewer's rows leave a partition whose Bronze is gone, the other
+    rows stay with every value."""
+    engine = deployed.job()
+    partition = MultiPartitionKey({"date": DAY, "media_id": MEDIA_A})
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize(
+            [fact_events], partition_key=partition, resources={"silver": engine}, instance=instance
+        ).success
+        silver, prefix = deployed.names["silver"], f"silver/wistia/fact_events/dt={DAY}/"
+        before = parquet_rows(deployed.s3, silver, prefix)
+        viewer = next(r["visitor_hash"] for r in before if r["visitor_hash"])
+        bronze = deployed.s3.list_objects_v2(
+            Bucket=deployed.names["bronze"], Prefix=f"bronze/wistia/events/dt={DAY}/"
+        )["Contents"]
+        for obj in bronze:  # expired, as the bucket's lifecycle would have it
+            deployed.s3.delete_object(Bucket=deployed.names["bronze"], Key=obj["Key"])
+        erased = materialize(
+            [erased_fact_events],
+            partition_key=partition,
+            resources={"silver": engine},
+            instance=instance,
+            run_config={"ops": {"erased_fact_events": {"config": {"hashes": [viewer]}}}},
+        )
+    assert erased.success
+    theirs = [r for r in before if r["visitor_hash"] == viewer]
+    (mat,) = erased.asset_materializations_for_node("erased_fact_events")
+    assert (mat.metadata["removed"].value, mat.metadata["left"].value) == (
+        len(theirs),
+        len(before) - len(theirs),
+    )
+    after = parquet_rows(deployed.s3, silver, prefix)
+    assert sorted(after, key=lambda r: r["event_key"]) == sorted(
+        (r for r in before if r["visitor_hash"] != viewer), key=lambda r: r["event_key"]
+    )
