@@ -37,6 +37,7 @@ from wistia_assets.sandbox import SandboxWistia
 from wistia_assets.settings import SANDBOX_MEDIA_IDS
 from wistia_assets.storage.layout import BRONZE_EVENTS, window_partition
 from wistia_assets.storage.objects import LocalStore
+from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.support.cli import assert_one_line_error, cli, environment
 from wistia_assets_tests.support.wistia import sandbox_client
 
@@ -316,19 +317,7 @@ def test_erasure_records_in_the_watermark_table(aws_endpoint):
     from wistia_assets.watermarks.store import DynamoWatermarkStore
 
     client = aws_client("dynamodb", endpoint_url=aws_endpoint, region="us-east-1")
-    table = f"WistiaWatermarks-erasure-{time.time_ns()}"
-    client.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_watermark_table(aws_endpoint)
     watermarks = DynamoWatermarkStore(table, client)
     watermarks.advance("events", A, date(2026, 11, 20))
     store = DynamoErasureStore(table, client, watermarks.key_attributes)

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from wistia_assets.verification import identity
 from wistia_assets.verification.steps import IDENTITY_COMMAND
+from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.iam.recorder import unrecorded
 from wistia_assets_tests.iam.stacks import REGION, Stack, data_stack, platform_stack
 
@@ -82,18 +83,7 @@ def build(endpoint: str) -> Account:
     s3 = boto3.client("s3", **kw)
     for logical in ("BronzeBucket", "SilverBucket", "ArtifactsBucket", "PipesBucket"):
         s3.create_bucket(Bucket=data.name_of(logical))
-    boto3.client("dynamodb", **kw).create_table(
-        TableName=data.name_of("WatermarkTable"),
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "media_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "media_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_watermark_table(endpoint, name=data.name_of("WatermarkTable"))
     boto3.client("sns", **kw).create_topic(Name=data.name_of("AlertsTopic"))
     boto3.client("athena", **kw).create_work_group(Name=data.name_of("AthenaWorkGroup"))
     glue = boto3.client("glue", **kw)
