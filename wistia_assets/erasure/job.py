@@ -36,7 +36,12 @@ from wistia_assets.assets.silver.facts import judge_fact_events
 from wistia_assets.erasure import eraser
 from wistia_assets.erasure.keys import erasure_store, hash_key
 from wistia_assets.erasure.viewer import KINDS, Hasher
-from wistia_assets.orchestration.held_back import held_back, spans, withdraw_gold_days
+from wistia_assets.orchestration.held_back import (
+    blocking_check_keys,
+    held_back,
+    spans,
+    withdraw_gold_days,
+)
 from wistia_assets.partitions import Window
 from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.lake import LakeResource
@@ -107,6 +112,8 @@ def build_erase_job(settings: Settings):
             + ", ".join(f"{h.zone} {h.key} ({h.events})" for h in plan.hits)
         )
 
+        blocking = set(blocking_check_keys())
+
         def rebuild_silver(keys: list[str]) -> None:
             for key in keys:
                 window = Window.parse(key)
@@ -126,7 +133,7 @@ def build_erase_job(settings: Settings):
                 # Gold day waits on the latest result of each blocking check, and without these
                 # the latest would be the one from before the viewer's events were removed.
                 for judged in judge_fact_events(result, window, settings, catalog):
-                    context.log_event(as_evaluation(judged, key))
+                    context.log_event(as_evaluation(judged, key, blocking))
 
         def strip_silver(keys: list[str], visitor_hashes: list[str]) -> None:
             # No Bronze left (retention): the rows go Silver-side, on the same engine.

@@ -413,11 +413,12 @@ def dim_media_checks(result: DimMediaResult, media_ids: tuple[str, ...]) -> list
     ]
 
 
-def as_evaluation(result: AssetCheckResult, partition: str) -> AssetCheckEvaluation:
+def as_evaluation(
+    result: AssetCheckResult, partition: str, blocking: set[AssetCheckKey]
+) -> AssetCheckEvaluation:
     """`result` as the evaluation of `partition`, for a check run outside its asset's step (an
-    erasure's rebuild logs it with `context.log_event`); blocking as its spec says."""
-    specs = [*fact_events_specs(), *fact_media_by_date_specs()]
-    blocking = {s.key for s in specs if s.blocking}
+    erasure's rebuild logs it with `context.log_event`); `blocking`: the blocking checks' keys
+    (`orchestration.held_back.blocking_check_keys`)."""
     return AssetCheckEvaluation(
         asset_key=result.asset_key,
         check_name=result.check_name,
