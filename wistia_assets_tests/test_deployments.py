@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,46 @@ def test_without_a_key_the_local_engine_keeps_one_in_the_key_file(tmp_path):
     first = engine._hash_key()
     assert len(first) == 64 and key_file.stat().st_mode & 0o777 == 0o600
     assert engine._hash_key() == first  # the same key on every build
+
+
+class _StartingSpark(LazyPySparkResource):
+    """A lazy session whose start is observed (and can be made to fail) instead of run."""
+
+    def __init__(self, fail: bool):
+        super().__init__(spark_config={})
+        self._fail, self._started = fail, threading.Event()
+        self._thread: str | None = None
+
+    @property
+    def spark_session(self):
+        self._thread = threading.current_thread().name
+        self._started.set()
+        if self._fail:
+            raise RuntimeError("JAVA_HOME is not set")
+        return "session"
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_the_local_engine_starts_spark_in_the_background(tmp_path, fail, capsys):
+    """`run` calls warm_up before its Dagster setup: the session starts on another thread, the
+    caller goes on at once, and a start that fails says nothing there (the first build starts
+    it again and fails with the step's own message)."""
+    spark = _StartingSpark(fail)
+    engine = SparkSilverEngine(
+        pyspark=spark, bronze_root=tmp_path.as_uri(), silver_root=tmp_path.as_uri()
+    )
+    hooked = []
+    previous, threading.excepthook = threading.excepthook, hooked.append
+    try:
+        engine.warm_up()
+        assert spark._started.wait(10)
+        for thread in threading.enumerate():
+            if thread.name == "spark-warm-up":
+                thread.join(10)
+    finally:
+        threading.excepthook = previous
+    assert spark._thread == "spark-warm-up"
+    assert hooked == [] and capsys.readouterr().err == ""
 
 
 def test_the_spark_driver_memory_is_a_setting():

@@ -53,3 +53,13 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
     assert quarantined[0] > 0 and quarantined[1] == 0
     for table, most in MOST_JOBS.items():
         assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
+
+
+def test_the_local_driver_jvm_compiles_with_c1_only(spark):
+    # The option reaches the JVM only when the session starts it: a conf set later, or one the
+    # launcher drops, would leave C2 recompiling every partition's generated code.
+    from wistia_assets.transforms.session import LOCAL_JVM_OPTIONS
+
+    runtime = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = list(runtime.getInputArguments())
+    assert LOCAL_JVM_OPTIONS in arguments, arguments

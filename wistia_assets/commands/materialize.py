@@ -163,16 +163,19 @@ def main(args: argparse.Namespace) -> int:
     from wistia_assets.definitions import build_defs
 
     defs = build_defs(settings)
-    instance = dagster_instance()
-    # A run killed mid-step keeps its pool slot: this run would wait for it forever.
-    for line in fail_runs_whose_process_died(instance):
-        print(f"note: {line}")
-    window_job = defs.resolve_job_def(WINDOW_JOB)
     source = "SANDBOX (simulated data)" if settings.uses_sandbox else settings.wistia_base_url
     print(
         f"wistia-assets {args.command}: {len(windows)} partition(s), deployment "
         f"{settings.deployment}, source {source}, lake {_lake(settings)}"
     )
+    # Every window builds Silver: the engine starts while Dagster's instance opens, retention
+    # runs and the first window is pulled.
+    defs.resources["silver"].warm_up()
+    instance = dagster_instance()
+    # A run killed mid-step keeps its pool slot: this run would wait for it forever.
+    for line in fail_runs_whose_process_died(instance):
+        print(f"note: {line}")
+    window_job = defs.resolve_job_def(WINDOW_JOB)
     if args.command == "run":
         from wistia_assets.commands import retention
 

@@ -43,6 +43,11 @@ class SilverEngine(ConfigurableResource):
     def build_partition(self, context, table: str, window: Window) -> FactResult:
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """Start, in the background, what the first build will need, so that it overlaps the
+        caller's own start (a CLI run's Dagster setup and first Bronze pull). Nothing to start
+        for an engine whose builds run elsewhere."""
+
     def build_dim_media(self, context) -> DimMediaResult:
         raise NotImplementedError
 

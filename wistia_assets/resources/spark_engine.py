@@ -9,6 +9,7 @@ leaves out: only the local deployment imports it.
 # evaluated annotation; a string annotation is not recognised as a resource dependency.
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from dagster import ResourceDependency
@@ -64,6 +65,19 @@ class SparkSilverEngine(SilverEngine):
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
+
+    def warm_up(self) -> None:
+        # The JVM's start is ~3 s of the first build. The session is the process's one (Spark's
+        # getOrCreate): the steps' lazy resource gets the same session, waiting for it if the
+        # start is still under way. A failed start is not reported here: the first build
+        # starts it again and fails with the step's own message.
+        def start() -> None:
+            try:
+                _ = self.pyspark.spark_session
+            except Exception:  # noqa: BLE001 - reported by the first build, see above
+                pass
+
+        threading.Thread(target=start, name="spark-warm-up", daemon=True).start()
 
     def build_partition(self, context, table: str, window: Window) -> FactResult:
         from wistia_assets.transforms.runner import run_partition
