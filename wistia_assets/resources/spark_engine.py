@@ -7,6 +7,7 @@ leaves out: only the local deployment imports it.
 
 # No `from __future__ import annotations`: Dagster reads `ResourceDependency[...]` from the
 # evaluated annotation; a string annotation is not recognised as a resource dependency.
+import contextlib
 import os
 import secrets
 import threading
@@ -72,10 +73,8 @@ class SparkSilverEngine(SilverEngine):
         # start is still under way. A failed start is not reported here: the first build
         # starts it again and fails with the step's own message.
         def start() -> None:
-            try:
+            with contextlib.suppress(Exception):  # reported by the first build, see above
                 _ = self.pyspark.spark_session
-            except Exception:  # noqa: BLE001 - reported by the first build, see above
-                pass
 
         threading.Thread(target=start, name="spark-warm-up", daemon=True).start()
 
