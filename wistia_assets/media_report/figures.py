@@ -73,7 +73,7 @@ class ReportFigures:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportFigures:
-        raw = data["media"]
+        raw: list[dict[str, str]] = data["media"]  # ReportFiguresResult.media
         channels = [m["channel"] for m in raw]
         unique_channels = len(set(channels)) == len(channels) and "unknown" not in channels
         media = [

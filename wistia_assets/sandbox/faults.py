@@ -53,6 +53,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import Any
 
 ENV_VAR = "WISTIA_SANDBOX_FAULTS"
 
@@ -144,7 +145,7 @@ class Faults:
         if spec is None or not spec.strip():
             return cls()
         names = {f.name for f in fields(cls)}
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # field -> a value of its type (_parse_value parses by name)
         for item in spec.split(","):
             item = item.strip()
             if not item:
