@@ -111,12 +111,6 @@ class ReportFigures:
         row = self.daily.get((day, media_id))
         return None if row is None else row.get(metric)
 
-    def covered_days(self) -> list[str]:
-        """Days built for every media."""
-        return [
-            d for d in self.days if not any((d, m.media_id) in self.missing for m in self.media)
-        ]
-
     def missing_by_day(self) -> dict[str, list[Media]]:
         """Days not built (held-back days are said apart, see `held`)."""
         out: dict[str, list[Media]] = {}

@@ -91,9 +91,7 @@ class FactMediaByDateResult(FactResult):
 class DimMediaResult(SilverResult):
     table: ClassVar[str] = "dim_media"
     distinct_media_ids: int
-    snapshots_read: int
     snapshot_media: list[str]  # media whose row this run updated
-    unparsable_snapshots: list[str]
     channels: dict[str, str]
     media_ids: list[str]
     unknown_channel_media_ids: list[str]
