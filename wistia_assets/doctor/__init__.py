@@ -2,7 +2,7 @@
 
 A read-only preflight for the first day with a real token (and for any later doubt). With a few
 dozen requests from the shared rate budget it checks the token and its permissions, every
-`MEDIA_IDS` entry, the `per_page` cap, the answer to a page past the end, and how the events
+configured media id, the `per_page` cap, the answer to a page past the end, and how the events
 endpoint reads its dates: which ends are inclusive and where the account's day starts. The
 verdicts compare that with the settings the pipeline uses (`events_window`, `account_timezone`,
 `per_page`: the report names their variables from the settings models), through the same

@@ -9,7 +9,7 @@ from wistia_assets.wistia.probes import Access
 
 
 def access_rows(settings: Settings, access: Access, report: Report) -> bool:
-    """The token / MEDIA_IDS / stats rows; False when nothing further can be checked."""
+    """The token / media ids / stats rows; False when nothing further can be checked."""
     media = setting("media_ids")
     token = setting("wistia_api_token") if settings.wistia_api_token else "(sandbox: no token)"
     if access.rejected:

@@ -20,7 +20,7 @@ def setting(name: str) -> str:
 
 
 def assumed(name: str, value: object) -> str:
-    """`WISTIA_PER_PAGE=100`: a setting as the pipeline has it."""
+    """`<the variable of per_page>=100`: a setting as the pipeline has it."""
     return f"{setting(name)}={value}"
 
 
