@@ -29,7 +29,7 @@ class LakeSettings:
     hash_key_file: Path = setting(
         "WISTIA_HASH_KEY_FILE",
         default="~/.config/wistia_assets/hash_key",
-        parse=values.path,
+        parse=values.home_path,
         help="where the local key is generated and kept when `WISTIA_HASH_KEY` is unset",
     )
     # As the data stack's BronzeRetentionDays.

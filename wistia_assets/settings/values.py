@@ -93,6 +93,11 @@ def secret(raw: str, name: str) -> Secret:
 
 
 def path(raw: str, name: str) -> Path:
+    return Path(raw)
+
+
+def home_path(raw: str, name: str) -> Path:
+    """A path where `~` is the user's home (read when the variable is)."""
     return Path(raw).expanduser()
 
 
