@@ -115,18 +115,15 @@ class Settings(PipelineSettings, WistiaApiSettings, LakeSettings, AwsSettings):
         def is_set(model: type, name: str) -> bool:
             return given(env, declarations(model)[name]) is not None
 
-        def name_of(model: type, field: str) -> str:
-            return env_name(model, field)
-
         # The rules that join settings come first, in the order a newcomer meets them.
         deployment = read(PipelineSettings, env, names=("deployment",))["deployment"]
-        token = name_of(WistiaApiSettings, "wistia_api_token")
+        token = env_name(WistiaApiSettings, "wistia_api_token")
         if deployment == "aws" and not is_set(WistiaApiSettings, "wistia_api_token"):
             raise ConfigError(
                 f"{token} is not set: the aws deployment always calls the real Wistia "
                 "API (inject the token from Secrets Manager)"
             )
-        media = name_of(PipelineSettings, "media_ids")
+        media = env_name(PipelineSettings, "media_ids")
         if is_set(PipelineSettings, "media_ids"):
             read(PipelineSettings, env, names=("media_ids",))
         elif is_set(WistiaApiSettings, "wistia_api_token") or deployment != "local":
@@ -137,19 +134,19 @@ class Settings(PipelineSettings, WistiaApiSettings, LakeSettings, AwsSettings):
         start_date = read(PipelineSettings, env, names=("start_date",))["start_date"]
         if start_date > date.today():
             raise ConfigError(
-                f"{name_of(PipelineSettings, 'start_date')}={start_date} is in the future"
+                f"{env_name(PipelineSettings, 'start_date')}={start_date} is in the future"
             )
         if deployment == "aws":
             if not is_set(AwsSettings, "hash_key_secret_id"):
                 raise ConfigError(
-                    f"{name_of(AwsSettings, 'hash_key_secret_id')} is not set: the aws "
+                    f"{env_name(AwsSettings, 'hash_key_secret_id')} is not set: the aws "
                     "deployment's Glue job reads the key that pseudonymises ip and visitor_key "
                     "from this Secrets Manager secret"
                 )
             for bucket in ("bronze_bucket", "silver_bucket"):
                 if not is_set(AwsSettings, bucket):
                     raise ConfigError(
-                        f"{name_of(AwsSettings, bucket)} is not set: the aws deployment stores "
+                        f"{env_name(AwsSettings, bucket)} is not set: the aws deployment stores "
                         "the lake on S3"
                     )
         found: dict = {}
@@ -158,7 +155,7 @@ class Settings(PipelineSettings, WistiaApiSettings, LakeSettings, AwsSettings):
         settings = cls(**found)
         if settings.per_slot_rate_per_minute < 1:
             raise ConfigError(
-                f"{name_of(WistiaApiSettings, 'rate_limit_per_minute')} / "
-                f"{name_of(WistiaApiSettings, 'wistia_pool_slots')} is below 1/min"
+                f"{env_name(WistiaApiSettings, 'rate_limit_per_minute')} / "
+                f"{env_name(WistiaApiSettings, 'wistia_pool_slots')} is below 1/min"
             )
         return settings
