@@ -128,7 +128,7 @@ def _add_deploy(sub) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="wistia-assets", description=(__doc__ or "wistia-assets").split("\n\n")[0])
     p.add_argument(
         "--debug", action="store_true", help="print the traceback of an unexpected error too"
     )

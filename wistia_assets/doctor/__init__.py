@@ -118,9 +118,10 @@ def _examine(
         )
         report.notes.append("run again with --date YYYY-MM-DD of a day with plays (by_date)")
         return
-    report.media_id, report.day = chosen
+    media, day = chosen
+    report.media_id, report.day = media, day
     try:
-        window_rows(settings, client, budget, report, access.plays(chosen[0]))
+        window_rows(settings, client, budget, report, media, day, access.plays(media))
     except (WistiaAuthError, WistiaForbiddenError) as exc:
         report.add(
             "stats read (events)", f"refused: {exc.status}", setting("wistia_api_token"), CHANGE

@@ -74,9 +74,11 @@ def window_rows(
     client: WistiaClient,
     budget: ProbeBudget,
     report: Report,
+    media: str,
+    day: date,
     plays: dict[date, int],
 ) -> None:
-    media, day = report.media_id, report.day
+    """The window rows for the probe's (media, day) and that media's plays by day."""
     prev, nxt = day - timedelta(days=1), day + timedelta(days=1)
     pulls = {
         (day, day): pull_window(client, budget, media, day, day),
@@ -97,7 +99,7 @@ def window_rows(
     _per_page_row(settings, client, budget, report, media, plays)
     _past_end_row(client, budget, report, media, [p.pull for p in pulls.values()])
     if semantics.value is not None and start is not None and start.measured:
-        _request_row(settings, report, semantics.value, start)
+        _request_row(settings, report, day, semantics.value, start)
 
 
 def _ends(semantics: str) -> tuple[str, str]:
@@ -214,10 +216,11 @@ def _past_end_row(client, budget, report, media, pulls: list[Pull]) -> None:
     report.add("page past the end", f"{answer.answer} ({answer.detail})", f"handled{cost}", OK)
 
 
-def _request_row(settings: Settings, report: Report, semantics: str, start: DayStart) -> None:
+def _request_row(
+    settings: Settings, report: Report, utc_day: date, semantics: str, start: DayStart
+) -> None:
     """What the pipeline will ask for UTC day D with the current settings, and whether that
     covers the UTC day under what was measured."""
-    utc_day = report.day
     window = event_window(utc_day, settings.account_timezone, settings.events_window)
     asked = f"{window.start_date}..{window.end_date}"
     first, last = window.start_date, window.end_date

@@ -226,7 +226,10 @@ class WistiaClient:
                 f"{event_key!r} is not a Wistia event key (letters, digits, '-', '_', '.', ':')"
             )
         description = RequestDescription(f"/stats/events/{event_key}.json", {}, event_key=event_key)
-        return self._request(Call(description, expect=dict)).data
+        data = self._request(Call(description, expect=dict)).data
+        if not isinstance(data, dict):  # decode_body(expect=dict) lets nothing else through
+            raise TypeError(f"{description.label}: expected an object, got {type(data).__name__}")
+        return data
 
     # -- one request, its retries and its failure ------------------------------------------
 
