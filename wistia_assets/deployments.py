@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import Backoff, EnvVar, RetryPolicy
+from dagster import Backoff, RetryPolicy
 
 from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
@@ -27,6 +27,7 @@ from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.resources.wistia_api import WistiaApiResource
+from wistia_assets.sandbox.config import SandboxConfig
 from wistia_assets.settings import ConfigError, Settings
 
 STATE_DIR = "_state"
@@ -34,28 +35,11 @@ STATE_DIR = "_state"
 ECS_TASK_OVERRIDES = "ecs/task_overrides"
 
 
-def sandbox_config(env=None) -> dict[str, Any]:
-    """The sandbox knobs (WISTIA_SANDBOX_*) as the resource's fields, validated by the sandbox's
-    own parser so a typo fails at load time with the variable's name."""
-    from wistia_assets.sandbox.config import SandboxConfig
-
-    return SandboxConfig.from_env(env).resource_fields()
-
-
 def wistia_resource(settings: Settings) -> WistiaApiResource:
-    return WistiaApiResource(
-        base_url=settings.wistia_base_url,
-        # EnvVar: Dagster resolves it at run time and shows only the variable's name in the UI.
-        token=EnvVar("WISTIA_API_TOKEN") if settings.wistia_api_token else None,
-        sandbox=settings.uses_sandbox,
-        **(sandbox_config() if settings.uses_sandbox else {}),
-        timeout=settings.wistia_timeout,
-        per_page=settings.per_page,
-        first_page=settings.first_page,
-        rate_per_minute=settings.per_slot_rate_per_minute,
-        max_attempts=settings.max_attempts,
-        page_prefetch=settings.page_prefetch,
-    )
+    """The API model of `settings`; locally without a token, the sandbox of the WISTIA_SANDBOX_*
+    variables (a typo fails at load time with the variable's name)."""
+    sandbox = SandboxConfig.from_env() if settings.uses_sandbox else None
+    return WistiaApiResource.for_settings(settings, sandbox)
 
 
 def local_resources(settings: Settings) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from wistia_assets.wistia.errors import WistiaError, WistiaUnsettledError
 from wistia_assets.wistia.read_digest import NewRecords, ReadDigest, id_hashes, record_id
 
 if TYPE_CHECKING:
-    from wistia_assets.wistia.client import Page
+    from wistia_assets.wistia.call import Page
     from wistia_assets.wistia.paging import Pages
 
 # A window still shifting after this many reads is still being written to: fail, retry later.
