@@ -75,6 +75,7 @@ test: $(STAMP) java
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(BIN)/basedpyright
 	$(BIN)/pytest -m "$(FAST_TESTS)"
 	$(BIN)/pytest -m "$(SLOW_TESTS)"
 
@@ -83,10 +84,12 @@ test: $(STAMP) java
 dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg dev --host 127.0.0.1 --port $${PORT:-3000}
 
+# The type checker (basedpyright, ~20 s): pyproject's [tool.basedpyright] says what it checks.
 lint: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(BIN)/basedpyright
 	$(BIN)/dg check defs
 
 # The Glue entry script + the Dagster-free wheel; `make glue-artifacts UPLOAD=s3://bucket/glue`.

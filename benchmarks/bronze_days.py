@@ -21,6 +21,7 @@ from pathlib import Path
 
 from wistia_assets.ingestion import ingest_events, ingest_media_by_date
 from wistia_assets.sandbox import SandboxWistia
+from wistia_assets.settings import WistiaApiSettings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.wistia import RateBudget, WistiaClient
 
@@ -75,12 +76,9 @@ def write_bronze_days(
     # One page at a time: drift is revealed page turn by page turn, so sequential paging makes
     # the duplicates (and so the fixture) the same on every run.
     with WistiaClient(
-        base_url=sandbox.base_url,
-        token=None,
+        WistiaApiSettings(wistia_base_url=sandbox.base_url, per_page=PER_PAGE, page_prefetch=1),
         budget=RateBudget(UNLIMITED_PER_MINUTE),
         transport=sandbox.transport(),
-        per_page=PER_PAGE,
-        page_prefetch=1,
     ) as client:
         for day in days:
             manifest = ingest_events(client, store, day, media_id, source="sandbox")

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from benchmarks.sandbox_process import SandboxLog
 from benchmarks.windows import max_in_window, minimum_requests
 from wistia_assets.ingestion import ingest_events
+from wistia_assets.settings import WistiaApiSettings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.wistia import RateBudget, WistiaClient
 
@@ -126,9 +127,8 @@ def run_budget(
         if not hasattr(local, "client"):
             with clients_lock:  # the n-th thread takes budget n: one each when budgets > 1
                 budget = budgets[len(clients) % len(budgets)]
-                local.client = WistiaClient(
-                    base_url=url, token=None, budget=budget, page_prefetch=config.prefetch
-                )
+                api = WistiaApiSettings(wistia_base_url=url, page_prefetch=config.prefetch)
+                local.client = WistiaClient(api, budget=budget)
                 clients.append(local.client)
         return local.client
 

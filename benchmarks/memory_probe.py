@@ -18,7 +18,7 @@ import time
 from datetime import date
 
 from wistia_assets.ingestion import ingest_events
-from wistia_assets.settings import Settings
+from wistia_assets.settings import WistiaApiSettings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.wistia import RateBudget, WistiaClient
 
@@ -63,14 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", required=True)
     p.add_argument("--media-id", required=True)
     p.add_argument("--day", required=True, type=date.fromisoformat)
-    p.add_argument("--prefetch", type=int, default=Settings().page_prefetch)
+    p.add_argument("--prefetch", type=int, default=WistiaApiSettings().page_prefetch)
     args = p.parse_args(argv)
 
     client = WistiaClient(
-        base_url=args.url,
-        token=None,
+        WistiaApiSettings(wistia_base_url=args.url, page_prefetch=args.prefetch),
         budget=RateBudget(UNLIMITED_PER_MINUTE),
-        page_prefetch=args.prefetch,
     )
     with client, tempfile.TemporaryDirectory(prefix="bench-memory-") as lake:
         store = LocalStore(lake)

@@ -11,6 +11,11 @@ instead of its one-line error for a bad `MEDIA_IDS`. Dagster finds `defs` throug
 """
 
 from importlib.util import find_spec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # What `__getattr__` below returns, declared for the type checker (never imported here).
+    from wistia_assets.definitions import defs
 
 if find_spec("dagster") is not None:
     __all__ = ["defs"]

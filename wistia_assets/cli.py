@@ -103,29 +103,9 @@ def _add_retention(sub) -> None:
 
 
 def _add_sandbox(sub) -> None:
-    p = sub.add_parser("sandbox", help="the built-in Wistia API simulator")
-    ssub = p.add_subparsers(dest="sandbox_command", required=True)
-    s = ssub.add_parser("serve", help="serve the sandbox API on loopback HTTP")
-    # Unset flags fall back to the WISTIA_SANDBOX_* variables (README), then to the defaults.
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--seed", type=int, help="data seed (7)")
-    s.add_argument("--faults", default="", help="fault spec, e.g. '429=0.1,latency_ms=200'")
-    s.add_argument("--token", help="require this bearer token (default: accept any)")
-    s.add_argument(
-        "--media-only-token", help="also accept this token for media, answering 403 on stats"
-    )
-    s.add_argument("--events-per-day", help="events per media per day: N or LO-HI (120-420)")
-    s.add_argument("--day-offset-hours", type=int, help="account days shifted by N hours (0)")
-    s.add_argument("--account-timezone", help="account days in this IANA zone (DST included)")
-    s.add_argument(
-        "--events-window",
-        help="how start_date/end_date are read: inclusive (default), end-exclusive, "
-        "start-exclusive or exclusive",
-    )
-    s.add_argument("--past-end", help="answer to a page past the end: empty, repeat or a status")
-    s.add_argument("--hours-watched", help="by_date hours_watched: sum (default) or derived")
-    s.add_argument("--throttle-status", type=int, help="status of throttling answers: 429 | 503")
+    from wistia_assets.commands.sandbox import add_parser
+
+    add_parser(sub)
 
 
 def _add_deploy(sub) -> None:
@@ -148,7 +128,7 @@ def _add_deploy(sub) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="wistia-assets", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="wistia-assets", description=(__doc__ or "wistia-assets").split("\n\n")[0])
     p.add_argument(
         "--debug", action="store_true", help="print the traceback of an unexpected error too"
     )

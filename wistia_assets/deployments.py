@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import Backoff, EnvVar, RetryPolicy
+from dagster import Backoff, RetryPolicy
 
 from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
@@ -27,35 +27,19 @@ from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.resources.wistia_api import WistiaApiResource
-from wistia_assets.settings import Settings
+from wistia_assets.sandbox.config import SandboxConfig
+from wistia_assets.settings import ConfigError, Settings
 
 STATE_DIR = "_state"
 # The run tag dagster-aws's EcsRunLauncher merges into RunTask's `overrides` (JSON).
 ECS_TASK_OVERRIDES = "ecs/task_overrides"
 
 
-def sandbox_config(env=None) -> dict[str, Any]:
-    """The sandbox knobs (WISTIA_SANDBOX_*) as the resource's fields, validated by the sandbox's
-    own parser so a typo fails at load time with the variable's name."""
-    from wistia_assets.sandbox.config import SandboxConfig
-
-    return SandboxConfig.from_env(env).resource_fields()
-
-
 def wistia_resource(settings: Settings) -> WistiaApiResource:
-    return WistiaApiResource(
-        base_url=settings.wistia_base_url,
-        # EnvVar: Dagster resolves it at run time and shows only the variable's name in the UI.
-        token=EnvVar("WISTIA_API_TOKEN") if settings.wistia_api_token else None,
-        sandbox=settings.uses_sandbox,
-        **(sandbox_config() if settings.uses_sandbox else {}),
-        timeout=settings.wistia_timeout,
-        per_page=settings.per_page,
-        first_page=settings.first_page,
-        rate_per_minute=settings.per_slot_rate_per_minute,
-        max_attempts=settings.max_attempts,
-        page_prefetch=settings.page_prefetch,
-    )
+    """The API model of `settings`; locally without a token, the sandbox of the WISTIA_SANDBOX_*
+    variables (a typo fails at load time with the variable's name)."""
+    sandbox = SandboxConfig.from_env() if settings.uses_sandbox else None
+    return WistiaApiResource.for_settings(settings, sandbox)
 
 
 def local_resources(settings: Settings) -> dict[str, Any]:
@@ -89,6 +73,14 @@ def local_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _required(value: str | None, variable: str) -> str:
+    """A setting the aws deployment cannot run without. `Settings.from_env` already refuses to
+    start without it; a Settings built otherwise gets the same refusal, not a None resource."""
+    if value is None:
+        raise ConfigError(f"{variable} is not set: the aws deployment needs it")
+    return value
+
+
 def aws_resources(settings: Settings) -> dict[str, Any]:
     bronze_root, silver_root = _aws_lake(settings)
     return {
@@ -109,17 +101,17 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         ),
         "silver": GlueSilverEngine(
             job_name=settings.glue_job_name,
-            pipes_bucket=settings.pipes_bucket,
+            pipes_bucket=_required(settings.pipes_bucket, "PIPES_BUCKET (or BRONZE_BUCKET)"),
             bronze_root=bronze_root,
             silver_root=silver_root,
-            hash_key_secret_id=settings.hash_key_secret_id,
+            hash_key_secret_id=_required(settings.hash_key_secret_id, "WISTIA_HASH_KEY_SECRET_ID"),
             channels=settings.channels,
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
         ),
         "catalog": GlueAthenaCatalog(
             database=settings.glue_database,
-            silver_bucket=settings.silver_bucket,
+            silver_bucket=_required(settings.silver_bucket, "SILVER_BUCKET"),
             workgroup=settings.athena_workgroup,
             endpoint_url=settings.aws_endpoint_url,
             region=settings.aws_region,
@@ -163,7 +155,9 @@ def _local_lake(settings: Settings) -> tuple[str, str]:
 
 
 def _aws_lake(settings: Settings) -> tuple[str, str]:
-    return f"s3://{settings.bronze_bucket}", f"s3://{settings.silver_bucket}"
+    bronze = _required(settings.bronze_bucket, "BRONZE_BUCKET")
+    silver = _required(settings.silver_bucket, "SILVER_BUCKET")
+    return f"s3://{bronze}", f"s3://{silver}"
 
 
 def _no_tags(settings: Settings) -> dict[str, str]:

@@ -107,7 +107,13 @@ def ingest_events(
                 foreign += sum(1 for r in page.records if r.get("media_id") not in (None, media_id))
                 records = page.records if suppression is None else suppression.keep(page.records)
                 writer.write_records(records)
-            if attempt == 1 and suppression is not None and suppression.learned_since(before):
+            # `before` is set exactly when `suppression` is: both checked, so both are narrowed.
+            if (
+                attempt == 1
+                and suppression is not None
+                and before is not None
+                and suppression.learned_since(before)
+            ):
                 suppression.restore(before)
                 writer.abandon()
                 continue
@@ -120,7 +126,7 @@ def ingest_events(
                 foreign_media_rows=foreign,
                 **(
                     {"suppressed": suppression.suppressed - before.suppressed}
-                    if suppression is not None
+                    if suppression is not None and before is not None
                     else {}
                 ),
             )

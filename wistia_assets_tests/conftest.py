@@ -107,24 +107,26 @@ def router():
 
 @pytest.fixture
 def make_client(router, clock):
-    """WistiaClient(**overrides) on `router`, waiting on `clock`; closed after the test."""
+    """A client (`support.wistia.client_with(**overrides)`) on `router`, waiting on `clock`, one
+    page at a time unless the test asks for prefetch; closed after the test."""
     import httpx
 
     from wistia_assets.settings import Secret
     from wistia_assets.wistia import RateBudget, WistiaClient
-    from wistia_assets_tests.support.wistia import BASE, TOKEN
+    from wistia_assets_tests.support.wistia import BASE, TOKEN, client_with
 
     clients = []
 
     def make(**overrides) -> WistiaClient:
         options = {
-            "base_url": BASE,
-            "token": Secret(TOKEN),
+            "wistia_base_url": BASE,
+            "wistia_api_token": Secret(TOKEN),
+            "page_prefetch": 1,
             "budget": RateBudget(60_000, burst=1_000, clock=clock, sleep=clock.sleep),
             "transport": httpx.MockTransport(router.handler),
             "sleep": clock.sleep,
         } | overrides
-        client = WistiaClient(**options)
+        client = client_with(**options)
         clients.append(client)
         return client
 
@@ -206,14 +208,16 @@ def doctor_recommends(sandbox, today, env: dict[str, str] | None = None) -> dict
     in-process against `sandbox` on `today` with the settings `env` (MEDIA_IDS defaults to the
     sandbox's media)."""
     from wistia_assets.doctor import examine
-    from wistia_assets.settings import Secret, Settings
+    from wistia_assets.settings import Secret, Settings, WistiaApiSettings
     from wistia_assets.wistia.client import WistiaClient
     from wistia_assets.wistia.rate_budget import RateBudget
 
     settings = Settings.from_env({"MEDIA_IDS": ",".join(sandbox.media_ids)} | (env or {}))
     client = WistiaClient(
-        base_url=sandbox.base_url,
-        token=Secret(sandbox.token) if sandbox.token else None,
+        WistiaApiSettings(
+            wistia_base_url=sandbox.base_url,
+            wistia_api_token=Secret(sandbox.token) if sandbox.token else None,
+        ),
         budget=RateBudget(1_000_000),
         transport=sandbox.transport(),
     )

@@ -40,7 +40,7 @@ from wistia_assets.ingestion import ingest_events
 from wistia_assets.orchestration.plan import plan_tick, repull_days
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import ManualClock, SandboxWistia, serve
-from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
+from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings, WistiaApiSettings
 from wistia_assets.storage.objects import LocalStore
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets.wistia.client import WistiaClient
@@ -79,9 +79,8 @@ def test_every_event_lands_in_exactly_one_utc_partition(spark, tmp_path, offset)
     pulls: dict[tuple[date, str], int] = {}
     routed = 0
     client = WistiaClient(
-        base_url=sandbox.base_url,
-        token=None,
-        per_page=25,  # several pages a pull: drift shifts them
+        # several pages a pull: drift shifts them
+        WistiaApiSettings(wistia_base_url=sandbox.base_url, per_page=25),
         budget=RateBudget(60_000),
         transport=sandbox.transport(),
     )
@@ -175,7 +174,9 @@ def test_the_window_job_requests_and_checks_in_the_accounts_zone(spark, tmp_path
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     results = {}
     with serve(sandbox) as server:
-        wistia = WistiaApiResource(base_url=server.url, token="t", rate_per_minute=6000)
+        wistia = WistiaApiResource(
+            wistia_base_url=server.url, wistia_api_token="t", rate_limit_per_minute=6000
+        )
         for name, zone in (("tokyo", "Asia/Tokyo"), ("utc", "UTC")):
             lake = tmp_path / name
             settings = Settings.from_env(

@@ -4,14 +4,12 @@ Glue client whose runs execute the real entry script on local Spark (moto runs n
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from pathlib import Path
 
 import boto3
 import pytest
-from cfnlint.decode import decode
 from dagster import AssetKey, DagsterInstance
 
 from wistia_assets.definitions import build_defs
@@ -23,12 +21,12 @@ from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.support.aws_runs import build_gold_day, seed_athena
+from wistia_assets_tests.support.deploy import cfn_template
 
 DAY = date(2026, 11, 12)
 MEDIA = SANDBOX_MEDIA_IDS[0]
 TOKEN = "aws-test-token-5b1f"
 HASH_KEY = "aws-test-hash-key-77c2"
-CFN = Path(__file__).resolve().parent.parent / "deploy" / "cloudformation"
 
 
 class LocalRunGlueEngine(GlueSilverEngine):
@@ -145,11 +143,9 @@ def aws(aws_endpoint, spark, tmp_path, monkeypatch):
 
 def projected_location(table: str, bucket: str) -> str:
     """The data stack's partition-projection location template of `table` in `bucket`."""
-    body, errors = decode(str(CFN / "data.yaml"))
-    assert not errors, errors
     tables = {
         r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
-        for r in json.loads(json.dumps(body))["Resources"].values()
+        for r in cfn_template("data.yaml")["Resources"].values()
         if r["Type"] == "AWS::Glue::Table"
     }
     parameters = tables[table]["Parameters"]

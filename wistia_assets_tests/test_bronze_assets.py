@@ -32,7 +32,11 @@ def bronze_assets():
 def wistia_for(server, token=TOKEN, **kw) -> WistiaApiResource:
     # Short backoff: the faults are real, the waits need not be.
     return WistiaApiResource(
-        base_url=server.url, token=token, rate_per_minute=6000, backoff_base=0.05, **kw
+        wistia_base_url=server.url,
+        wistia_api_token=token,
+        rate_limit_per_minute=6000,
+        backoff_base=0.05,
+        **kw,
     )
 
 

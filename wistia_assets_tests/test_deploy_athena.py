@@ -9,18 +9,17 @@ DDL's columns, which proves every column they name exists with a usable type.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
-from cfnlint.decode import decode
 
 from wistia_assets.catalog.ddl import athena_columns, athena_partitions, glue_yaml
 from wistia_assets.catalog.smoke import SMOKE_QUERIES
 from wistia_assets.transforms import schema
 from wistia_assets.transforms.columns import TABLES as DECLARED
+from wistia_assets_tests.support.deploy import cfn_template
 
 ROOT = Path(__file__).resolve().parent.parent
 ATHENA = ROOT / "deploy" / "athena"
@@ -63,9 +62,7 @@ def ddl_columns(table: str) -> tuple[list[tuple[str, str, str]], list[tuple[str,
 
 
 def glue_table(name: str) -> dict:
-    body, errors = decode(str(ROOT / "deploy" / "cloudformation" / "data.yaml"))
-    assert not errors
-    return json.loads(json.dumps(body))["Resources"][TABLES[name]]["Properties"]["TableInput"]
+    return cfn_template("data.yaml")["Resources"][TABLES[name]]["Properties"]["TableInput"]
 
 
 def declared(table: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import yaml
-from cfnlint.decode import decode
 from dagster import DagsterInstance
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config
@@ -25,7 +24,13 @@ from dagster._core.workspace.config_schema import WORKSPACE_CONFIG_SCHEMA
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 
-from wistia_assets_tests.support.deploy import DEPLOY, ECS_ENV, INSTANCE_YAML, instance_config
+from wistia_assets_tests.support.deploy import (
+    DEPLOY,
+    ECS_ENV,
+    INSTANCE_YAML,
+    cfn_template,
+    instance_config,
+)
 
 
 def env_names(node) -> set[str]:
@@ -72,8 +77,7 @@ def test_workspace_points_at_the_code_server():
 
 
 def test_every_env_var_the_yaml_reads_is_set_by_the_task_definitions():
-    body, errors = decode(str(DEPLOY / "cloudformation" / "platform.yaml"))
-    assert not errors
+    body = cfn_template("platform.yaml")
     launcher = {"DAGSTER_RUN_TASK_DEFINITION"}  # only processes that build the launcher
     needs = env_names(instance_config()) - launcher
     assert launcher <= env_names(instance_config())

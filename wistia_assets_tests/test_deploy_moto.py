@@ -19,17 +19,16 @@ from __future__ import annotations
 import ast
 import ipaddress
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from cfnlint.decode import decode
+
+from wistia_assets_tests.support.deploy import cfn_template
 
 # moto warns once per resource type it skips; MOTO_SKIPS is the reviewed list of them.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 
-CFN = Path(__file__).resolve().parent.parent / "deploy" / "cloudformation"
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 MEDIA_IDS = "abcd1234,efgh5678"
@@ -68,12 +67,6 @@ STAND_INS = {
     "UiUserPoolClient": "1example23456789",
     "UiUserPoolDomain": "deploytest-dagster-123456789012",
 }
-
-
-def template(name: str) -> dict[str, Any]:
-    body, errors = decode(str(CFN / name))
-    assert not errors, errors
-    return json.loads(json.dumps(body))
 
 
 def document(value: Any) -> dict[str, Any]:
@@ -159,14 +152,14 @@ def evaluate_cidr(node: Any, vpc_cidr: str) -> Any:
 def stacks(moto_server):
     """Deploy network, data and platform stacks once; yield the endpoint and the outputs."""
     cfn = client("cloudformation", moto_server)
-    net_template = template("network.yaml")
+    net_template = cfn_template("network.yaml")
     vpc_cidr = net_template["Parameters"]["VpcCidr"]["Default"]
     net_template["Resources"] = evaluate_cidr(net_template["Resources"], vpc_cidr)
     network = create(cfn, "deploytest-net", net_template, {"NamePrefix": "deploytest"})
     data = create(
         cfn,
         "deploytest-data",
-        template("data.yaml"),
+        cfn_template("data.yaml"),
         # The moto server is shared by the whole session: no default names.
         {
             "NamePrefix": "deploytest",
@@ -175,7 +168,7 @@ def stacks(moto_server):
             "GlueDatabaseName": "deploytest_silver",
         },
     )
-    platform = template("platform.yaml")
+    platform = cfn_template("platform.yaml")
     platform["Resources"] = {
         k: substitute(v, data)
         for k, v in platform["Resources"].items()
@@ -209,7 +202,7 @@ def stacks(moto_server):
 def test_only_known_gaps_are_skipped(stacks):
     _, cfn, _ = stacks
     for name, file in (("deploytest-data", "data.yaml"), ("deploytest-net", "network.yaml")):
-        resources = template(file)["Resources"]
+        resources = cfn_template(file)["Resources"]
         skipped = {resources[i]["Type"] for i in set(resources) - created_ids(cfn, name)}
         assert skipped <= MOTO_SKIPS, f"{name}: moto skipped {skipped - MOTO_SKIPS}"
 

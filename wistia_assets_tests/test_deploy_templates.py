@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from wistia_assets_tests.support.deploy import CFN, ROOT, load
+from wistia_assets_tests.support.deploy import CFN, ROOT, cfn_template
 
 TEMPLATES = sorted(CFN.glob("*.yaml"))
 
@@ -47,12 +47,12 @@ def statements(template: dict[str, Any]):
 
 @pytest.fixture(scope="module")
 def data():
-    return load("data.yaml")
+    return cfn_template("data.yaml")
 
 
 @pytest.fixture(scope="module")
 def platform():
-    return load("platform.yaml")
+    return cfn_template("platform.yaml")
 
 
 def test_cfn_lint_is_clean():
@@ -65,7 +65,7 @@ def test_cfn_lint_is_clean():
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_every_parameter_is_documented(path):
-    for name, parameter in load(path.name)["Parameters"].items():
+    for name, parameter in cfn_template(path.name)["Parameters"].items():
         assert len(parameter.get("Description", "")) > 10, f"{path.name}: {name}"
 
 
@@ -144,7 +144,7 @@ def test_watermark_table(data):
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_no_wildcard_allow_on_every_resource(path):
-    for rid, statement in statements(load(path.name)):
+    for rid, statement in statements(cfn_template(path.name)):
         if statement["Effect"] != "Allow":
             continue
         actions = as_list(statement.get("Action", []))

@@ -92,7 +92,7 @@ def test_query_refuses_the_aws_deployment_with_one_line(monkeypatch):
 
 
 def test_no_module_compares_deployment_names_outside_settings_and_deployments():
-    allowed = {PACKAGE / "settings.py", PACKAGE / "deployments.py"}
+    allowed = {PACKAGE / "settings" / "__init__.py", PACKAGE / "deployments.py"}
     offenders = [
         f"{path.relative_to(PACKAGE)}:{n}"
         for path, text in package_sources()
@@ -230,12 +230,10 @@ def test_only_aws_py_builds_aws_clients():
 
 
 def test_only_settings_reads_the_environment():
-    """Besides settings.py: the sandbox's own knobs (parsed once in sandbox/), Dagster's and
-    Spark's own variables, and a subprocess's environment."""
+    """Besides settings/declaration.py (which reads every model's variables, the sandbox's
+    included): Dagster's and Spark's own variables, and a subprocess's environment."""
     allowed = {
-        "settings.py",
-        "sandbox/config.py",  # WISTIA_SANDBOX_*, parsed once there
-        "sandbox/faults.py",  # WISTIA_SANDBOX_FAULTS, the same parser's faults
+        "settings/declaration.py",  # `read`: every model's variables, the sandbox's included
         "transforms/session.py",  # sets SPARK_LOCAL_IP / PYSPARK_PYTHON for Spark itself
         "commands/materialize.py",  # DAGSTER_HOME: Dagster's own variable
         "commands/package_glue.py",  # the environment of the `pip wheel` subprocess

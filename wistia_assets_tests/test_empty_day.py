@@ -93,7 +93,9 @@ def test_an_excluded_end_fails_the_day_until_the_doctors_setting_is_applied(
     assert plays > 0
 
     with serve(sandbox) as server:
-        wistia = WistiaApiResource(base_url=server.url, token=TOKEN, rate_per_minute=6000)
+        wistia = WistiaApiResource(
+            wistia_base_url=server.url, wistia_api_token=TOKEN, rate_limit_per_minute=6000
+        )
         defs = build_defs(settings, resource_overrides={"wistia": wistia})
         store = defs.resources["watermarks"].store()
         for dataset in ("events", "media_by_date"):
@@ -173,7 +175,9 @@ def test_a_quiet_day_passes_and_is_built(spark, tmp_path):
     env = {"WISTIA_LAKE_ROOT": str(lake), "WISTIA_START_DATE": "2026-11-01", "MEDIA_IDS": MEDIA}
     sandbox = SandboxWistia(seed=31, token=TOKEN, faults=f"zero_days={QUIET_DAY}")
     with serve(sandbox) as server:
-        wistia = WistiaApiResource(base_url=server.url, token=TOKEN, rate_per_minute=6000)
+        wistia = WistiaApiResource(
+            wistia_base_url=server.url, wistia_api_token=TOKEN, rate_limit_per_minute=6000
+        )
         defs = build_defs(Settings.from_env(env), resource_overrides={"wistia": wistia})
         store = defs.resources["watermarks"].store()
         store.override("events", MEDIA, QUIET_DAY - timedelta(days=1))

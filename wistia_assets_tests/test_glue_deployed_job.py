@@ -43,7 +43,7 @@ from wistia_assets.partitions import Window
 from wistia_assets.resources.silver_engine import GlueSilverEngine
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.glue_runtime import GlueRuntime
-from wistia_assets_tests.support.deploy import load
+from wistia_assets_tests.support.deploy import cfn_template
 from wistia_assets_tests.support.transforms import (
     HASH_KEY,
     MEDIA_A,
@@ -125,7 +125,7 @@ def deployed(aws_endpoint, tmp_path, artifacts):
         Name=f"wistia/hash-key-{suffix}", SecretString=HASH_KEY.decode()
     )["ARN"]
 
-    spec = load("platform.yaml")["Resources"]["SilverJob"]["Properties"]
+    spec = cfn_template("platform.yaml")["Resources"]["SilverJob"]["Properties"]
     values = {
         "GlueArtifactsCommit": COMMIT,
         "AWS::Region": "us-east-1",

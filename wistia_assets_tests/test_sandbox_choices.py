@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from wistia_assets.deployments import sandbox_config
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox import SandboxConfig, SandboxWistia, sandbox_from_env
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, ConfigError
@@ -290,7 +289,7 @@ def test_every_knob_is_parsed_in_one_place_and_reaches_the_sandbox():
     )
     assert str(sandbox.zone) == "America/New_York" and sandbox.faults.drift == 2
     # The local deployment's resource carries the same knobs to the sandbox it opens.
-    resource = WistiaApiResource(base_url="https://x.test/v1", sandbox=True, **sandbox_config(env))
+    resource = WistiaApiResource(sandbox=True, **SandboxConfig.from_env(env).resource_fields())
     assert SandboxConfig.from_resource_fields(resource) == config
 
 
@@ -310,5 +309,5 @@ def test_every_knob_is_parsed_in_one_place_and_reaches_the_sandbox():
 )
 def test_a_bad_knob_is_refused_with_its_variable_name(name, value, fragment):
     with pytest.raises(ConfigError) as caught:
-        sandbox_config({name: value})
+        SandboxConfig.from_env({name: value})
     assert name in str(caught.value) and fragment in str(caught.value)

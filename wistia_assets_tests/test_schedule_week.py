@@ -143,7 +143,10 @@ def test_a_week_of_ticks_executed_puts_every_day_in_silver_exactly_once(
 
     with serve(sandbox) as server:
         wistia = WistiaApiResource(
-            base_url=server.url, token=TOKEN, rate_per_minute=6000, backoff_base=0.05
+            wistia_base_url=server.url,
+            wistia_api_token=TOKEN,
+            rate_limit_per_minute=6000,
+            backoff_base=0.05,
         )
         defs = build_defs(settings, resource_overrides={"wistia": wistia})
         job = defs.resolve_job_def("wistia_window")

@@ -72,7 +72,9 @@ def test_a_full_last_page_derived_hours_and_503_throttling_build_the_day_without
         }
     )
     with serve(sandbox) as server:
-        wistia = WistiaApiResource(base_url=server.url, token=TOKEN, rate_per_minute=6000)
+        wistia = WistiaApiResource(
+            wistia_base_url=server.url, wistia_api_token=TOKEN, rate_limit_per_minute=6000
+        )
         defs = build_defs(settings, resource_overrides={"wistia": wistia})
         result = defs.resolve_job_def("wistia_window").execute_in_process(
             partition_key=f"{DAY}|{MEDIA}",

@@ -25,7 +25,6 @@ from wistia_assets.wistia import (
     RateBudget,
     WistiaAuthError,
     WistiaBadRequestError,
-    WistiaClient,
     WistiaError,
     WistiaForbiddenError,
     WistiaNotFoundError,
@@ -33,7 +32,15 @@ from wistia_assets.wistia import (
     WistiaUnavailableError,
 )
 from wistia_assets.wistia import client as wistia_client
-from wistia_assets_tests.support.wistia import BASE, MEDIA, TOKEN, FakeWistia, event, events_route
+from wistia_assets_tests.support.wistia import (
+    BASE,
+    MEDIA,
+    TOKEN,
+    FakeWistia,
+    client_with,
+    event,
+    events_route,
+)
 
 DAY = date(2026, 11, 20)
 
@@ -144,7 +151,7 @@ def test_sends_the_token_as_bearer_header(router, make_client):
 
 def test_without_a_token_no_authorization_header_is_sent(router, make_client):
     route = events_route(router, FakeWistia(1))
-    pages_of(make_client(token=None))
+    pages_of(make_client(wistia_api_token=None))
     assert "authorization" not in route.calls.last.request.headers
 
 
@@ -201,12 +208,14 @@ def test_bad_arguments_fail_before_any_request(router, make_client, call, error)
 
 def test_a_plain_string_token_is_refused():
     with pytest.raises(TypeError, match="Secret"):
-        WistiaClient(base_url=BASE, token=TOKEN, budget=RateBudget(60))
+        client_with(wistia_base_url=BASE, wistia_api_token=TOKEN, budget=RateBudget(60))
 
 
 def test_a_token_with_a_stray_newline_is_refused_without_echoing_it():
     with pytest.raises(ValueError, match="WISTIA_API_TOKEN") as caught:
-        WistiaClient(base_url=BASE, token=Secret(TOKEN + "\n"), budget=RateBudget(60))
+        client_with(
+            wistia_base_url=BASE, wistia_api_token=Secret(TOKEN + "\n"), budget=RateBudget(60)
+        )
     assert TOKEN not in str(caught.value)
 
 

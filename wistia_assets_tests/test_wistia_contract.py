@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from wistia_assets.doctor import choose_day, examine, render
-from wistia_assets.settings import Secret, Settings
+from wistia_assets.settings import Secret, Settings, WistiaApiSettings
 from wistia_assets.wistia import (
     RateBudget,
     WistiaAuthError,
@@ -73,9 +73,13 @@ def budget():
 
 @pytest.fixture(scope="module")
 def client(budget):
-    with WistiaClient(
-        base_url=BASE_URL, token=Secret(TOKEN), budget=budget, timeout=60.0, max_attempts=4
-    ) as client:
+    api = WistiaApiSettings(
+        wistia_base_url=BASE_URL,
+        wistia_api_token=Secret(TOKEN),
+        wistia_timeout=60.0,
+        max_attempts=4,
+    )
+    with WistiaClient(api, budget=budget) as client:
         yield client
 
 
@@ -108,7 +112,8 @@ def is_utc_timestamp(text: str) -> bool:
 
 def test_a_wrong_token_is_rejected_as_401(budget):
     bogus = "contract-test-not-a-token-0000"
-    with WistiaClient(base_url=BASE_URL, token=Secret(bogus), budget=budget) as client:
+    api = WistiaApiSettings(wistia_base_url=BASE_URL, wistia_api_token=Secret(bogus))
+    with WistiaClient(api, budget=budget) as client:
         with pytest.raises(WistiaAuthError) as caught:
             client.show_media(MEDIA_ID)
         assert client.stats.requests == 1
@@ -281,7 +286,8 @@ def test_per_page_is_not_capped_below_the_setting(settings, client, probe, probe
     reason="set WISTIA_CONTRACT_MEDIA_ONLY_TOKEN to a token without 'Read detailed stats'",
 )
 def test_a_token_without_stats_permission_is_refused_with_403(budget):
-    with WistiaClient(base_url=BASE_URL, token=Secret(MEDIA_ONLY_TOKEN), budget=budget) as limited:
+    api = WistiaApiSettings(wistia_base_url=BASE_URL, wistia_api_token=Secret(MEDIA_ONLY_TOKEN))
+    with WistiaClient(api, budget=budget) as limited:
         assert limited.show_media(MEDIA_ID).records[0]["hashed_id"] == MEDIA_ID
         with pytest.raises(WistiaForbiddenError) as caught:
             limited.media_by_date(MEDIA_ID, YESTERDAY, YESTERDAY)

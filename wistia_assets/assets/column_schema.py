@@ -7,7 +7,7 @@ materialization from the schema Spark actually wrote, each column with its decla
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dagster import TableColumn, TableSchema
 
@@ -24,8 +24,9 @@ def declared_schema(table: str) -> TableSchema:
     )
 
 
-def written_schema(table: str, written: Iterable[tuple[str, str]]) -> TableSchema:
-    """`written` is (name, Spark simpleString) per column, as the runner reports it."""
+def written_schema(table: str, written: Iterable[Sequence[str]]) -> TableSchema:
+    """`written` is [name, Spark simpleString] per column, as the runner reports it (a list
+    after the Glue job's JSON)."""
     t = TABLES[table]
 
     def description(name: str) -> str | None:

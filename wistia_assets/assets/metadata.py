@@ -13,6 +13,7 @@ from wistia_assets.transforms.results import (
     DimMediaResult,
     FactResult,
     MediaDailyResult,
+    SilverResult,
 )
 
 # Result fields shown as they are, in this order, when the result has them (and they are set).
@@ -87,7 +88,7 @@ def result_metadata(
     for key in PATHS:
         if getattr(result, key, None):
             metadata[key] = MetadataValue.path(getattr(result, key))
-    if hasattr(result, "preview"):
+    if isinstance(result, SilverResult):  # Gold shows no preview
         metadata["preview"] = MetadataValue.md(preview_markdown(result.preview))
     metadata["engine"] = engine
     return metadata

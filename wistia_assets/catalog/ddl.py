@@ -1,7 +1,7 @@
 """The column lists of the Athena DDL and the Glue tables, rendered from `transforms/columns.py`.
 
 `deploy/athena/*.sql` holds exactly `athena_columns(...)` between `CREATE ... (` and `)`, and
-each `AWS::Glue::Table` of `deploy/cloudformation/data.yaml` lists `glue_columns(...)`; a test
+each `AWS::Glue::Table` of `deploy/cloudformation/data.yaml` lists `glue_yaml(...)`; a test
 proves both, name by name, type by type, comment by comment, and prints what to paste when a
 column changes. Names Athena reserves (`date`) are quoted in the DDL.
 """
@@ -32,13 +32,9 @@ def athena_partitions(table: Table) -> str:
     return f"PARTITIONED BY (\n{inner}\n)"
 
 
-def glue_columns(columns: tuple[Column, ...]) -> list[dict[str, str]]:
-    """Glue's `Columns` / `PartitionKeys` entries."""
-    return [{"Name": c.name, "Type": c.type, "Comment": c.description} for c in columns]
-
-
 def glue_yaml(columns: tuple[Column, ...], indent: int = 12) -> str:
-    """The same entries as YAML flow mappings, ready to paste into data.yaml."""
+    """Glue's `Columns` / `PartitionKeys` entries as YAML flow mappings, ready to paste into
+    data.yaml."""
     pad = " " * indent
     return "\n".join(
         f'{pad}- {{Name: {c.name}, Type: {c.type}, Comment: "{c.description}"}}' for c in columns

@@ -66,7 +66,11 @@ def run_query(lake_root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 def table_counts(lake_root: str | Path) -> dict[str, int]:
     con, present = connect(lake_root)
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in present}
+    counts = {}
+    for t in present:
+        # count(*) answers exactly one row: unpacking says so, and fails loudly otherwise.
+        [(counts[t],)] = con.execute(f"SELECT count(*) FROM {t}").fetchall()
+    return counts
 
 
 def format_table(columns: list[str], rows: list[tuple], max_rows: int = 50) -> str:

@@ -11,7 +11,7 @@ import argparse
 import logging
 from datetime import UTC, datetime, timedelta
 
-from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
+from wistia_assets.settings import ConfigError, Settings, env_name, parse_date, parse_media_id
 
 # Wistia keeps two years of events: a day older than that has nothing to probe.
 RETENTION_DAYS = 730
@@ -33,7 +33,8 @@ def main(args: argparse.Namespace) -> int:
     media_id = parse_media_id(args.media_id, source="--media-id") if args.media_id else None
     if media_id is not None and media_id not in settings.media_ids:
         raise ConfigError(
-            f"--media-id {media_id} is not configured (MEDIA_IDS: {', '.join(settings.media_ids)})"
+            f"--media-id {media_id} is not configured "
+            f"({env_name(Settings, 'media_ids')}: {', '.join(settings.media_ids)})"
         )
 
     from wistia_assets.doctor import examine, render
@@ -57,4 +58,4 @@ def _client(settings: Settings, log: logging.Logger):
         return wistia_resource(settings).open_client(log)
     from wistia_assets.wistia import WistiaClient
 
-    return WistiaClient.from_settings(settings, logger=log)
+    return WistiaClient(settings, logger=log)

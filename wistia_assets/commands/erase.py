@@ -111,7 +111,9 @@ def main(args: argparse.Namespace) -> int:
         key = secrets.token_bytes(32)
     hasher = Hasher(key)
     subject_hash = hasher.subject(kind, raw)
-    del raw, args.email, args.visitor_key
+    # The raw value goes here: nothing below (logs, the erasure record) can reach it.
+    del raw
+    args.email = args.visitor_key = None
     return erase(settings, kind, subject_hash, hasher, dry_run=args.dry_run)
 
 

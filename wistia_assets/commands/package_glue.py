@@ -43,7 +43,7 @@ PACKAGE = Path(wistia_assets.__file__).resolve().parent
 ROOT = PACKAGE.parent
 GLUE_LOCK = ROOT / "deploy" / "glue-requirements.lock"
 # What the Glue job imports. Anything here must not import dagster (a test enforces it).
-GLUE_MODULES = ("settings.py", "aws.py", "transforms", "storage", "glue")
+GLUE_MODULES = ("settings", "aws.py", "transforms", "storage", "glue")
 DIST_NAME = "wistia_assets_glue"
 SCRIPT_NAME = "silver_job.py"
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")

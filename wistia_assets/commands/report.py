@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from wistia_assets.orchestration.jobs import GOLD_DAYS_JOB, REPORT_JOB
 from wistia_assets.settings import ConfigError, Settings
@@ -62,14 +63,14 @@ def report_location(outcome) -> str | None:
     return (outcome.metadata.get("media_report") or {}).get("report")
 
 
-def range_config(args: argparse.Namespace) -> dict:
+def range_config(args: argparse.Namespace) -> dict[str, Any]:
     given_range = args.first is not None or args.last is not None
     if given_range and args.days is not None:
         raise ConfigError("give either --days or --from/--to, not both")
     if given_range:
         if args.first is None or args.last is None:
             raise ConfigError("--from and --to go together")
-        config = {"start": args.first, "end": args.last}
+        config: dict[str, Any] = {"start": args.first, "end": args.last}
     else:
         config = {"days": 7 if args.days is None else args.days}
     # Refused here, before any run starts, with the same rules the asset applies.

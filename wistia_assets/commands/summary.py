@@ -20,7 +20,7 @@ def _bronze_totals(outcomes) -> dict[str, tuple[int, int, int]]:
             t[0] += 1
             t[1] += int(rows_of(metadata) or 0)
             t[2] += int(metadata.get("bytes") or 0)
-    return {k: tuple(v) for k, v in sorted(totals.items())}
+    return {k: (partitions, rows, size) for k, (partitions, rows, size) in sorted(totals.items())}
 
 
 def print_summary(settings: Settings, outcomes, seconds: float) -> None:

@@ -149,7 +149,7 @@ def apply(
         partition = window_partition(BRONZE_EVENTS, hit.day, hit.media_id)
         removed += bronze.rewrite(bronze_store, partition, plan.viewer, erasure_id=erasure.id)
     expired = without_bronze(bronze_store, plan.silver_partitions) if strip_silver else []
-    if expired and plan.viewer.visitor_hashes:
+    if strip_silver is not None and expired and plan.viewer.visitor_hashes:
         # Silver holds no e-mail: without a visitor hash nothing of the viewer can be there.
         strip_silver(expired, sorted(plan.viewer.visitor_hashes))
     rebuild = [key for key in plan.silver_partitions if key not in expired]

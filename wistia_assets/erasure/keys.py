@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal, overload
 
 from wistia_assets.erasure.records import (
     ERASURE_FILE,
@@ -55,6 +56,10 @@ def has_erasures(settings: Settings) -> bool:
     return True
 
 
+@overload
+def hash_key(settings: Settings, *, create: Literal[True] = True) -> bytes: ...
+@overload
+def hash_key(settings: Settings, *, create: bool) -> bytes | None: ...
 def hash_key(settings: Settings, *, create: bool = True) -> bytes | None:
     """The HMAC key Silver hashes visitor_key with; None when there is none yet and `create` is
     false (a dry run changes nothing, not even the key file)."""

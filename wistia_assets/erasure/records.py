@@ -18,14 +18,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from wistia_assets.erasure.viewer import EMAIL, VISITOR_KEY
 
 PENDING, DONE = "pending", "done"
+# What a read-modify-write of one record returns: the record written (`merge`: always one), or
+# None when the change wrote nothing.
+R = TypeVar("R", bound="Erasure | None")
 ERASURE_FILE = "erasures.sqlite"
 # The watermark table's partition-key value of the erasure items (never a watermark dataset).
 DYNAMO_PARTITION = "erasure"
@@ -122,7 +126,7 @@ class SqliteErasureStore:
             row = db.execute("SELECT record FROM erasures WHERE id=?", (erasure_id,)).fetchone()
         return Erasure.from_json(row[0]) if row else None
 
-    def _update(self, erasure_id: str, change) -> Erasure | None:
+    def _update(self, erasure_id: str, change: Callable[[Erasure | None], R]) -> R:
         with self._lock, self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -196,14 +200,14 @@ class DynamoErasureStore:
     def get(self, erasure_id: str) -> Erasure | None:
         return self._item(erasure_id)[0]
 
-    def _update(self, erasure_id: str, change) -> Erasure | None:
+    def _update(self, erasure_id: str, change: Callable[[Erasure | None], R]) -> R:
         from botocore.exceptions import ClientError
 
         for _ in range(5):
             old, text = self._item(erasure_id)
             record = change(old)
             if record is None:
-                return None
+                return record
             condition = (
                 {"ConditionExpression": "attribute_not_exists(#r)"}
                 if text is None

@@ -27,11 +27,14 @@ def find(store: ObjectStore, visitor_hashes: set[str]) -> list[Hit]:
     if not visitor_hashes:
         return hits
     wanted = pa.array(sorted(visitor_hashes), type=pa.string())
+    # pyarrow.compute defines is_in, sum and the rest when imported, so no stub declares them.
+    is_in, total = pc.is_in, pc.sum  # pyright: ignore[reportAttributeAccessIssue]  # see above
     for partition, day, media_id in partitions(store, SILVER_FACT_EVENTS):
         n = 0
         for key in data_files(store, partition):
             column = pq.read_table(io.BytesIO(store.read_bytes(key)), columns=["visitor_hash"])
-            n += pc.sum(pc.is_in(column["visitor_hash"], value_set=wanted)).as_py() or 0
+            found = is_in(column["visitor_hash"], value_set=wanted)
+            n += total(found).as_py() or 0
         if n:
             hits.append(Hit("silver", day, media_id, n))
     return hits

@@ -11,12 +11,16 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from wistia_assets.media_report.figures import LABELS, UNITS, ReportFigures
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # One style per media, in order: black solid with filled circles, grey dashed with open
 # squares, then dotted triangles; bars alternate solid black, hatched white, dotted grey.
@@ -30,7 +34,7 @@ BAR_STYLES = (
     {"color": "white", "edgecolor": "black", "hatch": "///"},
     {"color": "#bbbbbb", "edgecolor": "black", "hatch": ".."},
 )
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: small files, selectable labels
     "svg.hashsalt": "wistia-media-report",  # stable element ids
     "font.size": 9,

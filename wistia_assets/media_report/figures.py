@@ -73,7 +73,7 @@ class ReportFigures:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportFigures:
-        raw = data["media"]
+        raw: list[dict[str, str]] = data["media"]  # ReportFiguresResult.media
         channels = [m["channel"] for m in raw]
         unique_channels = len(set(channels)) == len(channels) and "unknown" not in channels
         media = [
@@ -110,12 +110,6 @@ class ReportFigures:
     def value(self, day: str, media_id: str, metric: str) -> float | int | None:
         row = self.daily.get((day, media_id))
         return None if row is None else row.get(metric)
-
-    def covered_days(self) -> list[str]:
-        """Days built for every media."""
-        return [
-            d for d in self.days if not any((d, m.media_id) in self.missing for m in self.media)
-        ]
 
     def missing_by_day(self) -> dict[str, list[Media]]:
         """Days not built (held-back days are said apart, see `held`)."""

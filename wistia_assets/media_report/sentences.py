@@ -39,11 +39,8 @@ def compare(figures: ReportFigures, metric: str) -> str:
     """`the YouTube media was played on 41 % of its loads, the Facebook media on 18 % (23
     percentage points less)`; with one media a plain statement, with no data a plain absence."""
     unit = UNITS[metric]
-    known = [
-        (m, figures.total(m.media_id, metric))
-        for m in figures.media
-        if figures.total(m.media_id, metric) is not None
-    ]
+    totals = ((m, figures.total(m.media_id, metric)) for m in figures.media)
+    known = [(m, value) for m, value in totals if value is not None]
     if not known:
         return f"{LABELS[metric]}: no data in this range."
     known.sort(key=lambda mv: (-mv[1], mv[0].label))

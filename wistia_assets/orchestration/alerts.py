@@ -20,9 +20,11 @@ command that diagnoses it).
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
+    DagsterEvent,
     DagsterEventType,
     DagsterInstance,
     DagsterRun,
@@ -32,6 +34,9 @@ from dagster import (
 )
 
 from wistia_assets.resources.alerts import AlertsResource
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
 
 SENSOR_NAME = "wistia_run_failure_alerts"
 # An alert is read on a phone and in an SNS e-mail subject: one line, bounded.
@@ -49,15 +54,29 @@ def one_line(text: str | None) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
 
 
-def root_cause(error) -> str:
+def root_cause(error: SerializableErrorInfo) -> str:
     """The innermost error that is not a Dagster wrapper ("Error occurred while executing ...",
     "Exceeded max_retries"), prefixed with its class."""
+    # cls_name is None for an error Dagster recorded without its class (a serialized string).
     while error.cause is not None and (
-        error.cls_name.startswith("Dagster") or error.message.startswith("Exceeded max_retries")
+        (error.cls_name or "").startswith("Dagster")
+        or error.message.startswith("Exceeded max_retries")
     ):
         error = error.cause
     message = error.message.strip()
-    return message if message.startswith(error.cls_name) else f"{error.cls_name}: {message}"
+    if error.cls_name is None or message.startswith(error.cls_name):
+        return message
+    return f"{error.cls_name}: {message}"
+
+
+def _events(
+    instance: DagsterInstance, run_id: str, of_type: DagsterEventType
+) -> Iterator[DagsterEvent]:
+    """The run's Dagster events of one type. A record of the event log may carry none (a plain
+    log line); `of_type` selects Dagster events only, so one without is skipped, never read."""
+    for record in instance.all_logs(run_id, of_type=of_type):
+        if record.dagster_event is not None:
+            yield record.dagster_event
 
 
 def _step_assets(instance: DagsterInstance, run: DagsterRun) -> dict[str, list[str]]:
@@ -98,11 +117,11 @@ def describe_run_failure(
         "x_request_id": None,
         "failed_steps": [],
     }
-    records = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
-    for record in records:
-        event = record.dagster_event
+    for event in _events(instance, run.run_id, DagsterEventType.STEP_FAILURE):
+        # The typed accessor: the event type was selected above, so this is StepFailureData.
         data = event.step_failure_data
-        step: dict[str, Any] = {"step": event.step_key, "assets": step_assets.get(event.step_key)}
+        assets = step_assets.get(event.step_key) if event.step_key is not None else None
+        step: dict[str, Any] = {"step": event.step_key, "assets": assets}
         if data.user_failure_data is not None:
             step["error"] = one_line(data.user_failure_data.description)
             metadata = {k: _plain(v) for k, v in (data.user_failure_data.metadata or {}).items()}
@@ -126,8 +145,9 @@ def describe_run_failure(
             if "DagsterAssetCheckFailedError" in (step.get("error") or ""):
                 step["error"] = one_line(first["message"])
     materialized = {
-        r.dagster_event.asset_key.to_user_string()
-        for r in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        event.asset_key.to_user_string()
+        for event in _events(instance, run.run_id, DagsterEventType.ASSET_MATERIALIZATION)
+        if event.asset_key is not None
     }
     # Downstream of the failure (Silver after a failed Bronze): what is now stale or missing.
     alert["assets_not_built"] = [a for a in planned if a not in materialized | failed_assets]
@@ -143,8 +163,8 @@ def describe_run_failure(
 def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[dict[str, str]]:
     """The blocking checks of the run that failed with ERROR severity: asset, check, message."""
     failed = []
-    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.dagster_event.event_specific_data
+    for event in _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = event.asset_check_evaluation_data
         if evaluation.passed or not evaluation.blocking:
             continue
         if evaluation.severity.value != "ERROR":

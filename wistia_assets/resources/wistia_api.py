@@ -2,6 +2,11 @@
 
 The choice is made once, from settings, and announced: a run against the sandbox logs a warning
 and every materialization carries `source: sandbox`, so sandbox numbers never pass for real ones.
+
+The resource carries the API model's fields (`WistiaApiSettings`) and the sandbox's
+(`SandboxConfig`, as `sandbox_<name>`) under the models' own names. Dagster's config schema needs
+each field written on the class; its default and help come from the model's declaration, and
+`test_settings_models` holds the two field sets equal.
 """
 
 from __future__ import annotations
@@ -9,72 +14,103 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from typing import Any
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from wistia_assets.settings import Secret
-from wistia_assets.wistia.client import WistiaClient
-from wistia_assets.wistia.rate_budget import RateBudget
+from wistia_assets.sandbox.config import SandboxConfig
+from wistia_assets.settings import PipelineSettings, Secret, WistiaApiSettings, env_name
+from wistia_assets.settings.declaration import declarations
+from wistia_assets.wistia.client import DEFAULT_BACKOFF_BASE, WistiaClient
 
+TOKEN_SETTING = env_name(WistiaApiSettings, "wistia_api_token")
 SANDBOX_WARNING = (
-    "WISTIA_API_TOKEN is not set: this run uses the built-in SANDBOX Wistia API "
-    "(simulated data, not your account). Set WISTIA_API_TOKEN and MEDIA_IDS for real data."
+    f"{TOKEN_SETTING} is not set: this run uses the built-in SANDBOX Wistia API "
+    f"(simulated data, not your account). Set {TOKEN_SETTING} and "
+    f"{env_name(PipelineSettings, 'media_ids')} for real data."
 )
+
+
+def _declared(model: Any, name: str) -> Any:
+    """A resource field with the declared default and help of the model's field `name`."""
+    declaration = declarations(model)[name]
+    return Field(
+        default=getattr(model(), name), description=f"{declaration.help} ({declaration.env})."
+    )
+
+
+def _api(name: str) -> Any:
+    return _declared(WistiaApiSettings, name)
+
+
+def _sandbox(name: str) -> Any:
+    return _declared(SandboxConfig, name)
 
 
 class WistiaApiResource(ConfigurableResource):
     """Opens `WistiaClient`s that share this process's rate budget."""
 
-    base_url: str = Field(description="Wistia v1 base URL (WISTIA_BASE_URL).")
-    token: str | None = Field(
-        default=None, description="API token (WISTIA_API_TOKEN); unset = built-in sandbox."
+    wistia_base_url: str = _api("wistia_base_url")
+    # The token as Dagster resolves it (an EnvVar in the deployments: the UI shows its name only).
+    wistia_api_token: str | None = Field(
+        default=None, description=f"API token ({TOKEN_SETTING}); unset = built-in sandbox."
+    )
+    wistia_timeout: float = _api("wistia_timeout")
+    per_page: int = _api("per_page")
+    first_page: int = _api("first_page")
+    rate_limit_per_minute: int = _api("rate_limit_per_minute")
+    wistia_pool_slots: int = _api("wistia_pool_slots")
+    max_attempts: int = _api("max_attempts")
+    page_prefetch: int = _api("page_prefetch")
+    backoff_base: float = Field(
+        default=DEFAULT_BACKOFF_BASE, description="First retry wait in seconds."
     )
     sandbox: bool = Field(default=False, description="Serve requests from the built-in sandbox.")
-    sandbox_faults: str = Field(default="", description="Sandbox fault spec (sandbox only).")
-    sandbox_seed: int = Field(default=7, description="Sandbox data seed (sandbox only).")
-    sandbox_events_per_day: str = Field(
-        default="120-420", description="Sandbox events per media per day: N or LO-HI."
-    )
-    sandbox_day_offset_hours: int = Field(
-        default=0, description="Sandbox account time zone: day windows shifted by this."
-    )
-    sandbox_account_timezone: str = Field(
-        default="", description="Sandbox account time zone as an IANA name (DST included)."
-    )
-    sandbox_events_window: str = Field(
-        default="inclusive", description="How the sandbox reads an events window's dates."
-    )
-    sandbox_past_end: str = Field(
-        default="empty", description="Sandbox answer to a page past the end: empty|repeat|<status>."
-    )
-    sandbox_hours_watched: str = Field(
-        default="sum", description="Sandbox by_date hours_watched: sum | derived (constant/play)."
-    )
-    sandbox_throttle_status: int = Field(
-        default=429, description="Status of the sandbox's throttling answers: 429 | 503."
-    )
-    timeout: float = 30.0
-    per_page: int = 100
-    first_page: int = 1
-    rate_per_minute: float = Field(
-        default=480.0,
-        description="Requests per minute for this process: the account budget / pool slots.",
-    )
-    max_attempts: int = 6
-    backoff_base: float = Field(default=1.0, description="First retry wait in seconds.")
-    page_prefetch: int = 2
+    sandbox_seed: int = _sandbox("seed")
+    sandbox_faults: str = _sandbox("faults")
+    sandbox_events_per_day: str = _sandbox("events_per_day")
+    sandbox_day_offset_hours: int = _sandbox("day_offset_hours")
+    sandbox_account_timezone: str = _sandbox("account_timezone")
+    sandbox_events_window: str = _sandbox("events_window")
+    sandbox_past_end: str = _sandbox("past_end")
+    sandbox_hours_watched: str = _sandbox("hours_watched")
+    sandbox_throttle_status: int = _sandbox("throttle_status")
+
+    @classmethod
+    def for_settings(
+        cls, api: WistiaApiSettings, sandbox: SandboxConfig | None = None
+    ) -> WistiaApiResource:
+        """The resource of a deployment: the model's values; the token as an `EnvVar` (Dagster
+        resolves it at run time and shows only the variable's name in the UI); `sandbox` given:
+        the built-in sandbox so configured."""
+        values: dict[str, Any] = {
+            name: getattr(api, name) for name in declarations(WistiaApiSettings)
+        }
+        values["wistia_api_token"] = EnvVar(TOKEN_SETTING) if api.wistia_api_token else None
+        if sandbox is not None:
+            values |= {"sandbox": True, **sandbox.resource_fields()}
+        return cls(**values)
 
     @property
     def source(self) -> str:
         return "sandbox" if self.sandbox else "wistia"
 
+    def api_settings(self, base_url: str | None = None) -> WistiaApiSettings:
+        """The API model of this resource's fields (the sandbox's clients go without a token)."""
+        values = {name: getattr(self, name) for name in declarations(WistiaApiSettings)}
+        token = self.wistia_api_token
+        values["wistia_api_token"] = Secret(token) if token and not self.sandbox else None
+        if base_url is not None:
+            values["wistia_base_url"] = base_url
+        return WistiaApiSettings(**values)
+
     @contextlib.contextmanager
     def open_client(self, log: logging.Logger | None = None) -> Iterator[WistiaClient]:
         transport = None
-        base_url = self.base_url
+        base_url = None
         if self.sandbox:
-            from wistia_assets.sandbox import SandboxConfig, shared_sandbox
+            from wistia_assets.sandbox import shared_sandbox
 
             if log is not None:
                 log.warning(SANDBOX_WARNING)
@@ -84,16 +120,9 @@ class WistiaApiResource(ConfigurableResource):
             transport = sandbox.transport()
             base_url = sandbox.base_url
         client = WistiaClient(
-            base_url=base_url,
-            token=Secret(self.token) if self.token and not self.sandbox else None,
-            timeout=self.timeout,
-            per_page=self.per_page,
-            first_page=self.first_page,
-            budget=RateBudget.shared(self.rate_per_minute),
+            self.api_settings(base_url),
             transport=transport,
-            max_attempts=self.max_attempts,
             backoff_base=self.backoff_base,
-            page_prefetch=self.page_prefetch,
             logger=log,
         )
         with client:

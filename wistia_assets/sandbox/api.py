@@ -182,12 +182,11 @@ class WistiaV1:
         today = self.timeline.local_day(now)
         start = _date_param(params, "start_date")
         end = _date_param(params, "end_date")
-        if start is None and end is None:
-            start, end = today - timedelta(days=1), today
-        elif start is None:
+        # Neither given: yesterday and today; one given: the other from it.
+        if end is None:
+            end = today if start is None else max(start, today)
+        if start is None:
             start = end - timedelta(days=1)
-        elif end is None:
-            end = max(start, today)
         if start > end:
             raise BadRequest("start_date must be on or before end_date")
         if (end - start).days >= MAX_BY_DATE_DAYS:

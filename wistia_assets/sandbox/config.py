@@ -21,29 +21,28 @@ documentation is silent (the README's configuration table lists them), so that t
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wistia_assets.settings import WINDOW_SEMANTICS, ConfigError
+from wistia_assets.settings.declaration import declarations, read, setting
 
-ENV_VARS = {
-    "seed": "WISTIA_SANDBOX_SEED",
-    "faults": "WISTIA_SANDBOX_FAULTS",
-    "events_per_day": "WISTIA_SANDBOX_EVENTS_PER_DAY",
-    "day_offset_hours": "WISTIA_SANDBOX_DAY_OFFSET_HOURS",
-    "account_timezone": "WISTIA_SANDBOX_ACCOUNT_TIMEZONE",
-    "events_window": "WISTIA_SANDBOX_EVENTS_WINDOW",
-    "past_end": "WISTIA_SANDBOX_PAST_END",
-    "hours_watched": "WISTIA_SANDBOX_HOURS_WATCHED",
-    "throttle_status": "WISTIA_SANDBOX_THROTTLE_STATUS",
-}
 HOURS_WATCHED = ("sum", "derived")
 THROTTLE_STATUSES = (429, 503)
 _INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _integer(raw: str, name: str) -> int:
+    if not _INTEGER.fullmatch(raw):
+        raise ConfigError(f"{name}={raw!r} is not an integer")
+    return int(raw)
+
+
+def _word(raw: str, name: str) -> str:
+    return raw.lower()
 
 
 def check_events_window(value: str) -> str:
@@ -85,37 +84,99 @@ def account_zone(name: str) -> ZoneInfo | None:
         raise ValueError(f"{name!r} is not a known IANA time zone") from None
 
 
+def _check_faults(spec: str) -> str:
+    from wistia_assets.sandbox.faults import Faults
+
+    Faults.parse(spec)
+    return spec
+
+
+def _check_events_per_day(value: str) -> str:
+    from wistia_assets.sandbox.sandbox import parse_events_per_day
+
+    parse_events_per_day(value)
+    return value
+
+
+def _check_offset(hours: int) -> int:
+    if not -14 <= hours <= 14:
+        raise ValueError(f"{hours} is not between -14 and 14 hours")
+    return hours
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
-    seed: int = 7
-    faults: str = ""
-    events_per_day: str = "120-420"
-    day_offset_hours: int = 0
-    account_timezone: str = ""
-    events_window: str = "inclusive"
-    past_end: str = "empty"
-    hours_watched: str = "sum"
-    throttle_status: int = 429
+    """Each knob declared once: `from_env` reads it, `wistia-assets sandbox serve` makes a flag
+    of it (`--<field-name>`), the resource carries it as `sandbox_<field-name>`."""
+
+    seed: int = setting(
+        "WISTIA_SANDBOX_SEED", default="7", parse=_integer, help="sandbox data seed"
+    )
+    faults: str = setting(
+        "WISTIA_SANDBOX_FAULTS",
+        unset="",
+        parse=_word,
+        documented_default="empty",
+        check=_check_faults,
+        help="sandbox fault spec, e.g. '429=0.1,latency_ms=200' (see sandbox/faults.py)",
+    )
+    events_per_day: str = setting(
+        "WISTIA_SANDBOX_EVENTS_PER_DAY",
+        default="120-420",
+        parse=_word,
+        check=_check_events_per_day,
+        help="sandbox events per media per day: N or LO-HI",
+    )
+    day_offset_hours: int = setting(
+        "WISTIA_SANDBOX_DAY_OFFSET_HOURS",
+        default="0",
+        parse=_integer,
+        check=_check_offset,
+        help="sandbox account days shifted by N hours (-14..14)",
+    )
+    account_timezone: str = setting(
+        "WISTIA_SANDBOX_ACCOUNT_TIMEZONE",
+        unset="",
+        check=account_zone,
+        help="sandbox account days in this IANA zone (DST included)",
+    )
+    events_window: str = setting(
+        "WISTIA_SANDBOX_EVENTS_WINDOW",
+        default="inclusive",
+        parse=_word,
+        check=check_events_window,
+        help="how the sandbox reads start_date/end_date: " + ", ".join(WINDOW_SEMANTICS),
+    )
+    past_end: str = setting(
+        "WISTIA_SANDBOX_PAST_END",
+        default="empty",
+        parse=_word,
+        check=check_past_end,
+        help="the sandbox's answer to a page past the end: empty, repeat or a status",
+    )
+    hours_watched: str = setting(
+        "WISTIA_SANDBOX_HOURS_WATCHED",
+        default="sum",
+        parse=_word,
+        check=check_hours_watched,
+        help="sandbox by_date hours_watched: " + " or ".join(HOURS_WATCHED),
+    )
+    throttle_status: int = setting(
+        "WISTIA_SANDBOX_THROTTLE_STATUS",
+        default="429",
+        parse=_integer,
+        check=check_throttle_status,
+        help="status of the sandbox's throttling answers: 429 | 503",
+    )
 
     def __post_init__(self) -> None:
-        from wistia_assets.sandbox.faults import Faults
-        from wistia_assets.sandbox.sandbox import parse_events_per_day
-
-        checks = {
-            "faults": Faults.parse,
-            "events_per_day": parse_events_per_day,
-            "day_offset_hours": _check_offset,
-            "account_timezone": account_zone,
-            "events_window": check_events_window,
-            "past_end": check_past_end,
-            "hours_watched": check_hours_watched,
-            "throttle_status": check_throttle_status,
-        }
-        for name, check in checks.items():
+        for name, declaration in declarations(self).items():
+            if declaration.check is None:
+                continue
             try:
-                check(getattr(self, name))
+                declaration.check(getattr(self, name))
             except ValueError as exc:
-                raise ConfigError(f"{ENV_VARS[name]}: {exc}") from None
+                raise ConfigError(f"{declaration.env}: {exc}") from None
         if self.account_timezone and self.day_offset_hours:
             raise ConfigError(
                 "WISTIA_SANDBOX_ACCOUNT_TIMEZONE and WISTIA_SANDBOX_DAY_OFFSET_HOURS are both set: "
@@ -125,27 +186,13 @@ class SandboxConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SandboxConfig:
         """The knobs from the environment; `overrides` (e.g. command-line flags) win unless None."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = (env.get(ENV_VARS[f.name]) or "").strip()
-            if not raw:
-                continue
-            if f.type == "int":
-                if not _INTEGER.fullmatch(raw):
-                    raise ConfigError(f"{ENV_VARS[f.name]}={raw!r} is not an integer")
-                values[f.name] = int(raw)
-            else:
-                values[f.name] = raw.lower() if f.name != "account_timezone" else raw
+        values = read(cls, env)
         values.update({k: v for k, v in overrides.items() if v is not None and v != ""})
         return cls(**values)
 
-    def with_overrides(self, **overrides: Any) -> SandboxConfig:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None and v != ""})
-
     def sandbox_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of `SandboxWistia` (and of `shared_sandbox`)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in declarations(self)}
 
     def resource_fields(self) -> dict[str, Any]:
         """The same, as `WistiaApiResource`'s `sandbox_*` fields."""
@@ -153,10 +200,4 @@ class SandboxConfig:
 
     @classmethod
     def from_resource_fields(cls, owner: Any) -> SandboxConfig:
-        return cls(**{f.name: getattr(owner, f"sandbox_{f.name}") for f in fields(cls)})
-
-
-def _check_offset(hours: int) -> int:
-    if not -14 <= hours <= 14:
-        raise ValueError(f"{hours} is not between -14 and 14 hours")
-    return hours
+        return cls(**{name: getattr(owner, f"sandbox_{name}") for name in declarations(cls)})

@@ -46,15 +46,18 @@ hold an outage until it is ended.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import Any
 
-ENV_VAR = "WISTIA_SANDBOX_FAULTS"
+from wistia_assets.sandbox.config import SandboxConfig
+from wistia_assets.settings.declaration import env_name, read
+
+ENV_VAR = env_name(SandboxConfig, "faults")
 
 # Request-level fault kinds, as scripts name them. Any other 4xx/5xx status also works.
 REQUEST_FAULTS = (
@@ -144,7 +147,7 @@ class Faults:
         if spec is None or not spec.strip():
             return cls()
         names = {f.name for f in fields(cls)}
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # field -> a value of its type (_parse_value parses by name)
         for item in spec.split(","):
             item = item.strip()
             if not item:
@@ -165,8 +168,7 @@ class Faults:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Faults:
-        env = os.environ if env is None else env
-        return cls.parse(env.get(ENV_VAR))
+        return cls.parse(read(SandboxConfig, env, names=("faults",)).get("faults"))
 
     def spec(self) -> str:
         """The canonical spec string: `Faults.parse(f.spec()) == f`."""

@@ -15,9 +15,10 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -36,6 +37,14 @@ from wistia_assets.sandbox.media import DEFAULT_MEDIA, SandboxMedia, phantom_med
 from wistia_assets.sandbox.randomness import derive, unit
 from wistia_assets.sandbox.requestlog import LoggedRequest, RequestLog
 from wistia_assets.sandbox.timeline import NEVER, DriftLedger, EventsPerDay, Timeline
+
+
+class RequestHeaders(Protocol):
+    """A request's headers as the sandbox reads them, case-insensitive by name: httpx's
+    `Headers` (the in-process transport) and the stdlib server's `email.message.Message` alike."""
+
+    def get(self, name: str, /) -> str | None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +291,7 @@ class SandboxWistia:
 
     # --- serving ----------------------------------------------------------------------------
 
-    def respond(self, method: str, target: str, headers: Mapping[str, str]) -> Outcome:
+    def respond(self, method: str, target: str, headers: RequestHeaders) -> Outcome:
         """Decide the answer to one request (no I/O, no sleeping). Thread-safe."""
         arrived_at, arrived_mono = datetime.now(UTC), time.monotonic()
         parts = urlsplit(target)
@@ -405,7 +414,7 @@ class SandboxWistia:
             log.exception("sandbox failed to answer %s %s", method, path)
             return error(500, f"sandbox error: {type(exc).__name__}: {exc}")
 
-    def _access(self, headers: Mapping[str, str]) -> str | None:
+    def _access(self, headers: RequestHeaders) -> str | None:
         """ "all", "media" (the media-only token) or None (not authorized)."""
         if self.token is None:
             return "all"

@@ -36,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections to Wistia
     server_version = "WistiaSandbox/1.0"
     sys_version = ""
-    server: _Server
+    server: _Server  # pyright: ignore[reportIncompatibleVariableOverride]  # only _Server builds this handler, passing itself
 
     def do_GET(self) -> None:
         self._answer()

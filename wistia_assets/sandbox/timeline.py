@@ -212,20 +212,20 @@ class ForeignStream(Stream):
             self._source = self.plan.timeline.plan(self.source_slot, self.plan.day)
         return self._source
 
-    def _source_index(self, j: int) -> int:
-        return (2 * j + 1) * self.source_punctual // (2 * self.n)
+    def _source_index(self, i: int) -> int:
+        return (2 * i + 1) * self.source_punctual // (2 * self.n)
 
-    def time_ms(self, j: int) -> int:
-        return self.source.punctual.time_ms(self._source_index(j))
+    def time_ms(self, i: int) -> int:
+        return self.source.punctual.time_ms(self._source_index(i))
 
     def visible(self, now_ms: int, revealed: int) -> int:
         return self.count_at_or_before(now_ms - self.source.delay_ms)
 
-    def arrival_ms(self, j: int) -> int:
-        return self.time_ms(j) + self.source.delay_ms
+    def arrival_ms(self, i: int) -> int:
+        return self.time_ms(i) + self.source.delay_ms
 
-    def record(self, j: int) -> dict:
-        return self.source.punctual.record(self._source_index(j))
+    def record(self, i: int) -> dict:
+        return self.source.punctual.record(self._source_index(i))
 
 
 @dataclass(frozen=True)
@@ -329,6 +329,8 @@ class DayPlan:
 
     def pv_e4(self, stream: Stream, i: int) -> int:
         if stream.sid in (PUNCTUAL, *range(1, MAX_LATE_COHORTS + 1)):
+            if self._shuffle is None:
+                raise ValueError(f"{self.day} has no events to rank")
             rank = self._shuffle(self.truth_rank(stream, i))
             return percent_viewed_e4(rank, self.base_total, self.pv_table)
         return self.pv_table[derive(self.key, "pv-extra", stream.sid, i) % PV_LEVELS]
@@ -523,21 +525,21 @@ class DriftLedger:
     def before_page(self, query: tuple, page: int, plans_newest_first: list[DayPlan]) -> None:
         if not self.drift:
             return
-        pools = [p for p in plans_newest_first if p.drift is not None]
+        # (slot, day) -> the size of its drift pool, for the plans that have one.
+        pools = [((p.slot, p.day), p.drift.n) for p in plans_newest_first if p.drift is not None]
         with self._lock:
             pulls = self._pulls.get(query, 0)
             if page == 1:
                 if pulls >= self.pull:
-                    for plan in pools:
-                        self._revealed[(plan.slot, plan.day)] = plan.drift.n
+                    for key, size in pools:
+                        self._revealed[key] = size
                 return
             if pulls != self.pull:
                 return
-            for plan in pools:
-                key = (plan.slot, plan.day)
+            for key, size in pools:
                 shown = self._revealed.get(key, 0)
-                if shown < plan.drift.n:
-                    self._revealed[key] = min(plan.drift.n, shown + self.drift)
+                if shown < size:
+                    self._revealed[key] = min(size, shown + self.drift)
                     return
 
     def delivered(self, query: tuple, page: int) -> None:

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from wistia_assets.aws import aws_client
@@ -35,6 +35,13 @@ STALE_STAGING_SECONDS = 6 * 3600
 LOCK_DIR = "_locks"
 
 
+class ByteSink(Protocol):
+    """What `open_writer` gives: bytes written in order (a local file, or an S3 multipart upload
+    that uploads parts as they fill); nothing is visible under the key until the block ends."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class ObjectStore(Protocol):
     root_uri: str
 
@@ -42,7 +49,7 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
-    def open_writer(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
+    def open_writer(self, key: str) -> contextlib.AbstractContextManager[ByteSink]: ...
     def list_keys(self, prefix: str) -> list[str]: ...
     def last_modified(self, key_prefix: str) -> dict[str, float]: ...
     def delete_keys(self, keys: Iterable[str]) -> None: ...
@@ -96,7 +103,7 @@ class LocalStore:
             out.write(data)
 
     @contextlib.contextmanager
-    def open_writer(self, key: str) -> Iterator[BinaryIO]:
+    def open_writer(self, key: str) -> Iterator[ByteSink]:
         final = self.path(key)
         # Staging inside the lake root keeps the rename on one filesystem (atomic); the leading
         # underscore hides it from Spark, Hive and DuckDB globs.
@@ -169,7 +176,7 @@ class _MultipartWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data) -> int:
         self._buffer += data
         while len(self._buffer) >= MULTIPART_CHUNK:
             self._upload_part(bytes(self._buffer[:MULTIPART_CHUNK]))
@@ -242,10 +249,10 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=_check_key(key), Body=data)
 
     @contextlib.contextmanager
-    def open_writer(self, key: str) -> Iterator[BinaryIO]:
+    def open_writer(self, key: str) -> Iterator[ByteSink]:
         writer = _MultipartWriter(self.client, self.bucket, _check_key(key))
         try:
-            yield writer  # type: ignore[misc]
+            yield writer
         except BaseException:
             writer.abort()
             raise

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wistia_assets.storage.layout import MANIFEST_NAME, manifest_key, part_name
-from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.storage.objects import ByteSink, ObjectStore
 
 # Large days roll over into several parts so no single object grows without bound.
 DEFAULT_MAX_PART_BYTES = 256 * 1024 * 1024
@@ -64,7 +64,7 @@ class PartitionWriter:
         self.rows = 0
         self.bytes = 0
         self._stack = contextlib.ExitStack()
-        self._out = None
+        self._out: ByteSink | None = None
         self._part_rows = 0
         self._part_bytes = 0
         self._lock: contextlib.AbstractContextManager[None] | None = None
@@ -91,11 +91,12 @@ class PartitionWriter:
         self.store.delete_keys([p["key"] for p in self.parts])
         self.parts, self.rows = [], 0
 
-    def _open_part(self) -> None:
+    def _open_part(self) -> ByteSink:
         key = f"{self.partition}/{part_name(len(self.parts), self.run_token)}"
-        self._out = self._stack.enter_context(self.store.open_writer(key))
+        self._out = out = self._stack.enter_context(self.store.open_writer(key))
         self.parts.append({"key": key, "rows": 0, "bytes": 0})
         self._part_rows = self._part_bytes = 0
+        return out
 
     def _close_part(self) -> None:
         if self._out is None:
@@ -114,12 +115,14 @@ class PartitionWriter:
         record of a partition byte for byte."""
         written = 0
         for line in lines:
-            if self._out is None or self._part_bytes + len(line) > self.max_part_bytes:
-                if self._out is not None and self._part_rows:
+            out = self._out
+            if out is None or self._part_bytes + len(line) > self.max_part_bytes:
+                if out is not None and self._part_rows:
                     self._close_part()
-                if self._out is None:
-                    self._open_part()
-            self._out.write(line)
+                    out = None
+                if out is None:
+                    out = self._open_part()
+            out.write(line)
             self._part_rows += 1
             self._part_bytes += len(line)
             written += 1

@@ -176,9 +176,7 @@ def build(
             quarantined=len(unparsable),
             duplicates_removed=0,
             distinct_media_ids=int(stats["distinct_media_ids"]),
-            snapshots_read=len(snapshots),
             snapshot_media=sorted({s.media_id for s in snapshots} - set(unparsable)),
-            unparsable_snapshots=unparsable,
             channels={row["media_id"]: row["channel"] for row in listed},
             media_ids=[row["media_id"] for row in listed],
             unknown_channel_media_ids=[

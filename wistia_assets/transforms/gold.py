@@ -24,8 +24,6 @@ WATCHED_THRESHOLDS = (25, 50, 75, 95)
 # percent_viewed buckets of the distribution chart: [0, 10 %), ..., [90 %, 100 %].
 PERCENT_BUCKETS = 10
 UNKNOWN = "(unknown)"
-# Dimensions of the report's breakdowns, each a label per session.
-BREAKDOWNS = ("percent_viewed", "country", "region", "browser", "platform", "device")
 
 
 def event_metrics() -> dict[str, Column]:

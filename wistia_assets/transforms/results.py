@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 Preview = list[dict[str, Any]]  # the first rows as text, column -> value
 
@@ -91,9 +91,7 @@ class FactMediaByDateResult(FactResult):
 class DimMediaResult(SilverResult):
     table: ClassVar[str] = "dim_media"
     distinct_media_ids: int
-    snapshots_read: int
     snapshot_media: list[str]  # media whose row this run updated
-    unparsable_snapshots: list[str]
     channels: dict[str, str]
     media_ids: list[str]
     unknown_channel_media_ids: list[str]
@@ -171,6 +169,9 @@ _TYPES: dict[str, type] = {
 }
 
 
+ResultT = TypeVar("ResultT", bound=BuildResult)
+
+
 class ResultMismatch(ValueError):
     """A result this code cannot read: the Glue job runs other code than the Dagster side."""
 
@@ -196,3 +197,15 @@ def from_json(payload: dict[str, Any]) -> BuildResult:
             "Glue job runs another release than the Dagster code; deploy both from one commit "
             "(GlueArtifactsCommit = ImageTag)"
         ) from None
+
+
+def expect(result: BuildResult | FactResult, kind: type[ResultT]) -> ResultT:
+    """`result` as the type of the build that was asked for (`expect(engine.build_gold(...,
+    "media_report", ...), ReportFiguresResult)`): the engines return any `BuildResult` (the Glue
+    job's comes back as JSON naming its table), and another table's result is a mismatch."""
+    if not isinstance(result, kind):
+        raise ResultMismatch(
+            f"a {kind.table} build returned a {result.table} result: the engine ran another "
+            "build than the one asked for"
+        )
+    return result

@@ -123,13 +123,14 @@ def midnight(day: date) -> datetime:
 
 def fits_account_day(pull: Pull, day: date) -> bool:
     """Could every event of `pull` belong to account day `day`, in any zone on Earth?"""
-    if not pull.events:
+    newest, oldest = pull.newest, pull.oldest  # oldest: None too for a pull cut short
+    if newest is None:  # no events
         return False
     earliest = midnight(day) - LATEST_OFFSET
     latest = midnight(day + timedelta(days=1)) - EARLIEST_OFFSET
-    if pull.oldest is not None and pull.oldest < earliest:
+    if oldest is not None and oldest < earliest:
         return False
-    return pull.newest < latest
+    return newest < latest
 
 
 def window_semantics(
@@ -265,7 +266,10 @@ def _offsets(day: date, before: datetime | None, at_or_after: datetime | None) -
 
 def zone_offset(zone: ZoneInfo, day: date) -> timedelta:
     """The zone's UTC offset at its own midnight starting `day`."""
-    return datetime(day.year, day.month, day.day, tzinfo=zone).utcoffset()
+    offset = datetime(day.year, day.month, day.day, tzinfo=zone).utcoffset()
+    if offset is None:  # a ZoneInfo always answers one: None would be a naive datetime
+        raise ValueError(f"{zone} gives no UTC offset for {day}")
+    return offset
 
 
 def format_offset(offset: timedelta) -> str:

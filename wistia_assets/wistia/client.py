@@ -13,22 +13,18 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 
 import httpx
 from tenacity import RetryCallState
 
-from wistia_assets.settings import Secret, parse_media_id
-from wistia_assets.wistia.errors import (
-    WistiaError,
-    WistiaProtocolError,
-    WistiaUnavailableError,
-)
+from wistia_assets.settings import Secret, WistiaApiSettings, env_name, parse_media_id
+from wistia_assets.wistia.call import BASE_URL_SETTING, Answer, Call, Page, gave_up, log_fields
+from wistia_assets.wistia.errors import WistiaError
 from wistia_assets.wistia.event_pull import EventPull
 from wistia_assets.wistia.paging import ordered_pages
 from wistia_assets.wistia.rate_budget import RateBudget
+from wistia_assets.wistia.request_stats import RequestStats
 from wistia_assets.wistia.responses import (
     RETRYABLE_TRANSPORT_ERRORS,
     RequestCancelled,
@@ -42,8 +38,8 @@ from wistia_assets.wistia.responses import (
 )
 from wistia_assets.wistia.retry_policy import retrying
 
-if TYPE_CHECKING:
-    from wistia_assets.settings import Settings
+# `Page` and `RequestStats` are part of this module's interface (ingestion, event_pull, tests).
+__all__ = ["MAX_PER_PAGE", "Page", "RequestStats", "WistiaClient"]
 
 # Wistia silently cuts larger values to 100, which would make a full page look like the last one.
 MAX_PER_PAGE = 100
@@ -52,114 +48,44 @@ MAX_PER_PAGE = 100
 EVENT_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 # Visible ASCII only: a token with a stray newline or quote would otherwise fail inside httpx.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+TOKEN_SETTING = env_name(WistiaApiSettings, "wistia_api_token")
 
 LOGGER_NAME = "wistia_assets.wistia"
+# The first wait between retries, in seconds (the resource's `backoff_base` too).
+DEFAULT_BACKOFF_BASE = 1.0
 
 # How often a speculative page looks for a spare token while it is not needed yet: it is woken
 # at once when it becomes needed, so this only bounds how late it notices budget going spare.
 _SPARE_POLL_SECONDS = (0.005, 1.0)
 
 
-@dataclass(frozen=True)
-class Page:
-    """One answer of an endpoint, with what the Bronze manifest needs to know about it."""
-
-    number: int  # 1-based page number (1 for endpoints that are not paginated)
-    records: list[dict]  # the JSON records exactly as parsed from the response
-    request_id: str | None  # x-request-id
-    byte_count: int  # response body size
-    fetched_at: datetime  # UTC
-    attempts: int  # 1 + retries for this request
-    read: int = 1  # which read of the window it belongs to (>1: a re-read, see event_pull)
-
-
-@dataclass
-class RequestStats:
-    """Counters for one client, updated from every thread that uses it."""
-
-    requests: int = 0  # HTTP requests sent, retries included
-    retries: int = 0
-    throttled: int = 0  # 429 answers, and 503s (Wistia's other way of saying it)
-    bytes: int = 0  # response bodies received, failed ones included
-    request_ids: list[str] = field(default_factory=list)  # every x-request-id received
-    budget_wait_seconds: float = 0.0  # time spent waiting for the rate budget
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def record_request(self, budget_wait: float, *, retry: bool) -> None:
-        with self._lock:
-            self.requests += 1
-            self.retries += int(retry)
-            self.budget_wait_seconds += budget_wait
-
-    def record_response(self, byte_count: int, request_id: str | None, status: int) -> None:
-        with self._lock:
-            self.bytes += byte_count
-            self.throttled += int(status in (429, 503))
-            if request_id:
-                self.request_ids.append(request_id)
-
-    def snapshot(self) -> dict:
-        """A consistent copy, e.g. for asset metadata."""
-        with self._lock:
-            return {
-                "requests": self.requests,
-                "retries": self.retries,
-                "throttled": self.throttled,
-                "bytes": self.bytes,
-                "request_ids": list(self.request_ids),
-                "budget_wait_seconds": round(self.budget_wait_seconds, 3),
-            }
-
-
-@dataclass
-class _Call:
-    """One logical request and its attempts."""
-
-    description: RequestDescription
-    expect: type
-    cancel: threading.Event | None = None
-    # None: needed now. An event: a page fetched ahead, needed once the event is set.
-    wanted: threading.Event | None = None
-    attempts: int = 0
-
-
-@dataclass(frozen=True)
-class _Answer:
-    data: list[dict] | dict
-    request_id: str | None
-    byte_count: int
-    attempts: int
-
-
 class WistiaClient:
-    """Reads statistics and media of one Wistia account (v1 API)."""
+    """Reads statistics and media of one Wistia account (v1 API), configured by the API model
+    (`WistiaApiSettings`, or the whole `Settings`): the defaults are the settings' defaults."""
 
     def __init__(
         self,
+        api: WistiaApiSettings,
         *,
-        base_url: str,
-        token: Secret | None,
-        timeout: float = 30.0,
-        per_page: int = 100,
-        first_page: int = 1,
-        budget: RateBudget,
+        budget: RateBudget | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_attempts: int = 6,
-        max_backoff: float = 60.0,
-        page_prefetch: int = 1,
         logger: logging.Logger | None = None,
-        backoff_base: float = 1.0,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        max_backoff: float = 60.0,
         sleep: Callable[[float], None] | None = None,
     ):
-        """`sleep` replaces the wait between retries (tests); by default it is a real wait that
-        ends early when a prefetched page stops being wanted."""
+        """`budget` defaults to the process's shared one at the model's per-slot rate. `sleep`
+        replaces the wait between retries (tests); by default it is a real wait that ends early
+        when a prefetched page stops being wanted."""
+        token = api.wistia_api_token
         if token is not None and not isinstance(token, Secret):
             raise TypeError("pass the Wistia API token as settings.Secret, never as a plain str")
         if token is not None and not _HEADER_SAFE.fullmatch(token.reveal()):
             raise ValueError(
                 "the Wistia API token is empty or contains spaces, line breaks or non-ASCII "
-                "characters: check WISTIA_API_TOKEN for a stray newline or quote"
+                f"characters: check {TOKEN_SETTING} for a stray newline or quote"
             )
+        base_url, per_page, first_page = api.wistia_base_url, api.per_page, api.first_page
         if not base_url.startswith(("https://", "http://")):
             raise ValueError(f"Wistia base URL must be http(s), got {base_url!r}")
         if per_page < 1:
@@ -168,7 +94,7 @@ class WistiaClient:
             raise ValueError(
                 f"first_page must be at least 1 (Wistia pages are 1-based), got {first_page}"
             )
-        if max_attempts < 1 or page_prefetch < 1:
+        if api.max_attempts < 1 or api.page_prefetch < 1:
             raise ValueError("max_attempts and page_prefetch must be at least 1")
         self._log = logger or logging.getLogger(LOGGER_NAME)
         if per_page > MAX_PER_PAGE:
@@ -178,11 +104,11 @@ class WistiaClient:
         self.base_url = base_url.rstrip("/")
         self.per_page = min(per_page, MAX_PER_PAGE)
         self.first_page = first_page
-        self.page_prefetch = page_prefetch
-        self.max_attempts = max_attempts
+        self.page_prefetch = api.page_prefetch
+        self.max_attempts = api.max_attempts
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
-        self.budget = budget
+        self.budget = budget or RateBudget.shared(api.per_slot_rate_per_minute)
         self.stats = RequestStats()
         self._token = token
         self._sleep = sleep
@@ -191,33 +117,10 @@ class WistiaClient:
             headers["Authorization"] = f"Bearer {token.reveal()}"
         self._http = httpx.Client(
             headers=headers,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(api.wistia_timeout),
             transport=transport,
             follow_redirects=False,  # Wistia v1 does not redirect: one means a wrong base URL
-            limits=httpx.Limits(max_connections=max(10, 2 * page_prefetch)),
-        )
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        budget: RateBudget | None = None,
-        transport: httpx.BaseTransport | None = None,
-        logger: logging.Logger | None = None,
-    ) -> WistiaClient:
-        """A client configured from the environment; the budget defaults to the shared one."""
-        return cls(
-            base_url=settings.wistia_base_url,
-            token=settings.wistia_api_token,
-            timeout=settings.wistia_timeout,
-            per_page=settings.per_page,
-            first_page=settings.first_page,
-            budget=budget or RateBudget.shared(settings.per_slot_rate_per_minute),
-            transport=transport,
-            max_attempts=settings.max_attempts,
-            page_prefetch=settings.page_prefetch,
-            logger=logger,
+            limits=httpx.Limits(max_connections=max(10, 2 * api.page_prefetch)),
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -297,7 +200,7 @@ class WistiaClient:
         description = RequestDescription(
             "/stats/events.json", params, media_id=media_id, page=number
         )
-        return self._page(_Call(description, expect=list, cancel=cancel, wanted=wanted), number)
+        return self._page(Call(description, expect=list, cancel=cancel, wanted=wanted), number)
 
     def media_by_date(self, media_id: str, start_date: date, end_date: date) -> Page:
         """Daily `{date, load_count, play_count, hours_watched}` rows for an inclusive range."""
@@ -308,13 +211,13 @@ class WistiaClient:
             {"start_date": start, "end_date": end},
             media_id=media_id,
         )
-        return self._page(_Call(description, expect=list), 1)
+        return self._page(Call(description, expect=list), 1)
 
     def show_media(self, media_id: str) -> Page:
         """The media object; `records == [media]`."""
         media_id = parse_media_id(media_id)
         description = RequestDescription(f"/medias/{media_id}.json", {}, media_id=media_id)
-        return self._page(_Call(description, expect=dict), 1)
+        return self._page(Call(description, expect=dict), 1)
 
     def show_event(self, event_key: str) -> dict:
         """One event by its key."""
@@ -323,11 +226,14 @@ class WistiaClient:
                 f"{event_key!r} is not a Wistia event key (letters, digits, '-', '_', '.', ':')"
             )
         description = RequestDescription(f"/stats/events/{event_key}.json", {}, event_key=event_key)
-        return self._request(_Call(description, expect=dict)).data
+        data = self._request(Call(description, expect=dict)).data
+        if not isinstance(data, dict):  # decode_body(expect=dict) lets nothing else through
+            raise TypeError(f"{description.label}: expected an object, got {type(data).__name__}")
+        return data
 
     # -- one request, its retries and its failure ------------------------------------------
 
-    def _page(self, call: _Call, number: int) -> Page:
+    def _page(self, call: Call, number: int) -> Page:
         answer = self._request(call)
         records = answer.data if isinstance(answer.data, list) else [answer.data]
         return Page(
@@ -339,7 +245,7 @@ class WistiaClient:
             attempts=answer.attempts,
         )
 
-    def _request(self, call: _Call) -> _Answer:
+    def _request(self, call: Call) -> Answer:
         started = time.monotonic()
         retry_loop = retrying(
             max_attempts=self.max_attempts,
@@ -353,14 +259,14 @@ class WistiaClient:
         try:
             return retry_loop(self._attempt, call)
         except TransientFailure as last:
-            error = self._gave_up(call, last, time.monotonic() - started)
-            self._log.warning("%s", error, extra=_log_fields(call, error.status, error.request_id))
+            error = gave_up(call, last, time.monotonic() - started)
+            self._log.warning("%s", error, extra=log_fields(call, error.status, error.request_id))
             raise error from None
         except WistiaError as fatal:
-            self._log.warning("%s", fatal, extra=_log_fields(call, fatal.status, fatal.request_id))
+            self._log.warning("%s", fatal, extra=log_fields(call, fatal.status, fatal.request_id))
             raise
 
-    def _attempt(self, call: _Call) -> _Answer:
+    def _attempt(self, call: Call) -> Answer:
         self._raise_if_cancelled(call)
         waited = self._take_token(call)
         self._raise_if_cancelled(call)  # the wait for a token can be long; the page may be moot
@@ -375,7 +281,7 @@ class WistiaClient:
         except httpx.HTTPError as exc:
             raise WistiaError(
                 f"{call.description.label} could not be sent ({type(exc).__name__}: "
-                f"{self._scrub(str(exc))}); check WISTIA_BASE_URL.",
+                f"{self._scrub(str(exc))}); check {BASE_URL_SETTING}.",
                 url_path=call.description.url_path,
                 media_id=call.description.media_id,
             ) from None
@@ -396,9 +302,9 @@ class WistiaClient:
                 status,
                 len(content),
                 call.attempts,
-                extra=_log_fields(call, status, request_id),
+                extra=log_fields(call, status, request_id),
             )
-            return _Answer(data, request_id, len(content), call.attempts)
+            return Answer(data, request_id, len(content), call.attempts)
         if is_transient_status(status):
             # 429 bodies are text/plain: only the header matters.
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -411,36 +317,7 @@ class WistiaClient:
             call.description, status, request_id, wistia_error_text(content, self._scrub)
         )
 
-    def _gave_up(self, call: _Call, last: TransientFailure, elapsed: float) -> WistiaError:
-        description = call.description
-        common = {
-            "attempts": call.attempts,
-            "elapsed": elapsed,
-            "status": last.status,
-            "request_id": last.request_id,
-            "url_path": description.url_path,
-            "media_id": description.media_id,
-        }
-        tries = f"{call.attempts} attempt{'s' if call.attempts != 1 else ''} over {elapsed:.1f} s"
-        if last.malformed:
-            return WistiaProtocolError(
-                f"Wistia answered {description.label} with {last.detail} after {tries}; that is "
-                "not what this endpoint returns (a connection cut short, or a change on "
-                "Wistia's side), try again later.",
-                **common,
-            )
-        if last.cause:
-            what = f"{last.cause}: {last.detail}" if last.detail else last.cause
-            advice = "the network, DNS or WISTIA_BASE_URL may be at fault, or Wistia is down"
-        else:
-            what = last.summary
-            advice = "Wistia is throttling this account or having trouble, try again later"
-        return WistiaUnavailableError(
-            f"Wistia did not answer {description.label} after {tries} (last: {what}); {advice}.",
-            **common,
-        )
-
-    def _log_retry(self, call: _Call, state: RetryCallState) -> None:
+    def _log_retry(self, call: Call, state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         status = getattr(failure, "status", None)
@@ -456,10 +333,10 @@ class WistiaClient:
             self.max_attempts,
             wait,
             request_id or "none",
-            extra=_log_fields(call, status, request_id) | {"wistia_wait_seconds": wait},
+            extra=log_fields(call, status, request_id) | {"wistia_wait_seconds": wait},
         )
 
-    def _take_token(self, call: _Call) -> float:
+    def _take_token(self, call: Call) -> float:
         """Wait for a budget token; return the seconds waited.
 
         A needed request queues for its turn. A page fetched ahead may be past the end of the
@@ -480,7 +357,7 @@ class WistiaClient:
         return time.monotonic() - started + self.budget.acquire()
 
     @staticmethod
-    def _raise_if_cancelled(call: _Call) -> None:
+    def _raise_if_cancelled(call: Call) -> None:
         if call.cancel is not None and call.cancel.is_set():
             raise RequestCancelled(call.description.label)
 
@@ -506,15 +383,3 @@ def _date_range(start_date: date, end_date: date) -> tuple[str, str]:
     if start_date > end_date:
         raise ValueError(f"start_date {start_date} is after end_date {end_date}")
     return start_date.isoformat(), end_date.isoformat()
-
-
-def _log_fields(call: _Call, status: int | None, request_id: str | None) -> dict:
-    """Structured fields on every log record, for log search by request id or media."""
-    return {
-        "wistia_path": call.description.url_path,
-        "wistia_media_id": call.description.media_id,
-        "wistia_page": call.description.page,
-        "wistia_status": status,
-        "wistia_request_id": request_id,
-        "wistia_attempt": call.attempts,
-    }

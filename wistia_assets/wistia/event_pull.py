@@ -37,7 +37,8 @@ from wistia_assets.wistia.errors import WistiaError, WistiaUnsettledError
 from wistia_assets.wistia.read_digest import NewRecords, ReadDigest, id_hashes, record_id
 
 if TYPE_CHECKING:
-    from wistia_assets.wistia.client import Page
+    from wistia_assets.wistia.call import Page
+    from wistia_assets.wistia.paging import Pages
 
 # A window still shifting after this many reads is still being written to: fail, retry later.
 MAX_READS = 4
@@ -75,7 +76,7 @@ class EventPull(Iterator["Page"]):
     def __init__(
         self,
         *,
-        read: Callable[[], Iterator[Page]],
+        read: Callable[[], Pages[Page]],
         fetch: Callable[[int], Page],
         requests: Callable[[], int],
         per_page: int,
@@ -104,7 +105,7 @@ class EventPull(Iterator["Page"]):
 
     # -- the reads -------------------------------------------------------------------------
 
-    def _pull(self) -> Iterator[Page]:
+    def _pull(self) -> Pages[Page]:
         started, before = time.monotonic(), self._requests()
         earlier: ReadDigest | None = None
         for number in range(1, self.max_reads + 1):
@@ -125,7 +126,7 @@ class EventPull(Iterator["Page"]):
             elapsed=time.monotonic() - started,
         )
 
-    def _one_read(self, read: _Read) -> Iterator[Page]:
+    def _one_read(self, read: _Read) -> Pages[Page]:
         before = self._requests()
         pages = self._read()
         taken = self.first - 1  # the number of the last page taken from `pages`

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 P = TypeVar("P")
+P_co = TypeVar("P_co", covariant=True)  # a fetcher of pages of a subtype is one of the type
+# The pages in order; a generator, so that whoever stops early closes it (cancelling prefetches).
+Pages = Generator[P, None, None]
 
 
-class FetchPage(Protocol[P]):
+class FetchPage(Protocol[P_co]):
     def __call__(
         self, number: int, cancel: threading.Event | None, wanted: threading.Event | None
-    ) -> P:
+    ) -> P_co:
         """Fetch page `number`. `cancel` set: nobody wants it any more. `wanted` None: needed
         now; an event: speculative until it is set."""
         ...
@@ -36,14 +39,14 @@ class FetchPage(Protocol[P]):
 
 def ordered_pages(
     fetch: FetchPage[P], *, first: int, is_last: Callable[[P], bool], depth: int = 1
-) -> Iterator[P]:
+) -> Pages[P]:
     """Pages `first`, `first+1`, ... up to and including the first one `is_last` accepts."""
     if depth <= 1:
         return _one_at_a_time(fetch, first, is_last)
     return _fetched_ahead(fetch, first, is_last, depth)
 
 
-def _one_at_a_time(fetch: FetchPage[P], first: int, is_last: Callable[[P], bool]) -> Iterator[P]:
+def _one_at_a_time(fetch: FetchPage[P], first: int, is_last: Callable[[P], bool]) -> Pages[P]:
     number = first
     while True:
         page = fetch(number, None, None)
@@ -58,7 +61,7 @@ def _one_at_a_time(fetch: FetchPage[P], first: int, is_last: Callable[[P], bool]
 
 def _fetched_ahead(
     fetch: FetchPage[P], first: int, is_last: Callable[[P], bool], depth: int
-) -> Iterator[P]:
+) -> Pages[P]:
     cancel = threading.Event()
     lock = threading.Lock()
     end: int | None = None  # the lowest page number known to be short, from any thread

@@ -59,10 +59,8 @@ class Access:
     """Whether the token works, what it may read, which media exist, and their by_date rows."""
 
     rejected: bool = False  # the token itself (401 on a media read)
-    token_error: str | None = None
     media: list[MediaCheck] = field(default_factory=list)
     stats: str = "not checked"  # ok | forbidden | rejected | not checked
-    stats_error: str | None = None
     by_date: dict[str, list[dict]] = field(default_factory=dict)  # media -> rows
 
     def plays(self, media_id: str) -> dict[date, int]:
@@ -83,12 +81,11 @@ def check_access(
         budget.check()
         try:
             (media,) = client.show_media(media_id).records
-        except WistiaAuthError as exc:
-            access.rejected, access.token_error = True, str(exc)
+        except WistiaAuthError:
+            access.rejected = True
             return access
-        except WistiaForbiddenError as exc:
+        except WistiaForbiddenError:
             access.media.append(MediaCheck(media_id, False, problem="forbidden"))
-            access.token_error = str(exc)
             continue
         except WistiaNotFoundError:
             access.media.append(MediaCheck(media_id, False, problem="missing"))
@@ -103,7 +100,6 @@ def check_access(
             rows = client.media_by_date(check.media_id, start, end).records
         except (WistiaAuthError, WistiaForbiddenError) as exc:
             access.stats = "rejected" if isinstance(exc, WistiaAuthError) else "forbidden"
-            access.stats_error = str(exc)
             return access
         access.by_date[check.media_id] = rows
         access.stats = "ok"
@@ -113,8 +109,6 @@ def check_access(
 @dataclass(frozen=True)
 class WindowPull:
     pull: Pull
-    end: str  # how the read ended (EventPull's words), "" when cut at the page limit
-    pages: int
 
 
 def pull_window(
@@ -141,14 +135,12 @@ def pull_window(
             budget.check(needed=0)
     finally:
         pages.close()
-    ended = pages.summary.end if complete else ""
-    return WindowPull(Pull(start, end, tuple(keyed_events(records)), complete), ended, read)
+    return WindowPull(Pull(start, end, tuple(keyed_events(records)), complete))
 
 
 @dataclass(frozen=True)
 class PerPage:
     cap: int | None  # the most events one page returned (None: not measured)
-    asked: int
     below_setting: bool  # a page shorter than per_page was followed by more events
     detail: str
 
@@ -168,7 +160,7 @@ def per_page_cap(
     over = client.event_page(media_id, start, end, 1, per_page=per_page + 1)
     got = len(over.records)
     if got >= per_page:
-        return PerPage(got, per_page + 1, False, f"asked for {per_page + 1}, got {got}")
+        return PerPage(got, False, f"asked for {per_page + 1}, got {got}")
     budget.check()
     try:
         second = client.event_page(media_id, start, end, 2, per_page=got or 1)
@@ -179,10 +171,8 @@ def per_page_cap(
             record_id(r) for r in over.records
         ]
     if more and got:
-        return PerPage(got, per_page + 1, True, f"asked for {per_page + 1}, got {got}, then more")
-    return PerPage(
-        None, per_page + 1, False, f"only {got} events in {start}..{end}: cap not reached"
-    )
+        return PerPage(got, True, f"asked for {per_page + 1}, got {got}, then more")
+    return PerPage(None, False, f"only {got} events in {start}..{end}: cap not reached")
 
 
 @dataclass(frozen=True)

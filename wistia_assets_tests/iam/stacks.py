@@ -9,17 +9,13 @@ this resolver cannot evaluate raises, naming it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
-
 from wistia_assets_tests.iam.policy import Statement
+from wistia_assets_tests.support.deploy import cfn_template
 
-CFN = Path(__file__).resolve().parents[2] / "deploy" / "cloudformation"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -37,12 +33,6 @@ NAME_PROPERTY = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
     "AWS::Cognito::UserPool": "UserPoolName",
 }
-
-
-def load(name: str) -> dict[str, Any]:
-    body, errors = decode(str(CFN / name))
-    assert not errors, errors
-    return json.loads(json.dumps(body))
 
 
 @dataclass
@@ -211,7 +201,7 @@ class Stack:
 def data_stack(prefix: str, media_ids: str, physical: dict[str, str]) -> Stack:
     return Stack(
         name=f"{prefix}-data",
-        template=load("data.yaml"),
+        template=cfn_template("data.yaml"),
         parameters={
             "NamePrefix": prefix,
             "MediaIds": media_ids,
@@ -225,7 +215,7 @@ def data_stack(prefix: str, media_ids: str, physical: dict[str, str]) -> Stack:
 def platform_stack(prefix: str, media_ids: str, data: Stack, physical: dict[str, str]) -> Stack:
     return Stack(
         name=f"{prefix}-platform",
-        template=load("platform.yaml"),
+        template=cfn_template("platform.yaml"),
         parameters={
             "NamePrefix": prefix,
             "DataStackName": data.name,

@@ -52,7 +52,9 @@ def fail_in_bronze(defs, instance, *, job_name: str = WINDOW_JOB):
 
 
 def stale_token_wistia(server) -> WistiaApiResource:
-    return WistiaApiResource(base_url=server.url, token=STALE_TOKEN, rate_per_minute=6000)
+    return WistiaApiResource(
+        wistia_base_url=server.url, wistia_api_token=STALE_TOKEN, rate_limit_per_minute=6000
+    )
 
 
 def alerts_topic_with_queue(endpoint: str) -> tuple[str, Any, str]:

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CFN = ROOT / "deploy" / "cloudformation"
 
 
-def load(name: str) -> dict[str, Any]:
+def cfn_template(name: str) -> dict[str, Any]:
+    """deploy/cloudformation/`name` as plain JSON values: cfn-lint's decoder reads the short
+    forms of the intrinsic functions (`!Sub`, `!GetAtt`...) that yaml.safe_load refuses, and
+    fails here, naming them, on a template it cannot read. The one loader of every test."""
     body, errors = decode(str(CFN / name))
     assert not errors, errors
     return json.loads(json.dumps(body))

@@ -9,6 +9,7 @@ import time
 import httpx
 
 from wistia_assets.sandbox import SandboxWistia
+from wistia_assets.settings import WistiaApiSettings, declarations
 from wistia_assets.wistia import RateBudget, WistiaClient
 
 BASE = "https://api.wistia.test/v1"
@@ -16,17 +17,26 @@ TOKEN = "wistia-tok-3f9a1c0d5e7b"  # what must never show up in messages or logs
 MEDIA = "e4a27b971d"
 
 
+def client_with(**options) -> WistiaClient:
+    """`WistiaClient` of the API model made of the options named like its fields (`per_page`,
+    `page_prefetch`, `wistia_api_token`, ...), the other options (`budget`, `transport`,
+    `sleep`, ...) passed to the client itself."""
+    names = declarations(WistiaApiSettings)
+    api = WistiaApiSettings(**{k: v for k, v in options.items() if k in names})
+    return WistiaClient(api, **{k: v for k, v in options.items() if k not in names})
+
+
 def sandbox_client(sandbox: SandboxWistia, **overrides) -> WistiaClient:
     """A client wired to the sandbox in-process, with a budget too large to wait on."""
     options = {
-        "base_url": sandbox.base_url,
-        "token": None,
+        "wistia_base_url": sandbox.base_url,
+        "wistia_api_token": None,
         "budget": RateBudget(1_000_000),
         "transport": sandbox.transport(),
         "backoff_base": 0.001,
         "page_prefetch": 2,
     } | overrides
-    return WistiaClient(**options)
+    return client_with(**options)
 
 
 def event(n: int) -> dict:

@@ -28,7 +28,7 @@ from wistia_assets.orchestration.held_back import held_back, spans, withdraw_gol
 from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import Settings
-from wistia_assets.transforms.results import MediaDailyResult
+from wistia_assets.transforms.results import MediaDailyResult, expect
 
 GOLD_KINDS = {"spark", "glue", "athena", "s3"}
 
@@ -131,14 +131,13 @@ def build_media_daily(settings: Settings):
             context.log.warning(
                 f"media_daily {day} held back: " + "; ".join(r.line() for r in reasons)
             )
-        built = []
+        built: list[MediaDailyResult] = []
         for a, b in spans(date.fromisoformat(first), date.fromisoformat(last), held):
             try:
-                built.append(
-                    silver.build_gold(
-                        context, "media_daily", a.isoformat(), b.isoformat(), media_ids
-                    )
+                days = silver.build_gold(
+                    context, "media_daily", a.isoformat(), b.isoformat(), media_ids
                 )
+                built.append(expect(days, MediaDailyResult))
             except (ValueError, RuntimeError) as exc:
                 raise Failure(description=f"media_daily {a}..{b}: {exc}") from None
         if not built:

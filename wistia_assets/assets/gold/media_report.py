@@ -26,6 +26,7 @@ from wistia_assets.resources.lake import LakeResource
 from wistia_assets.resources.silver_engine import SilverEngine
 from wistia_assets.settings import ConfigError, Settings, parse_date
 from wistia_assets.storage.layout import REPORTS
+from wistia_assets.transforms.results import ReportFiguresResult, expect
 
 DEFAULT_DAYS = 7
 
@@ -53,7 +54,7 @@ def report_range(config: ReportRange, today: date | None = None) -> tuple[date, 
     yesterday = (today or datetime.now(UTC).date()) - timedelta(days=1)
     if (config.start is None) != (config.end is None):
         raise ConfigError("a report range needs both --from and --to (or neither, for --days)")
-    if config.start is not None:
+    if config.start is not None and config.end is not None:
         first = parse_date(config.start, source="--from")
         last = parse_date(config.end, source="--to")
         if last < first:
@@ -129,6 +130,7 @@ def build_media_report(settings: Settings):
             data = silver.build_gold(
                 context, "media_report", first.isoformat(), last.isoformat(), media_ids
             )
+            data = expect(data, ReportFiguresResult)
         except (ValueError, RuntimeError) as exc:
             raise Failure(description=f"media_report {first}..{last}: {exc}") from None
         figures = ReportFigures.from_result(data)
