@@ -55,13 +55,21 @@ drift: $(UV)
 	make lock."; exit 1; }
 	@echo "make test passes on the newest versions pyproject.toml allows. Moved:"; sed 's/^/  /' $(DRIFT)
 
+# The local Spark driver's class-data-sharing archive (scripts/spark_class_archive.py; used by
+# transforms/session.py when present): made once per install by a training build, ~20 s, and
+# again whenever the environment changes (a new pyspark is new jars: the old archive would only
+# be ignored).
+CLASS_ARCHIVE := $(VENV)/spark-classes.jsa
+$(CLASS_ARCHIVE): $(STAMP) | java
+	$(BIN)/python scripts/spark_class_archive.py $@
+
 java:
 	@command -v java >/dev/null 2>&1 || { echo "error: Java 17 is required for Spark: install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless; macOS: brew install openjdk@17)"; exit 1; }
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.local.yaml
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.local.yaml $@
 
-run: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
+run: $(STAMP) java $(CLASS_ARCHIVE) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/wistia-assets run --days 7
 
 # The tests in two phases, each test once: the fast ones first (no Spark, no end-to-end Dagster
@@ -71,7 +79,7 @@ run: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
 OUTSIDE_TEST := not image and not glue_runtime and not long
 FAST_TESTS := not spark and not slow and $(OUTSIDE_TEST)
 SLOW_TESTS := (spark or slow) and $(OUTSIDE_TEST)
-test: $(STAMP) java
+test: $(STAMP) java $(CLASS_ARCHIVE)
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
@@ -81,7 +89,7 @@ test: $(STAMP) java
 
 # `dg dev`: the project's [tool.dg] code location (the same definitions workspace.yaml gives the
 # ECS webserver and daemon; test_dg_project.py).
-dev: $(STAMP) java $(DAGSTER_HOME)/dagster.yaml
+dev: $(STAMP) java $(CLASS_ARCHIVE) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg dev --host 127.0.0.1 --port $${PORT:-3000}
 
 # The type checker (basedpyright, ~20 s): pyproject's [tool.basedpyright] says what it checks.
@@ -127,7 +135,7 @@ glue-test: $(STAMP) java
 # dev` (webserver, daemon, a run worker per media, each starting Spark), every event in exactly one
 # UTC partition for accounts at -5 h and +9 h over four ticks, a week of schedule ticks executed
 # into Silver. ~6 minutes together, so outside `make test`; `.ci/run` runs them after it.
-long-test: $(STAMP) java
+long-test: $(STAMP) java $(CLASS_ARCHIVE)
 	$(BIN)/pytest -m long -p no:cacheprovider
 
 format: $(STAMP)
@@ -137,11 +145,11 @@ format: $(STAMP)
 # Measurements, not tests: minutes each, numbers in docs/BENCHMARKS.md and docs/RELIABILITY.md.
 # `make bench` runs ingestion, silver and end_to_end (~35 min); `make bench BENCH_ARGS=--quick`
 # is a ~4 min smoke run; `BENCH_ARGS='--only silver'` runs one harness.
-bench: $(STAMP) java
+bench: $(STAMP) java $(CLASS_ARCHIVE)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # `make reliability QUICK=1` runs 7 of the 20 cases (~3 min).
-reliability: $(STAMP) java
+reliability: $(STAMP) java $(CLASS_ARCHIVE)
 	$(BIN)/python -m reliability $(if $(QUICK),--quick)
 
 # The Wistia contract tests (skipped in `make test`: they need a real token) against

@@ -10,11 +10,17 @@ A count, not a timing: a setting or a change that splits a query into jobs again
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import date, timedelta
+
+import pytest
 
 from benchmarks.bronze_days import write_bronze_days
 from benchmarks.spark_jobs import JobCounter
 from wistia_assets.transforms.runner import run_partition
+from wistia_assets.transforms.session import CLASS_ARCHIVE, LOCAL_JVM_OPTIONS
 
 MOST_JOBS = {"fact_events": 4, "fact_media_by_date": 3}
 
@@ -58,8 +64,26 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
 def test_the_local_driver_jvm_compiles_with_c1_only(spark):
     # The option reaches the JVM only when the session starts it: a conf set later, or one the
     # launcher drops, would leave C2 recompiling every partition's generated code.
-    from wistia_assets.transforms.session import LOCAL_JVM_OPTIONS
-
     runtime = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     arguments = list(runtime.getInputArguments())
-    assert LOCAL_JVM_OPTIONS in arguments, arguments
+    assert set(LOCAL_JVM_OPTIONS) <= set(arguments), arguments
+
+
+@pytest.mark.spark
+def test_a_local_session_maps_spark_from_the_class_archive(tmp_path):
+    """`make` writes the archive (scripts/spark_class_archive.py) and a local session's JVM maps
+    Spark's classes from it instead of reading them from the jars. A stale archive would be
+    ignored in silence: this is where it shows."""
+    assert CLASS_ARCHIVE.is_file(), f"{CLASS_ARCHIVE} is missing: make writes it"
+    log = tmp_path / "class-load.log"
+    code = (
+        "from wistia_assets.transforms.session import local_spark_session; "
+        f"local_spark_session(jvm_options=('-Xlog:class+load=info:file={log}',)).range(3).count()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600, capture_output=True)
+    loaded = log.read_text()
+    shared = re.findall(
+        r"(org\.apache\.spark\.sql\.\S+) source: shared objects file \(top\)", loaded
+    )
+    from_jars = re.findall(r"(org\.apache\.spark\.sql\.\S+) source: (?:jar|file):", loaded)
+    assert len(shared) > 1000 and len(shared) > 10 * len(from_jars), (len(shared), len(from_jars))

@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 # Spark's local master runs this many task threads (the machines it is made for have two cores).
 LOCAL_CORES = 2
 # The local driver JVM's options (see `local_spark_conf`).
-LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+LOCAL_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+# The class-data-sharing archive `make` writes after installing (scripts/spark_class_archive.py):
+# the classes a Silver build loads, parsed and verified once, mapped by every later JVM start.
+CLASS_ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
+# A stale archive (another JDK, other jars) is ignored by the JVM: without these it says so on
+# stderr at every start.
+QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+
+
+def local_jvm_options(extra: tuple[str, ...] = ()) -> str:
+    """The driver JVM's options: C1 only, the class archive when there is one, then `extra`
+    (an `-XX:ArchiveClassesAtExit` of its own replaces the archive: the two cannot combine)."""
+    options = list(LOCAL_JVM_OPTIONS)
+    writes_archive = any(o.startswith("-XX:ArchiveClassesAtExit") for o in extra)
+    if CLASS_ARCHIVE.is_file() and not writes_archive:
+        options += [f"-XX:SharedArchiveFile={CLASS_ARCHIVE}", *QUIET_ARCHIVE]
+    return " ".join([*options, *extra])
+
 
 # Settings the transforms rely on, applied to the local session and to the Glue job alike.
 SILVER_SPARK_CONF = {
@@ -44,6 +62,7 @@ def local_spark_conf(
     app_name: str = "wistia_assets",
     shuffle_partitions: int = LOCAL_CORES,
     driver_memory: str = "2g",
+    jvm_options: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The whole configuration of a local session: loopback only, no UI, small shuffles.
 
@@ -83,15 +102,19 @@ def local_spark_conf(
         # plan is new generated code, and C2 recompiling it and Spark's own hot paths took a
         # quarter of a local run's CPU while the data is a few hundred rows; C1 compiles in a
         # fraction of the time. The session starts and the first build runs about twice as
-        # fast, later builds as fast as before (docs/BENCHMARKS.md, "C1 only"). Glue's JVM is
-        # its own and keeps its defaults. Static: only a session start can set it.
-        "spark.driver.extraJavaOptions": LOCAL_JVM_OPTIONS,
+        # fast, a real day's later builds as fast as before; a 100,000-event day builds ~10 %
+        # slower (docs/BENCHMARKS.md, "C1 only"). And the class archive, when `make` has
+        # written it. Glue's JVM is its own and keeps its defaults. Static: only a session
+        # start can set it.
+        "spark.driver.extraJavaOptions": local_jvm_options(jvm_options),
         **SILVER_SPARK_CONF,
     }
 
 
 def local_spark_session(
-    app_name: str = "wistia_assets", shuffle_partitions: int = LOCAL_CORES
+    app_name: str = "wistia_assets",
+    shuffle_partitions: int = LOCAL_CORES,
+    jvm_options: tuple[str, ...] = (),
 ) -> SparkSession:
     """Build (or reuse, within this process) a loopback-only local session with no UI, sized by
     `WISTIA_SPARK_DRIVER_MEMORY` (tests and benchmarks; the local deployment's session is
@@ -99,7 +122,8 @@ def local_spark_session(
     from wistia_assets.settings import spark_driver_memory
 
     builder = SparkSession.builder
-    for key, value in local_spark_conf(app_name, shuffle_partitions, spark_driver_memory()).items():
+    conf = local_spark_conf(app_name, shuffle_partitions, spark_driver_memory(), jvm_options)
+    for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
