@@ -178,9 +178,7 @@ def dim_media(context: AssetExecutionContext, silver: GlueEngine) -> Materialize
 
 
 @asset(partitions_def=PARTITIONS, config_schema={"hashes": [str]})
-def erased_fact_events(
-    context: AssetExecutionContext, silver: GlueEngine
-) -> MaterializeResult:
+def erased_fact_events(context: AssetExecutionContext, silver: GlueEngine) -> MaterializeResult:
     window = Window.parse(context.partition_key)
     result = silver.erase_rows(context, window, context.op_config["hashes"])
     return MaterializeResult(metadata={"removed": result.rows_removed, "left": result.rows})
