@@ -19,8 +19,8 @@ from wistia_assets.commands.package_glue import GLUE_MODULES
 from wistia_assets.deployments import AWS, BY_NAME, LOCAL, deployment_for, resources_for
 from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
-from wistia_assets.resources.silver_engine import GlueSilverEngine, SilverEngine
-from wistia_assets.resources.spark_engine import SparkSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine, TransformEngine
+from wistia_assets.resources.spark_engine import LocalSparkEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.settings import DEPLOYMENTS, ConfigError, Settings
 from wistia_assets_tests.support.aws_settings import AWS_ENV
@@ -42,7 +42,7 @@ def test_the_local_deployment_picks_local_backends(tmp_path):
     assert isinstance(resources["watermarks"], SqliteWatermarks)
     assert resources["watermarks"].sqlite_path == str(tmp_path / "_state" / "watermarks.sqlite")
     assert isinstance(resources["alerts"], LogAlerts)
-    assert isinstance(resources["silver"], SparkSilverEngine)
+    assert isinstance(resources["silver"], LocalSparkEngine)
     assert isinstance(resources["catalog"], DuckDbCatalog)
 
 
@@ -50,7 +50,7 @@ def test_the_aws_deployment_picks_aws_backends_with_one_endpoint_and_region():
     resources = resources_for(Settings.from_env(AWS_ENV))
     assert isinstance(resources["watermarks"], DynamoWatermarks)
     assert isinstance(resources["alerts"], SnsAlerts)
-    assert isinstance(resources["silver"], GlueSilverEngine)
+    assert isinstance(resources["silver"], GlueEngine)
     assert isinstance(resources["catalog"], GlueAthenaCatalog)
     for key in ("lake", "watermarks", "alerts", "silver", "catalog"):
         assert resources[key].endpoint_url == "http://127.0.0.1:9", key
@@ -114,7 +114,7 @@ def test_the_local_engine_hashes_with_the_key_from_settings(tmp_path, monkeypatc
     seen = []
 
     @asset
-    def hashing(silver: SilverEngine) -> None:
+    def hashing(silver: TransformEngine) -> None:
         seen.append(silver._hash_key())
 
     assert materialize(
@@ -125,7 +125,7 @@ def test_the_local_engine_hashes_with_the_key_from_settings(tmp_path, monkeypatc
 
 
 def test_the_local_engine_refuses_to_hash_without_a_key_or_a_key_file(tmp_path):
-    engine = SparkSilverEngine(
+    engine = LocalSparkEngine(
         pyspark=LazyPySparkResource(spark_config={}),
         bronze_root=tmp_path.as_uri(),
         silver_root=tmp_path.as_uri(),

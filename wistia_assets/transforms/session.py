@@ -81,6 +81,12 @@ def local_spark_conf(
     }
 
 
+def session_builder() -> SparkSession.Builder:
+    """`SparkSession.builder`, typed: pyspark makes it a `classproperty`, which its own
+    annotations leave unresolved for a type checker (the Glue job and the local session)."""
+    return SparkSession.builder  # pyright: ignore[reportReturnType]  # pyspark's classproperty
+
+
 def local_spark_session(
     app_name: str = "wistia_assets", shuffle_partitions: int = LOCAL_CORES
 ) -> SparkSession:
@@ -89,7 +95,7 @@ def local_spark_session(
     configured from Settings in `deployments.py`)."""
     from wistia_assets.settings import spark_driver_memory
 
-    builder = SparkSession.builder
+    builder = session_builder()
     for key, value in local_spark_conf(app_name, shuffle_partitions, spark_driver_memory()).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
