@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from dagster import Backoff, RetryPolicy
 
 from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
 from wistia_assets.resources.lake import LakeResource
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.resources.wistia_api import WistiaApiResource
 from wistia_assets.sandbox.config import SandboxConfig
@@ -47,7 +47,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
     # the aws deployment loads without them: the ECS image does not carry them.
     from dagster_pyspark import LazyPySparkResource
 
-    from wistia_assets.resources.spark_engine import SparkSilverEngine
+    from wistia_assets.resources.spark_engine import LocalSparkEngine
     from wistia_assets.transforms.session import local_spark_conf
 
     root = settings.lake_root.resolve()
@@ -56,7 +56,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
         "wistia": wistia_resource(settings),
         "lake": lake,
         "watermarks": SqliteWatermarks(sqlite_path=str(root / STATE_DIR / "watermarks.sqlite")),
-        "silver": SparkSilverEngine(
+        "silver": LocalSparkEngine(
             pyspark=LazyPySparkResource(
                 spark_config=local_spark_conf(driver_memory=settings.spark_driver_memory)
             ),
@@ -81,45 +81,47 @@ def _required(value: str | None, variable: str) -> str:
     return value
 
 
+class AwsEndpoint(TypedDict):
+    endpoint_url: str | None
+    region: str
+
+
 def aws_resources(settings: Settings) -> dict[str, Any]:
     bronze_root, silver_root = _aws_lake(settings)
+    # Every AWS resource's endpoint (moto, LocalStack, or None for AWS) and region.
+    aws = AwsEndpoint(endpoint_url=settings.aws_endpoint_url, region=settings.aws_region)
     return {
         "wistia": wistia_resource(settings),
         "lake": LakeResource(
             bronze_root=bronze_root,
             silver_root=silver_root,
-            endpoint_url=settings.aws_endpoint_url,
-            region=settings.aws_region,
+            **aws,
         ),
         "watermarks": DynamoWatermarks(
             table=settings.ddb_table,
             key_attributes=(
                 ",".join(settings.ddb_key_attributes) if settings.ddb_key_attributes else None
             ),
-            endpoint_url=settings.aws_endpoint_url,
-            region=settings.aws_region,
+            **aws,
         ),
-        "silver": GlueSilverEngine(
+        "silver": GlueEngine(
             job_name=settings.glue_job_name,
             pipes_bucket=_required(settings.pipes_bucket, "PIPES_BUCKET (or BRONZE_BUCKET)"),
             bronze_root=bronze_root,
             silver_root=silver_root,
             hash_key_secret_id=_required(settings.hash_key_secret_id, "WISTIA_HASH_KEY_SECRET_ID"),
             channels=settings.channels,
-            endpoint_url=settings.aws_endpoint_url,
-            region=settings.aws_region,
+            **aws,
         ),
         "catalog": GlueAthenaCatalog(
             database=settings.glue_database,
             silver_bucket=_required(settings.silver_bucket, "SILVER_BUCKET"),
             workgroup=settings.athena_workgroup,
-            endpoint_url=settings.aws_endpoint_url,
-            region=settings.aws_region,
+            **aws,
         ),
         "alerts": SnsAlerts(
             topic_arn=settings.alerts_topic_arn,
-            endpoint_url=settings.aws_endpoint_url,
-            region=settings.aws_region,
+            **aws,
         ),
     }
 

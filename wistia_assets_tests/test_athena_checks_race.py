@@ -18,7 +18,7 @@ from dagster import DagsterInstance, materialize
 
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.resources.catalog import GlueAthenaCatalog, TableChangedDuringScan
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.resources.watermarks import SqliteWatermarks
 from wistia_assets.settings import Settings
 from wistia_assets_tests.silver_results import by_date_result, events_result, histogram
@@ -110,7 +110,7 @@ def test_other_athena_failures_are_not_retried():
     assert len(athena.started) == 1
 
 
-class CountingEngine(SilverEngine):
+class CountingEngine(TransformEngine):
     """Stands in for the Glue job: counts builds, returns a good partition's result."""
 
     @property

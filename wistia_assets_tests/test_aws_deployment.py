@@ -15,7 +15,7 @@ from dagster import AssetKey, DagsterInstance
 from wistia_assets.definitions import build_defs
 from wistia_assets.glue import silver_job
 from wistia_assets.resources.catalog import DUPLICATES_SQL
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
@@ -29,7 +29,7 @@ TOKEN = "aws-test-token-5b1f"
 HASH_KEY = "aws-test-hash-key-77c2"
 
 
-class LocalRunGlueEngine(GlueSilverEngine):
+class LocalRunGlueEngine(GlueEngine):
     """The production engine, with its Glue client wrapped to run the entry script locally."""
 
     workdir: str

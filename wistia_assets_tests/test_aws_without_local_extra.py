@@ -75,7 +75,7 @@ def test_the_aws_definitions_load_without_the_local_extra():
     assert out.returncode == 0, out.stderr
     keys, engine = out.stdout.strip().splitlines()[-2:]
     assert "fact_events" in keys and "dim_media" in keys
-    assert engine == "GlueSilverEngine"
+    assert engine == "GlueEngine"
 
 
 def test_only_the_named_modules_need_the_local_extra():

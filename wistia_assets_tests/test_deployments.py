@@ -20,8 +20,8 @@ from wistia_assets.commands.package_glue import GLUE_MODULES
 from wistia_assets.deployments import AWS, BY_NAME, LOCAL, deployment_for, resources_for
 from wistia_assets.resources.alerts import LogAlerts, SnsAlerts
 from wistia_assets.resources.catalog import DuckDbCatalog, GlueAthenaCatalog
-from wistia_assets.resources.silver_engine import GlueSilverEngine, SilverEngine
-from wistia_assets.resources.spark_engine import SparkSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine, TransformEngine
+from wistia_assets.resources.spark_engine import LocalSparkEngine
 from wistia_assets.resources.watermarks import DynamoWatermarks, SqliteWatermarks
 from wistia_assets.settings import DEPLOYMENTS, ConfigError, Settings
 from wistia_assets_tests.support.aws_settings import AWS_ENV
@@ -43,7 +43,7 @@ def test_the_local_deployment_picks_local_backends(tmp_path):
     assert isinstance(resources["watermarks"], SqliteWatermarks)
     assert resources["watermarks"].sqlite_path == str(tmp_path / "_state" / "watermarks.sqlite")
     assert isinstance(resources["alerts"], LogAlerts)
-    assert isinstance(resources["silver"], SparkSilverEngine)
+    assert isinstance(resources["silver"], LocalSparkEngine)
     assert isinstance(resources["catalog"], DuckDbCatalog)
 
 
@@ -51,7 +51,7 @@ def test_the_aws_deployment_picks_aws_backends_with_one_endpoint_and_region():
     resources = resources_for(Settings.from_env(AWS_ENV))
     assert isinstance(resources["watermarks"], DynamoWatermarks)
     assert isinstance(resources["alerts"], SnsAlerts)
-    assert isinstance(resources["silver"], GlueSilverEngine)
+    assert isinstance(resources["silver"], GlueEngine)
     assert isinstance(resources["catalog"], GlueAthenaCatalog)
     for key in ("lake", "watermarks", "alerts", "silver", "catalog"):
         assert resources[key].endpoint_url == "http://127.0.0.1:9", key
@@ -115,7 +115,7 @@ def test_the_local_engine_hashes_with_the_key_from_settings(tmp_path, monkeypatc
     seen = []
 
     @asset
-    def hashing(silver: SilverEngine) -> None:
+    def hashing(silver: TransformEngine) -> None:
         seen.append(silver._hash_key())
 
     assert materialize(
@@ -126,7 +126,7 @@ def test_the_local_engine_hashes_with_the_key_from_settings(tmp_path, monkeypatc
 
 
 def test_the_local_engine_refuses_to_hash_without_a_key_or_a_key_file(tmp_path):
-    engine = SparkSilverEngine(
+    engine = LocalSparkEngine(
         pyspark=LazyPySparkResource(spark_config={}),
         bronze_root=tmp_path.as_uri(),
         silver_root=tmp_path.as_uri(),
@@ -147,44 +147,48 @@ def test_without_a_key_the_local_engine_keeps_one_in_the_key_file(tmp_path):
     assert engine._hash_key() == first  # the same key on every build
 
 
-class _StartingSpark(LazyPySparkResource):
-    """A lazy session whose start is observed (and can be made to fail) instead of run."""
-
-    def __init__(self, fail: bool):
-        super().__init__(spark_config={})
-        self._fail, self._started = fail, threading.Event()
-        self._thread: str | None = None
-
-    @property
-    def spark_session(self):
-        self._thread = threading.current_thread().name
-        self._started.set()
-        if self._fail:
-            raise RuntimeError("JAVA_HOME is not set")
-        return "session"
-
-
-@pytest.mark.parametrize("fail", [False, True])
-def test_the_local_engine_starts_spark_in_the_background(tmp_path, fail, capsys):
+@pytest.mark.parametrize(
+    ("windows", "fail", "c1_only"), [(2, False, True), (14, False, False), (2, True, True)]
+)
+def test_the_local_engine_starts_spark_in_the_background(
+    tmp_path, monkeypatch, capsys, windows, fail, c1_only
+):
     """`run` calls warm_up before its Dagster setup: the session starts on another thread, the
     caller goes on at once, and a start that fails says nothing there (the first build starts
-    it again and fails with the step's own message)."""
-    spark = _StartingSpark(fail)
-    engine = SparkSilverEngine(
-        pyspark=spark, bronze_root=tmp_path.as_uri(), silver_root=tmp_path.as_uri()
-    )
+    it again and fails with the step's own message). A run of many windows starts the JVM with
+    both compilers, one of a few with C1 only (session.MANY_BUILDS)."""
+    from wistia_assets.resources import spark_engine
+    from wistia_assets.transforms.session import C1_ONLY, MANY_BUILDS
+
+    started, seen = threading.Event(), {}
+
+    def start_session(config):
+        seen.update(config=config, thread=threading.current_thread().name)
+        started.set()
+        if fail:
+            raise RuntimeError("JAVA_HOME is not set")
+
+    monkeypatch.setattr(spark_engine, "start_session", start_session)
+    settings = Settings.from_env({"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_HASH_KEY": "k"})
+    engine = resources_for(settings)["silver"]
     hooked = []
     previous, threading.excepthook = threading.excepthook, hooked.append
     try:
-        engine.warm_up()
-        assert spark._started.wait(10)
+        engine.warm_up(windows)
+        assert started.wait(10)
         for thread in threading.enumerate():
             if thread.name == "spark-warm-up":
                 thread.join(10)
     finally:
         threading.excepthook = previous
-    assert spark._thread == "spark-warm-up"
+    assert seen["thread"] == "spark-warm-up"
     assert hooked == [] and capsys.readouterr().err == ""
+    options = seen["config"]["spark.driver.extraJavaOptions"].split()
+    assert (C1_ONLY in options) is c1_only and (windows >= MANY_BUILDS) is not c1_only
+    # Everything else is the deployment's own configuration.
+    for key, value in engine.pyspark.spark_config.items():
+        if key != "spark.driver.extraJavaOptions":
+            assert seen["config"][key] == value
 
 
 def test_the_spark_driver_memory_is_a_setting():

@@ -2,7 +2,7 @@
 
 `package-glue` builds the artifacts and uploads them to a (moto) artifacts bucket under
 glue/<commit>/; the Glue job is created from platform.yaml's SilverJob (its Command and
-DefaultArguments, intrinsics resolved); the production `GlueSilverEngine` starts it through
+DefaultArguments, intrinsics resolved); the production `GlueEngine` starts it through
 PipesGlueClient; and the run happens in an emulated Glue 5.0 runtime (glue_runtime.py): a clean
 Python 3.11 with only pyspark and boto3, the job's wheels pip-installed from S3 with its installer
 options and no reachable index, the real entry script in its own process, Spark's Python workers
@@ -40,7 +40,7 @@ from dagster import (
 from wistia_assets.commands import package_glue
 from wistia_assets.glue import silver_job
 from wistia_assets.partitions import Window
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.glue_runtime import GlueRuntime
 from wistia_assets_tests.support.deploy import cfn_template
@@ -90,7 +90,7 @@ def resolve(node: Any, values: dict[str, str]) -> Any:
     return {key: resolve(value, values) for key, value in node.items()}
 
 
-class EmulatedGlueEngine(GlueSilverEngine):
+class EmulatedGlueEngine(GlueEngine):
     """The production engine; its Glue runs happen in the emulated Glue runtime."""
 
     workdir: str
@@ -140,7 +140,7 @@ def deployed(aws_endpoint, tmp_path, artifacts):
     defaults = resolve(spec["DefaultArguments"], values)
     glue = boto3.client("glue", endpoint_url=aws_endpoint)
 
-    def job(**overrides: str | None) -> GlueSilverEngine:
+    def job(**overrides: str | None) -> GlueEngine:
         name = f"wistia-silver-{uuid.uuid4().hex[:8]}"
         arguments = {k: v for k, v in {**defaults, **overrides}.items() if v is not None}
         glue.create_job(
@@ -166,21 +166,19 @@ def deployed(aws_endpoint, tmp_path, artifacts):
 
 
 @asset(partitions_def=PARTITIONS)
-def fact_events(context: AssetExecutionContext, silver: GlueSilverEngine) -> MaterializeResult:
+def fact_events(context: AssetExecutionContext, silver: GlueEngine) -> MaterializeResult:
     window = Window.parse(context.partition_key)
     metrics = silver.build_partition(context, "fact_events", window)
     return MaterializeResult(metadata={"rows": metrics.rows, "routed_away": metrics.routed_away})
 
 
 @asset
-def dim_media(context: AssetExecutionContext, silver: GlueSilverEngine) -> MaterializeResult:
+def dim_media(context: AssetExecutionContext, silver: GlueEngine) -> MaterializeResult:
     return MaterializeResult(metadata={"rows": silver.build_dim_media(context).rows})
 
 
 @asset(partitions_def=PARTITIONS, config_schema={"hashes": [str]})
-def erased_fact_events(
-    context: AssetExecutionContext, silver: GlueSilverEngine
-) -> MaterializeResult:
+def erased_fact_events(context: AssetExecutionContext, silver: GlueEngine) -> MaterializeResult:
     window = Window.parse(context.partition_key)
     result = silver.erase_rows(context, window, context.op_config["hashes"])
     return MaterializeResult(metadata={"removed": result.rows_removed, "left": result.rows})

@@ -2,7 +2,7 @@
 
 The Glue stand-in scripts the states `get_job_run` reports (moto's Glue only ever reports
 SUCCEEDED); the client under test is the one the `aws` deployment builds
-(`GlueSilverEngine.pipes_client`), talking Pipes through moto's S3.
+(`GlueEngine.pipes_client`), talking Pipes through moto's S3.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dagster_pipes import (
 )
 
 from wistia_assets.resources.glue_runs import IN_PROGRESS, WHY
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 
 # Every documented terminal state except SUCCEEDED, plus one Glue might add tomorrow.
 FAILED_STATES = ["FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED", "SOME_NEW_STATE"]
@@ -98,7 +98,7 @@ def failure_message(result) -> str:
 
 
 def client_for(glue: ScriptedGlue, bucket: str = "unused", endpoint: str | None = None):
-    engine = GlueSilverEngine(
+    engine = GlueEngine(
         job_name="wistia-silver",
         pipes_bucket=bucket,
         bronze_root="s3://bronze",

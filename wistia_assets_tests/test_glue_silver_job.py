@@ -1,4 +1,4 @@
-"""The Glue path end to end on moto: a Dagster asset drives the production `GlueSilverEngine`
+"""The Glue path end to end on moto: a Dagster asset drives the production `GlueEngine`
 (dagster-aws's `PipesGlueClient`, S3 context injector, S3 message reader), the wrapped Glue
 client runs the real entry script with local Spark, and the run's typed result comes back
 through Pipes equal to what a local build of the same Bronze returns, while Silver lands in the
@@ -30,7 +30,7 @@ from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.glue import silver_job
 from wistia_assets.glue.silver_job import JobArgumentError, parse_args
 from wistia_assets.partitions import Window
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 from wistia_assets.transforms.runner import run_partition
 from wistia_assets_tests.glue_local import LocalGlueClient
 from wistia_assets_tests.support.transforms import (
@@ -55,7 +55,7 @@ PARTITIONS = MultiPartitionsDefinition(
 GLUE_CLIENTS: dict[str, LocalGlueClient] = {}
 
 
-class LocalRunGlueEngine(GlueSilverEngine):
+class LocalRunGlueEngine(GlueEngine):
     """The production engine, its Glue client running the entry script locally."""
 
     workdir: str
@@ -69,7 +69,7 @@ def fact_events_asset(results: list | None = None):
     """Calls the engine as the Silver step does, and maps its result with the one mapping."""
 
     @asset(name="fact_events", partitions_def=PARTITIONS)
-    def fact_events(context: AssetExecutionContext, silver: GlueSilverEngine):
+    def fact_events(context: AssetExecutionContext, silver: GlueEngine):
         result = silver.build_partition(context, "fact_events", Window.parse(context.partition_key))
         if results is not None:
             results.append(result)
@@ -214,7 +214,7 @@ def test_a_glue_run_erases_a_viewer_from_a_partition_whose_bronze_expired(glue_e
     results: list = []
 
     @asset(name="fact_events", partitions_def=PARTITIONS)
-    def erase(context: AssetExecutionContext, silver: GlueSilverEngine):
+    def erase(context: AssetExecutionContext, silver: GlueEngine):
         window = Window.parse(context.partition_key)
         results.append(silver.erase_rows(context, window, [theirs]))
         return MaterializeResult()

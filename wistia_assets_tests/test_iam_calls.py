@@ -40,7 +40,7 @@ from wistia_assets.definitions import build_defs
 from wistia_assets.deployments import resources_for
 from wistia_assets.orchestration.jobs import WINDOW_ASSETS
 from wistia_assets.orchestration.schedule import SCHEDULE_NAME
-from wistia_assets.resources.silver_engine import GlueSilverEngine
+from wistia_assets.resources.silver_engine import GlueEngine
 from wistia_assets.sandbox import SandboxWistia, serve
 from wistia_assets.settings import SANDBOX_MEDIA_IDS, Settings
 from wistia_assets_tests.conftest import create_watermark_table
@@ -151,7 +151,7 @@ def container_env(platform: Stack, task_definition: str) -> dict[str, str]:
     return {e["Name"]: str(platform.resolve(e["Value"])) for e in container["Environment"]}
 
 
-class RoleGlueEngine(GlueSilverEngine):
+class RoleGlueEngine(GlueEngine):
     """The production engine; its Glue client runs the entry script as the Glue job's process."""
 
     workdir: str

@@ -9,7 +9,7 @@ from dagster import DagsterInstance, materialize
 
 from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.resources.catalog import SilverCatalog
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.resources.watermarks import SqliteWatermarks
 from wistia_assets.settings import Settings
 from wistia_assets_tests.silver_results import by_date_result, events_result, histogram
@@ -18,7 +18,7 @@ DAY = date(2026, 11, 20)
 MEDIA = "e4a27b971d"
 
 
-class StandInEngine(SilverEngine):
+class StandInEngine(TransformEngine):
     """Returns the results a test gives, as a Glue or Spark build would."""
 
     events_overrides: dict = {}

@@ -9,7 +9,7 @@ output and the logs show hashes. The Silver partitions are rebuilt through the s
 `wistia_window` job as `rerun` (only its `fact_events` asset: Bronze is not pulled again), then
 the Gold days touched and every report whose range covers one of them. A partition whose Bronze
 has expired (retention) cannot be rebuilt: the viewer's rows are removed from it Silver-side
-(`SilverEngine.erase_rows`), every other row kept.
+(`TransformEngine.erase_rows`), every other row kept.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ class _DagsterRebuild:
 
     def strip(self, keys: list[str], visitor_hashes: list[str]) -> None:
         """Partitions whose Bronze expired: the viewer's rows removed Silver-side, through the
-        deployment's Silver engine (`SilverEngine.erase_rows`), recorded in the instance."""
+        deployment's transform engine (`TransformEngine.erase_rows`), recorded in the instance."""
         import time
 
         from dagster import AssetMaterialization

@@ -170,7 +170,7 @@ def main(args: argparse.Namespace) -> int:
     )
     # Every window builds Silver: the engine starts while Dagster's instance opens, retention
     # runs and the first window is pulled.
-    defs.resources["silver"].warm_up()
+    (defs.resources or {})["silver"].warm_up(len(windows))
     instance = dagster_instance()
     # A run killed mid-step keeps its pool slot: this run would wait for it forever.
     for line in fail_runs_whose_process_died(instance):

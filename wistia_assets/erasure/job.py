@@ -6,7 +6,7 @@ in the run's record, so a value that is not a 64-hex hash is refused without bei
 It does what `wistia-assets erase` does, with the deployment's own resources: plan and record
 the erasure, rewrite the Bronze partitions (`lake`), rebuild the Silver `fact_events` partitions
 (or, where Bronze has expired, remove the viewer's rows Silver-side) and the Gold `media_daily`
-days through the Silver engine (local Spark, or the Glue job), and logs a materialization of
+days through the transform engine (local Spark, or the Glue job), and logs a materialization of
 each rebuilt partition so the asset's history shows the erasure.
 Silver is searched in the Parquet files locally, with the catalog (Athena) in AWS.
 
@@ -46,9 +46,8 @@ from wistia_assets.orchestration.held_back import (
 from wistia_assets.partitions import Window
 from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.lake import LakeResource
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import Settings
-from wistia_assets.transforms.results import FactEventsResult, expect
 
 ERASE_JOB = "erase_viewer"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -90,7 +89,7 @@ def build_erase_job(settings: Settings):
         context: OpExecutionContext,
         config: EraseConfig,
         lake: LakeResource,
-        silver: SilverEngine,
+        silver: TransformEngine,
         catalog: SilverCatalog,
     ) -> None:
         check_config(config)
@@ -125,9 +124,7 @@ def build_erase_job(settings: Settings):
         def rebuild_silver(keys: list[str]) -> None:
             for key in keys:
                 window = Window.parse(key)
-                result = expect(
-                    silver.build_partition(context, "fact_events", window), FactEventsResult
-                )
+                result = silver.build_fact_events(context, window)
                 context.log_event(
                     AssetMaterialization(
                         "fact_events",
@@ -172,9 +169,7 @@ def build_erase_job(settings: Settings):
                 )
             withdraw_gold_days(lake.silver, held)
             for a, b in spans(first, last, held):
-                silver.build_gold(
-                    context, "media_daily", a.isoformat(), b.isoformat(), settings.media_ids
-                )
+                silver.build_media_daily(context, a.isoformat(), b.isoformat(), settings.media_ids)
                 for day in days:
                     if a.isoformat() <= day <= b.isoformat():
                         context.log_event(

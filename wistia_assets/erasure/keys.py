@@ -1,15 +1,13 @@
 """The hash key and the erasure store of a deployment, as Silver and the watermarks find theirs.
 
-Locally the key is WISTIA_HASH_KEY, else the file Silver's engine keeps it in
-(`resources/spark_engine.py`, created there on first use with the same rules); in AWS it is the
-Secrets Manager secret the Glue job reads (WISTIA_HASH_KEY_SECRET_ID). The erasure store sits
-beside the watermarks: `_state/erasures.sqlite` in the lake, or the watermark table.
+Locally the key is WISTIA_HASH_KEY, else the key file the local engine hashes with (one reader
+for both: `storage/key_file.py`); in AWS it is the Secrets Manager secret the Glue job reads
+(WISTIA_HASH_KEY_SECRET_ID). The erasure store sits beside the watermarks:
+`_state/erasures.sqlite` in the lake, or the watermark table.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from typing import Literal, overload
 
@@ -20,6 +18,7 @@ from wistia_assets.erasure.records import (
     SqliteErasureStore,
 )
 from wistia_assets.settings import Settings
+from wistia_assets.storage.key_file import key_from_file
 
 STATE_DIR = "_state"
 
@@ -74,12 +73,4 @@ def hash_key(settings: Settings, *, create: bool = True) -> bytes | None:
         secret = client.get_secret_value(SecretId=settings.hash_key_secret_id)
         value = secret.get("SecretBinary") or (secret.get("SecretString") or "").encode("utf-8")
         return bytes(value)
-    path = Path(settings.hash_key_file).expanduser()
-    if not path.exists():
-        if not create:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return key_from_file(Path(settings.hash_key_file).expanduser(), create=create)

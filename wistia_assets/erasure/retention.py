@@ -13,10 +13,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from wistia_assets.storage.layout import BRONZE_MEDIA_METADATA
+from wistia_assets.storage.layout import BRONZE_MEDIA_METADATA, BRONZE_ZONE
 from wistia_assets.storage.objects import ObjectStore
 
-BRONZE_ROOT = "bronze/wistia"
 DAY_SECONDS = 86_400
 
 
@@ -42,7 +41,7 @@ def expired(store: ObjectStore, retention_days: int, now: float | None = None) -
     now = time.time() if now is None else now
     newest: dict[str, float] = defaultdict(float)
     files: dict[str, int] = defaultdict(int)
-    for key, modified in store.last_modified(BRONZE_ROOT).items():
+    for key, modified in store.last_modified(BRONZE_ZONE).items():
         partition = _partition_of(key)
         newest[partition] = max(newest[partition], modified)
         files[partition] += 1

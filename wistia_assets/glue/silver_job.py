@@ -1,4 +1,8 @@
-"""AWS Glue 5.0 entry script: build one Silver partition (or dim_media) and report to Dagster.
+"""AWS Glue 5.0 entry script: run one Spark build and report its result to Dagster.
+
+One build per run, chosen by `--table`: a Silver fact partition, dim_media, an erasure's rewrite
+of a fact_events partition (`--erase-visitor-hashes`), a range of Gold `media_daily` days, or the
+media report's figures (the `aws` deployment's `GlueEngine` starts it for each).
 
 Glue runs this file with Spark 3.5 / Python 3.11; the project wheel and dagster-pipes come from
 `--additional-python-modules` (S3 wheels, installed on the driver and every executor; see
@@ -49,6 +53,7 @@ from dagster_pipes import (
 )
 from pyspark.sql import SparkSession
 
+from wistia_assets.storage.layout import BRONZE_ZONE, SILVER_ZONE
 from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
 from wistia_assets.transforms.results import BuildResult, to_json
 from wistia_assets.transforms.runner import (
@@ -58,6 +63,7 @@ from wistia_assets.transforms.runner import (
     run_erase_rows,
     run_partition,
 )
+from wistia_assets.transforms.session import session_builder
 
 log = logging.getLogger("wistia_assets.glue.silver_job")
 
@@ -72,7 +78,7 @@ class JobArgumentError(ValueError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         # argparse would print and sys.exit(2); an exception reaches Dagster and the Glue log.
         raise JobArgumentError(message)
 
@@ -134,7 +140,7 @@ def aws_region(argv: Sequence[str]) -> str | None:
     pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     pre.add_argument("--aws-region")
     known, _ = pre.parse_known_args(list(argv))
-    return known.aws_region or boto3.session.Session().region_name
+    return known.aws_region or boto3.Session().region_name
 
 
 def fetch_hash_key(secret_id: str, region: str | None, client: Any = None) -> bytes:
@@ -182,11 +188,11 @@ def probe(argv: Sequence[str], s3: Any = None, secrets: Any = None) -> str:
     s3 = s3 or boto3.client("s3", region_name=region)
     fetch_hash_key(args.hash_key_secret_id, region, client=secrets)
     listed = []
-    for root, zone in ((args.bronze_root, "bronze/wistia/"), (args.silver_root, "silver/wistia/")):
+    for root, zone in ((args.bronze_root, BRONZE_ZONE), (args.silver_root, SILVER_ZONE)):
         if not root.startswith("s3://"):
             raise JobArgumentError(f"--probe lists S3 roots; got {root!r}")
         bucket = root.removeprefix("s3://").split("/", 1)[0]
-        s3.list_objects_v2(Bucket=bucket, Prefix=zone, MaxKeys=1)
+        s3.list_objects_v2(Bucket=bucket, Prefix=f"{zone}/", MaxKeys=1)
         listed.append(bucket)
 
     def installed(dist: str) -> str:
@@ -260,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> BuildResult | None:
     ) as pipes:
         try:
             args = parse_args(argv)
-            spark = SparkSession.builder.appName("wistia-silver").getOrCreate()
+            spark = session_builder().appName("wistia-silver").getOrCreate()
             result = run(spark, args)
         except Exception as exc:
             # The message names the table and partition; the traceback goes to the Glue log.

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from dagster import AssetCheckKey, MultiPartitionKey
 
-from wistia_assets.storage.layout import GOLD_MEDIA_DAILY
+from wistia_assets.storage.layout import GOLD_MEDIA_DAILY, day_partition
 from wistia_assets.storage.objects import ObjectStore
 
 # The Silver tables a Gold day reads (media_daily's deps; the report reads fact_events too).
@@ -100,7 +100,7 @@ def withdraw_gold_days(store: ObjectStore, days: Iterable[str]) -> list[str]:
     it were the day's); returns the days that had one."""
     withdrawn = []
     for day in days:
-        keys = store.list_keys(f"{GOLD_MEDIA_DAILY}/dt={day}")
+        keys = store.list_keys(day_partition(GOLD_MEDIA_DAILY, day))
         if keys:
             store.delete_keys(keys)
             withdrawn.append(day)

@@ -1,8 +1,9 @@
 """Where the Spark transforms run: local PySpark (`spark_engine.py`), or an AWS Glue 5.0 job
-through Pipes (here).
+through Pipes (here). The `TransformEngine` interface, and the Glue engine.
 
-Silver partitions, dim_media, and the Gold work of the media report (the `media_daily` days and
-the report's figures), so that nothing Spark-shaped ever runs in the ECS run task.
+Silver partitions, dim_media, erasure rewrites, and the Gold work of the media report (the
+`media_daily` days and the report's figures), so that nothing Spark-shaped ever runs in the ECS
+run task. The Dagster resource key stays `silver` (where Silver's and Gold's assets find it).
 
 Both engines call the same runner (`wistia_assets.transforms.runner`) and return the same typed
 result (`transforms/results.py`), from which the assets build metadata and checks in one place.
@@ -26,36 +27,67 @@ from wistia_assets.transforms.results import (
     BuildResult,
     DimMediaResult,
     ErasedRowsResult,
-    FactResult,
+    FactEventsResult,
+    FactMediaByDateResult,
     MediaDailyResult,
     ReportFiguresResult,
+    expect,
     from_json,
 )
 
+# A fact table's name -> the result its build returns.
+FACT_RESULTS: dict[str, type[FactEventsResult] | type[FactMediaByDateResult]] = {
+    "fact_events": FactEventsResult,
+    "fact_media_by_date": FactMediaByDateResult,
+}
 
-class SilverEngine(ConfigurableResource):
-    """Interface: build one Silver partition, dim_media or Gold, return the typed result."""
+
+def fact_result_type(table: str) -> type[FactEventsResult] | type[FactMediaByDateResult]:
+    if table not in FACT_RESULTS:
+        raise ValueError(f"table must be one of {', '.join(FACT_RESULTS)}, not {table!r}")
+    return FACT_RESULTS[table]
+
+
+class TransformEngine(ConfigurableResource):
+    """Interface: run one Spark build (a Silver partition, dim_media, an erasure's rewrite, a
+    range of Gold days, the report's figures) and return its typed result."""
 
     @property
     def kind(self) -> str:
         raise NotImplementedError
 
-    def build_partition(self, context, table: str, window: Window) -> FactResult:
+    def build_partition(
+        self, context, table: str, window: Window
+    ) -> FactEventsResult | FactMediaByDateResult:
+        """The fact table `table`'s partition `window` (`transforms/runner.py`); callers use
+        the typed `build_fact_events` / `build_fact_media_by_date`."""
         raise NotImplementedError
 
-    def warm_up(self) -> None:
-        """Start, in the background, what the first build will need, so that it overlaps the
-        caller's own start (a CLI run's Dagster setup and first Bronze pull). Nothing to start
-        for an engine whose builds run elsewhere."""
+    def warm_up(self, windows: int) -> None:
+        """Start, in the background, what the builds of `windows` windows will need, so that it
+        overlaps the caller's own start (a CLI run's Dagster setup and first Bronze pull).
+        Nothing to start for an engine whose builds run elsewhere."""
+
+    def build_fact_events(self, context, window: Window) -> FactEventsResult:
+        return expect(self.build_partition(context, "fact_events", window), FactEventsResult)
+
+    def build_fact_media_by_date(self, context, window: Window) -> FactMediaByDateResult:
+        result = self.build_partition(context, "fact_media_by_date", window)
+        return expect(result, FactMediaByDateResult)
 
     def build_dim_media(self, context) -> DimMediaResult:
         raise NotImplementedError
 
-    def build_gold(
-        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> MediaDailyResult | ReportFiguresResult:
-        """`media_daily`: rebuild the Gold days first..last; `media_report`: the report's
-        figures for that range (`transforms/gold_runner.py`)."""
+    def build_media_daily(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> MediaDailyResult:
+        """Rebuild the Gold `media_daily` days first..last (`transforms/gold_runner.py`)."""
+        raise NotImplementedError
+
+    def build_report_figures(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> ReportFiguresResult:
+        """Every figure of the media report for first..last (`transforms/gold_runner.py`)."""
         raise NotImplementedError
 
     def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
@@ -65,7 +97,7 @@ class SilverEngine(ConfigurableResource):
         raise NotImplementedError
 
 
-class GlueSilverEngine(SilverEngine):
+class GlueEngine(TransformEngine):
     """An AWS Glue 5.0 job driven by `PipesGlueClient` (the `aws` deployment)."""
 
     job_name: str
@@ -108,8 +140,11 @@ class GlueSilverEngine(SilverEngine):
         )
         return result_from_invocation(invocation)
 
-    def build_partition(self, context, table: str, window: Window) -> FactResult:
-        return self._run(
+    def build_partition(
+        self, context, table: str, window: Window
+    ) -> FactEventsResult | FactMediaByDateResult:
+        kind = fact_result_type(table)
+        result = self._run(
             context,
             {
                 "--table": table,
@@ -120,10 +155,11 @@ class GlueSilverEngine(SilverEngine):
                 "--hash-key-secret-id": self.hash_key_secret_id,
             },
         )
+        return expect(result, kind)
 
     def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
         # Keyed hashes, what Silver itself stores: as job arguments they reveal no raw value.
-        return self._run(
+        result = self._run(
             context,
             {
                 "--table": "fact_events",
@@ -133,9 +169,10 @@ class GlueSilverEngine(SilverEngine):
                 "--erase-visitor-hashes": ",".join(sorted(visitor_hashes)),
             },
         )
+        return expect(result, ErasedRowsResult)
 
     def build_dim_media(self, context) -> DimMediaResult:
-        return self._run(
+        result = self._run(
             context,
             {
                 "--table": "dim_media",
@@ -144,20 +181,31 @@ class GlueSilverEngine(SilverEngine):
                 "--channels": json.dumps(dict(self.channels), sort_keys=True),
             },
         )
+        return expect(result, DimMediaResult)
 
-    def build_gold(
-        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> MediaDailyResult | ReportFiguresResult:
-        return self._run(
-            context,
-            {
-                "--table": table,
-                "--silver-root": self.silver_root,
-                "--from": first,
-                "--to": last,
-                "--media-ids": ",".join(media_ids),
-            },
-        )
+    def _gold_arguments(
+        self, table: str, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> dict[str, str]:
+        # Gold reads and writes the silver root only.
+        return {
+            "--table": table,
+            "--silver-root": self.silver_root,
+            "--from": first,
+            "--to": last,
+            "--media-ids": ",".join(media_ids),
+        }
+
+    def build_media_daily(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> MediaDailyResult:
+        arguments = self._gold_arguments("media_daily", first, last, media_ids)
+        return expect(self._run(context, arguments), MediaDailyResult)
+
+    def build_report_figures(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> ReportFiguresResult:
+        arguments = self._gold_arguments("media_report", first, last, media_ids)
+        return expect(self._run(context, arguments), ReportFiguresResult)
 
 
 def result_from_invocation(invocation) -> BuildResult:

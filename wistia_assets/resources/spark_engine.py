@@ -1,5 +1,5 @@
-"""The local Silver engine: local PySpark through dagster-pyspark's lazy session (created on
-first use, then reused by every Silver step of the process).
+"""The local transform engine (Silver and Gold): local PySpark through dagster-pyspark's lazy
+session (created on first use, then reused by every Spark step of the process).
 
 Its own module because it needs the `local` extra (pyspark, dagster-pyspark), which the ECS image
 leaves out: only the local deployment imports it.
@@ -8,8 +8,6 @@ leaves out: only the local deployment imports it.
 # No `from __future__ import annotations`: Dagster reads `ResourceDependency[...]` from the
 # evaluated annotation; a string annotation is not recognised as a resource dependency.
 import contextlib
-import os
-import secrets
 import threading
 from pathlib import Path
 
@@ -18,18 +16,25 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from wistia_assets.partitions import Window
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import ConfigError, Secret
+from wistia_assets.storage.key_file import key_from_file
 from wistia_assets.transforms.results import (
     DimMediaResult,
     ErasedRowsResult,
-    FactResult,
+    FactEventsResult,
+    FactMediaByDateResult,
     MediaDailyResult,
     ReportFiguresResult,
 )
+from wistia_assets.transforms.session import MANY_BUILDS, local_jvm_options, start_session
+
+# Dagster's annotation of `ResourceDependency` refuses the None default Dagster accepts at run
+# time; the alias keeps the field's suppression and its reason on one line.
+HashKey = ResourceDependency[Secret | None]
 
 
-class SparkSilverEngine(SilverEngine):
+class LocalSparkEngine(TransformEngine):
     """Local PySpark (the `local` deployment)."""
 
     pyspark: LazyPySparkResource
@@ -37,7 +42,7 @@ class SparkSilverEngine(SilverEngine):
     silver_root: str
     # Settings.hash_key (WISTIA_HASH_KEY). A resource dependency rather than a config field:
     # Dagster shows config values in its UI, while a Secret prints only as asterisks.
-    hash_key: ResourceDependency[Secret | None] = None
+    hash_key: HashKey = None  # pyright: ignore[reportAssignmentType]  # Dagster takes a None
     hash_key_file: str | None = Field(
         default=None,
         description="File holding the HMAC key (created with a random key on first use), used "
@@ -57,28 +62,33 @@ class SparkSilverEngine(SilverEngine):
                 "no key to hash ip and visitor_key with: set WISTIA_HASH_KEY, or "
                 "WISTIA_HASH_KEY_FILE for a key generated and kept in that file"
             )
-        path = Path(self.hash_key_file)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Only this user may read it: it is what keeps the hashes from being reversed by
-            # brute force over the (small) IPv4 space.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        return key_from_file(Path(self.hash_key_file))
 
-    def warm_up(self) -> None:
-        # The JVM's start is ~3 s of the first build. The session is the process's one (Spark's
-        # getOrCreate): the steps' lazy resource gets the same session, waiting for it if the
-        # start is still under way. A failed start is not reported here: the first build
+    def warm_up(self, windows: int) -> None:
+        # The JVM's start is ~2-3 s of the first build. The session is the process's one
+        # (Spark's getOrCreate): the steps' lazy resource gets the same session, waiting for it
+        # if the start is still under way. A failed start is not reported here: the first build
         # starts it again and fails with the step's own message.
+        config = self.session_config(windows)
+
         def start() -> None:
             with contextlib.suppress(Exception):  # reported by the first build, see above
-                _ = self.pyspark.spark_session
+                start_session(config)
 
         threading.Thread(target=start, name="spark-warm-up", daemon=True).start()
 
-    def build_partition(self, context, table: str, window: Window) -> FactResult:
+    def session_config(self, windows: int) -> dict[str, str]:
+        """The lazy resource's configuration, its driver JVM chosen for `windows` windows: the
+        JIT that pays for that many builds (`transforms/session.py`, `MANY_BUILDS`)."""
+        many = windows >= MANY_BUILDS
+        return {
+            **self.pyspark.spark_config,
+            "spark.driver.extraJavaOptions": local_jvm_options(many_builds=many),
+        }
+
+    def build_partition(
+        self, context, table: str, window: Window
+    ) -> FactEventsResult | FactMediaByDateResult:
         from wistia_assets.transforms.runner import run_partition
 
         return run_partition(
@@ -112,13 +122,25 @@ class SparkSilverEngine(SilverEngine):
             channels=dict(self.channels),
         )
 
-    def build_gold(
-        self, context, table: str, first: str, last: str, media_ids: tuple[str, ...]
-    ) -> MediaDailyResult | ReportFiguresResult:
-        from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
+    def build_media_daily(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> MediaDailyResult:
+        from wistia_assets.transforms.gold_runner import run_media_daily
 
-        build = run_media_daily if table == "media_daily" else run_report_figures
-        return build(
+        return run_media_daily(
+            self.pyspark.spark_session,
+            silver_root=self.silver_root,
+            first=first,
+            last=last,
+            media_ids=tuple(media_ids),
+        )
+
+    def build_report_figures(
+        self, context, first: str, last: str, media_ids: tuple[str, ...]
+    ) -> ReportFiguresResult:
+        from wistia_assets.transforms.gold_runner import run_report_figures
+
+        return run_report_figures(
             self.pyspark.spark_session,
             silver_root=self.silver_root,
             first=first,

@@ -12,16 +12,20 @@ from datetime import date, datetime
 
 from wistia_assets.settings import parse_media_id
 
-BRONZE_EVENTS = "bronze/wistia/events"
-BRONZE_MEDIA_BY_DATE = "bronze/wistia/media_by_date"
-BRONZE_MEDIA_METADATA = "bronze/wistia/media_metadata"
+# Each zone's root: every Bronze (resp. Silver) dataset lives under it.
+BRONZE_ZONE = "bronze/wistia"
+SILVER_ZONE = "silver/wistia"
+
+BRONZE_EVENTS = f"{BRONZE_ZONE}/events"
+BRONZE_MEDIA_BY_DATE = f"{BRONZE_ZONE}/media_by_date"
+BRONZE_MEDIA_METADATA = f"{BRONZE_ZONE}/media_metadata"
 # Records that could not become Silver rows keep their raw payload (which may hold personal
 # data), so the quarantine lives in the Bronze zone, under Bronze's retention.
-BRONZE_QUARANTINE = "bronze/wistia/_quarantine"
+BRONZE_QUARANTINE = f"{BRONZE_ZONE}/_quarantine"
 
-SILVER_FACT_EVENTS = "silver/wistia/fact_events"
-SILVER_FACT_MEDIA_BY_DATE = "silver/wistia/fact_media_by_date"
-SILVER_DIM_MEDIA = "silver/wistia/dim_media"
+SILVER_FACT_EVENTS = f"{SILVER_ZONE}/fact_events"
+SILVER_FACT_MEDIA_BY_DATE = f"{SILVER_ZONE}/fact_media_by_date"
+SILVER_DIM_MEDIA = f"{SILVER_ZONE}/dim_media"
 
 # Gold (the media report's tables) and the HTML reports: no personal data, so they live in the
 # Silver zone's root (SILVER_BUCKET on S3), each under its own prefix.
@@ -49,6 +53,18 @@ def _day(day: date | str) -> str:
 def window_partition(prefix: str, day: date | str, media_id: str) -> str:
     """`<prefix>/dt=YYYY-MM-DD/media_id=<id>` for a (date, media) partition."""
     return f"{prefix}/dt={_day(day)}/media_id={parse_media_id(media_id)}"
+
+
+def day_partition(prefix: str, day: date | str) -> str:
+    """`<prefix>/dt=YYYY-MM-DD` for a table partitioned by day only (Gold `media_daily`)."""
+    return f"{prefix}/dt={_day(day)}"
+
+
+def silver_media_lock(media_id: str) -> str:
+    """The lock a Silver build (or erasure) of `media_id` holds while it replaces that media's
+    files, and that Gold takes for every media it reads: Gold never reads a half-replaced
+    partition. One name for every taker; a lock spelled differently would guard nothing."""
+    return f"{SILVER_ZONE}/media_id={parse_media_id(media_id)}"
 
 
 def part_name(index: int, run_token: str, ext: str = "json") -> str:

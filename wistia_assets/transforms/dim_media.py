@@ -149,9 +149,10 @@ def build(
         )
         dim = with_channels(upsert(existing, parsed.where(F.col("doc_ok"))), channels).persist()
         assert_no_personal_columns(dim)
-        stats = dim.agg(
+        # An aggregate without grouping: exactly one row.
+        (stats,) = dim.agg(
             F.count("*").alias("rows"), F.countDistinct("media_id").alias("distinct_media_ids")
-        ).first()
+        ).collect()
         listed = dim.select("media_id", "channel").orderBy("media_id").collect()
         # Before the write: afterwards the previous files the cache was built from are gone.
         preview = preview_rows(dim.orderBy("media_id"), PREVIEW)

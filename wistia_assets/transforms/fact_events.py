@@ -32,10 +32,17 @@ media_id=<A>` (another media's event; a record without `media_id` belongs to its
 `missing event_key`, `unparsable received_at`, `percent_viewed not a number`, `percent_viewed
 out of range`, and `event_key already in dt=<other>` (see `mark_kept`).
 
-Deduplication: one row per `event_key`, the first valid occurrence in Bronze order (part, then
-line), which is the newest page position since pages are pulled newest-first; a copy received
-on the partition's day comes before one received on another day (the API sent the key twice with
-two times: the day's own copy stays).
+Which copy of an event is kept (one row per `event_key`), in this order:
+1. Only the partition's latest pull is read: a re-pull replaces the Bronze partition (its
+   manifest lists that pull's parts), so an older pull's copy never competes.
+2. Of that pull's lines of the key, a valid one before a quarantined one; the copy received on
+   the partition's own UTC day before one received on another day (the API sent the key twice
+   with two times: the day's own copy stays; a key whose only valid copies are of another day
+   is routed away, not kept); then the first in Bronze order — part, then line — which is the
+   newest page position, since pages are pulled newest-first.
+3. Across neighbouring days: when dt-1 or dt+1 of the same media already holds the key in
+   Silver, the day written first keeps it and this day quarantines its copy (`event_key already
+   in dt=<other>`; `neighbour_guard.py`).
 
 `mark_kept` decides both on every parsed line at once, so that `build` counts, writes and
 quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
@@ -45,19 +52,28 @@ however small the day). `build` is the table's partition build (the shared steps
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import reduce
-
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from wistia_assets.storage.layout import SILVER_FACT_EVENTS, window_partition
+from wistia_assets.storage.layout import SILVER_FACT_EVENTS
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.transforms.partition_build import TIMESTAMP_TEXT, PartitionBuild
-from wistia_assets.transforms.paths import spark_path
+from wistia_assets.transforms.neighbour_guard import (
+    NEIGHBOUR_REASON_PREFIX,
+    neighbour_days,
+    neighbour_keys,
+    neighbour_reason,
+)
+from wistia_assets.transforms.partition_build import (
+    TIMESTAMP_TEXT,
+    UNPARSABLE,
+    PartitionBuild,
+    unknown_fields,
+    unparsable_line,
+)
 from wistia_assets.transforms.pii import clean_host, clean_url, keyed_hash
-from wistia_assets.transforms.results import FactEventsResult, ReceivedHistogram
+from wistia_assets.transforms.received_histogram import received_bucket, received_histogram
+from wistia_assets.transforms.results import FactEventsResult
 from wistia_assets.transforms.schema import (
     BRONZE_EVENT,
     CORRUPT_RECORD,
@@ -65,17 +81,13 @@ from wistia_assets.transforms.schema import (
     FACT_EVENTS,
     USER_AGENT_DETAILS,
 )
-from wistia_assets.transforms.silver_writes import data_files
 from wistia_assets.transforms.summary import summarise
 from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool
 
-UNPARSABLE = "unparsable JSON"
 MISSING_EVENT_KEY = "missing event_key"
 UNPARSABLE_RECEIVED_AT = "unparsable received_at"
 PERCENT_NOT_A_NUMBER = "percent_viewed not a number"
 PERCENT_OUT_OF_RANGE = "percent_viewed out of range"
-
-NEIGHBOUR_REASON_PREFIX = "event_key already in dt="
 
 _FRACTIONAL_SECONDS = r"T\d{2}:\d{2}:\d{2}\.\d+"
 
@@ -92,10 +104,6 @@ PREVIEW = (
     "has_conversion",
     "payload_era",
 )
-# The received_at histogram: distinct events of a pull by quarter hour.
-BUCKET_MINUTES = 15
-BUCKET_TEXT = "yyyy-MM-dd'T'HH:mm'Z'"
-NEIGHBOUR_KEY = T.StructType([T.StructField("event_key", T.StringType())])
 
 
 def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
@@ -104,10 +112,6 @@ def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
         record_media,
         F.lit(f" differs from partition media_id={partition_media}"),
     )
-
-
-def neighbour_reason(other_dt: str) -> str:
-    return NEIGHBOUR_REASON_PREFIX + other_dt
 
 
 def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
@@ -129,12 +133,7 @@ def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
     )
     pv = F.col("_pv")
     reason = (
-        F.when(
-            F.col("top_keys").isNull()
-            | F.col("rec").isNull()
-            | F.col(f"rec.{CORRUPT_RECORD}").isNotNull(),
-            F.lit(UNPARSABLE),
-        )
+        F.when(unparsable_line(), F.lit(UNPARSABLE))
         .when(
             F.col("_record_media").isNotNull() & (F.col("_record_media") != F.lit(media_id)),
             media_mismatch_reason(F.col("_record_media"), media_id),
@@ -198,7 +197,7 @@ def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) 
 
 def _has_conversion(raw: Column) -> Column:
     text = F.trim(raw)
-    values = F.map_values(F.from_json(text, T.MapType(T.StringType(), T.StringType())))
+    values = F.map_values(F.from_json(text, "map<string,string>"))
     items = F.from_json(text, T.ArrayType(T.StringType()))
     return (
         F.when(text.isNull() | F.lower(text).isin("", "{}", "[]", "null", "false"), F.lit(False))
@@ -264,38 +263,12 @@ def quarantine_lines(marked: DataFrame) -> DataFrame:
     )
 
 
-def unknown_fields(parsed: DataFrame) -> DataFrame:
-    """`field`: one row per top-level field outside the documented record, per record."""
-    return parsed.select(F.explode("top_keys").alias("field")).where(
-        ~F.col("field").isin(*EVENT_FIELDS)
-    )
-
-
-def _neighbour_days(day: str) -> tuple[str, str]:
-    today = date.fromisoformat(day)
-    return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
-
-
-def neighbour_keys(
-    spark: SparkSession, silver: ObjectStore, day: str, media_id: str
-) -> DataFrame | None:
-    """`event_key, dt` of the same media's Silver partitions dt-1 and dt+1 that exist."""
-    frames = []
-    for other in _neighbour_days(day):
-        files = data_files(silver, window_partition(SILVER_FACT_EVENTS, other, media_id))
-        if files:
-            # Only the key is read, and its type is known: no footer-reading job to infer it.
-            keys = spark.read.schema(NEIGHBOUR_KEY).parquet(*[spark_path(silver, k) for k in files])
-            frames.append(keys.select("event_key", F.lit(other).alias("dt")))
-    return reduce(DataFrame.unionByName, frames) if frames else None
-
-
 def _stats(day: str) -> tuple[list[str], dict[str, Column]]:
     """The aggregates `summarise` computes over the lines of a `mark_kept` frame that are not
     quarantined here (valid lines of the day, and every routed line)."""
     kept, first, elsewhere = F.col("_kept"), F.col("_first"), F.col("_elsewhere")
     received = F.col("_received_at")
-    before, after = _neighbour_days(day)
+    before, after = neighbour_days(day)
     return ["_first", "_kept", "_clash_dt", "_received_at", "_elsewhere", "reason"], {
         "valid_here": F.count(F.when(F.col("reason").isNull() & ~elsewhere, 1)),
         "deduped": F.count(F.when(first & ~elsewhere, 1)),
@@ -307,45 +280,6 @@ def _stats(day: str) -> tuple[list[str], dict[str, Column]]:
         before: F.count(F.when(F.col("_clash_dt") == before, 1)),
         after: F.count(F.when(F.col("_clash_dt") == after, 1)),
     }
-
-
-def _histogram_days(day: str) -> tuple[str, str]:
-    """The span the histogram resolves: two days either side, wider than any account day that
-    a request for `day` can cover (offsets are within -12 h .. +14 h)."""
-    today = date.fromisoformat(day)
-    return (today - timedelta(days=2)).isoformat(), (today + timedelta(days=3)).isoformat()
-
-
-def _received_bucket(day: str) -> Column:
-    """For every distinct valid event of the pull (`_first`), its `received_at` rounded down to
-    `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later` outside the days around `day`;
-    null for every other line.
-
-    The Silver checks compare the events of the *account's* day with by_date's plays of that
-    day, and find events the request should not have returned; both need the zone, which is
-    configuration of the Dagster side. Every IANA offset is a multiple of 15 minutes, so these
-    buckets add up to any account day exactly, and the build (and the Glue job) stay zone-free.
-    """
-    received = F.col("_received_at")
-    first, last = _histogram_days(day)
-    seconds = BUCKET_MINUTES * 60
-    bucket = F.date_format(
-        F.timestamp_seconds(F.floor(received.cast("long") / seconds) * seconds), BUCKET_TEXT
-    )
-    name = (
-        F.when(received < F.to_timestamp(F.lit(first)), F.lit("earlier"))
-        .when(received >= F.to_timestamp(F.lit(last)), F.lit("later"))
-        .otherwise(bucket)
-    )
-    return F.when(F.col("_first"), name)
-
-
-def _histogram(counts: dict[str, int], day: str) -> ReceivedHistogram:
-    first, last = _histogram_days(day)
-    earlier, later = counts.pop("earlier", 0), counts.pop("later", 0)
-    return ReceivedHistogram(
-        BUCKET_MINUTES, first, last, earlier, later, dict(sorted(counts.items()))
-    )
 
 
 def build(
@@ -373,15 +307,15 @@ def build(
         columns, aggregates = _stats(day)
         summary = summarise(
             marked,
-            unknown_fields(marked),
+            unknown_fields(marked, EVENT_FIELDS),
             columns,
             aggregates,
             reason="_reason_here",
-            bucket=_received_bucket(day),
+            bucket=received_bucket(day),
         )
         stats = {name: value or 0 for name, value in summary.stats.items()}
         reasons = summary.reasons
-        for other_dt in _neighbour_days(day):
+        for other_dt in neighbour_days(day):
             if stats[other_dt]:
                 reasons[neighbour_reason(other_dt)] = stats[other_dt]
         rows = int(stats["rows"])
@@ -412,7 +346,7 @@ def build(
             routed_away_events=int(stats["routed_away_events"]),
             bronze_events=int(stats["deduped"] + stats["routed_away_events"]),
             neighbours_checked=neighbours is not None,
-            received_histogram=_histogram(summary.buckets, day),
+            received_histogram=received_histogram(summary.buckets, day),
             min_received_at=summary.stats["min_received_at"],
             max_received_at=summary.stats["max_received_at"],
         )

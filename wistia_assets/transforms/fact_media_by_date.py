@@ -25,7 +25,12 @@ from pyspark.sql import functions as F
 
 from wistia_assets.storage.layout import SILVER_FACT_MEDIA_BY_DATE
 from wistia_assets.storage.objects import ObjectStore
-from wistia_assets.transforms.partition_build import PartitionBuild
+from wistia_assets.transforms.partition_build import (
+    UNPARSABLE,
+    PartitionBuild,
+    unknown_fields,
+    unparsable_line,
+)
 from wistia_assets.transforms.results import FactMediaByDateResult
 from wistia_assets.transforms.schema import (
     BRONZE_MEDIA_BY_DATE,
@@ -35,7 +40,6 @@ from wistia_assets.transforms.schema import (
 )
 from wistia_assets.transforms.summary import summarise
 
-UNPARSABLE = "unparsable JSON"
 UNPARSABLE_DATE = "unparsable date"
 INVALID = "invalid {field}"
 PREVIEW = (*[f.name for f in FACT_MEDIA_BY_DATE.fields], "dt", "media_id")
@@ -66,12 +70,7 @@ def parse_by_date(lines: DataFrame, *, dt: str) -> DataFrame:
     )
     hours = F.col("_hours")
     reason = (
-        F.when(
-            F.col("top_keys").isNull()
-            | F.col("rec").isNull()
-            | F.col(f"rec.{CORRUPT_RECORD}").isNotNull(),
-            F.lit(UNPARSABLE),
-        )
+        F.when(unparsable_line(), F.lit(UNPARSABLE))
         .when(F.col("_date").isNull(), F.lit(UNPARSABLE_DATE))
         .when(F.col("_date") != F.to_date(F.lit(dt)), outside_day_reason(F.col("_date"), dt))
         .when(~_whole_non_negative(F.col("_load")), F.lit(INVALID.format(field="load_count")))
@@ -117,13 +116,6 @@ def quarantine_lines(parsed: DataFrame) -> DataFrame:
     )
 
 
-def unknown_fields(parsed: DataFrame) -> DataFrame:
-    """`field`: one row per top-level field outside the documented record, per record."""
-    return parsed.select(F.explode("top_keys").alias("field")).where(
-        ~F.col("field").isin(*MEDIA_BY_DATE_FIELDS)
-    )
-
-
 def build(
     spark: SparkSession, bronze: ObjectStore, silver: ObjectStore, *, day: str, media_id: str
 ) -> FactMediaByDateResult:
@@ -141,7 +133,7 @@ def build(
         first = F.col("_first")
         summary = summarise(
             marked,
-            unknown_fields(marked),
+            unknown_fields(marked, MEDIA_BY_DATE_FIELDS),
             ["_first", "_load", "_play", "_hours"],
             {
                 "rows": F.count(F.when(first, 1)),

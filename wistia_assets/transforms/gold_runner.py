@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from wistia_assets.storage.layout import (
     SILVER_DIM_MEDIA,
     SILVER_FACT_EVENTS,
     SILVER_FACT_MEDIA_BY_DATE,
+    day_partition,
+    silver_media_lock,
 )
 from wistia_assets.storage.objects import ObjectStore, store_for_uri
 from wistia_assets.transforms import gold
@@ -71,14 +74,35 @@ def _partition_files(
     return found
 
 
-def _read(spark: SparkSession, store: ObjectStore, prefix: str, files: list[str], schema):
-    """The files with their partition columns (discovered from the paths under `prefix`)."""
-    if not files:
+def _with_partitions(schema, names: tuple[str, ...] = ("dt", "media_id")):
+    return T.StructType([*schema.fields, *[T.StructField(n, T.StringType()) for n in names]])
+
+
+# What `_read` reads under each prefix: the data columns and the partition columns.
+_READ_SCHEMAS = {
+    SILVER_FACT_MEDIA_BY_DATE: _with_partitions(FACT_MEDIA_BY_DATE),
+    SILVER_FACT_EVENTS: _with_partitions(FACT_EVENTS),
+    GOLD_MEDIA_DAILY: _with_partitions(MEDIA_DAILY, ("dt",)),
+}
+
+
+def _read(
+    spark: SparkSession,
+    store: ObjectStore,
+    prefix: str,
+    files: dict[tuple[str, str | None], list[str]],
+    pairs: Iterable[tuple[str, str | None]],
+) -> DataFrame | None:
+    """The files of `pairs` (keys of `files`, in sorted order) with their partition columns
+    (discovered from the paths under `prefix`); None when there are none."""
+    schema = _READ_SCHEMAS[prefix]
+    keys = [k for pair in sorted(pairs) for k in files.get(pair, [])]
+    if not keys:
         return None
     return (
         spark.read.schema(schema)
         .option("basePath", spark_path(store, prefix))
-        .parquet(*[spark_path(store, k) for k in files])
+        .parquet(*[spark_path(store, k) for k in keys])
     )
 
 
@@ -88,35 +112,20 @@ def _silver_window(
     days: list[str],
     media_ids: tuple[str, ...],
     pairs: set[tuple[str, str]] | None = None,
-) -> tuple[DataFrame | None, DataFrame | None, set[tuple[str, str]]]:
+) -> tuple[DataFrame, DataFrame | None, set[tuple[str, str]]]:
     """fact_events and fact_media_by_date rows of the days (only `pairs` when given), and the
-    (dt, media_id) pairs that are built."""
+    (dt, media_id) pairs that are built. fact_events is an empty frame when it has no file
+    there (a built day may have no event), fact_media_by_date None when no day is built."""
     by_date_files = _partition_files(silver, SILVER_FACT_MEDIA_BY_DATE, days, media_ids)
     built = {(d, m) for d, m in by_date_files if m is not None}
     if pairs is not None:
         built &= pairs
     event_files = _partition_files(silver, SILVER_FACT_EVENTS, days, media_ids)
-    by_date = _read(
-        spark,
-        silver,
-        SILVER_FACT_MEDIA_BY_DATE,
-        [k for pair in sorted(built) for k in by_date_files[pair]],
-        _with_partitions(FACT_MEDIA_BY_DATE),
-    )
-    events = _read(
-        spark,
-        silver,
-        SILVER_FACT_EVENTS,
-        [k for pair in sorted(built) for k in event_files.get(pair, [])],
-        _with_partitions(FACT_EVENTS),
-    )
-    if events is None and by_date is not None:
-        events = spark.createDataFrame([], _with_partitions(FACT_EVENTS))
+    by_date = _read(spark, silver, SILVER_FACT_MEDIA_BY_DATE, by_date_files, built)
+    events = _read(spark, silver, SILVER_FACT_EVENTS, event_files, built)
+    if events is None:
+        events = spark.createDataFrame([], _READ_SCHEMAS[SILVER_FACT_EVENTS])
     return events, by_date, built
-
-
-def _with_partitions(schema, names: tuple[str, ...] = ("dt", "media_id")):
-    return T.StructType([*schema.fields, *[T.StructField(n, T.StringType()) for n in names]])
 
 
 def _prepare(
@@ -157,7 +166,7 @@ def run_media_daily(
             rows = len(built)
         empty_days = [d for d in days if not any((d, m) in built for m in media_ids)]
         for day in empty_days:
-            drop_partition(silver, f"{GOLD_MEDIA_DAILY}/dt={day}")
+            drop_partition(silver, day_partition(GOLD_MEDIA_DAILY, day))
     missing = {d: [m for m in media_ids if (d, m) not in built] for d in days}
     log.info("gold media_daily %s..%s: %d rows", days[0], days[-1], rows)
     return MediaDailyResult(
@@ -176,7 +185,7 @@ class _media_locks:
     """Every media's Silver lock, in a fixed order (Silver takes one at a time: no deadlock)."""
 
     def __init__(self, store: ObjectStore, media_ids: tuple[str, ...]):
-        self.locks = [store.lock(f"silver/wistia/media_id={m}") for m in sorted(set(media_ids))]
+        self.locks = [store.lock(silver_media_lock(m)) for m in sorted(set(media_ids))]
 
     def __enter__(self):
         for lock in self.locks:
@@ -218,13 +227,7 @@ def run_report_figures(
     days, media_ids, silver = _prepare(spark, silver_root, first, last, media_ids)
     started = time.monotonic()
     gold_files = _partition_files(silver, GOLD_MEDIA_DAILY, days, None)
-    daily_frame = _read(
-        spark,
-        silver,
-        GOLD_MEDIA_DAILY,
-        [k for pair in sorted(gold_files) for k in gold_files[pair]],
-        _with_partitions(MEDIA_DAILY, ("dt",)),
-    )
+    daily_frame = _read(spark, silver, GOLD_MEDIA_DAILY, gold_files, gold_files)
     daily_rows = []
     if daily_frame is not None:
         daily_rows = [
@@ -236,11 +239,10 @@ def run_report_figures(
     covered = {(r["dt"], r["media_id"]) for r in daily_rows}
     totals: dict[str, dict[str, Any]] = {}
     breakdowns: dict[str, dict[str, list[list[Any]]]] = {}
-    if covered:
+    # `covered` holds rows of `daily_frame`: never without it.
+    if daily_frame is not None and covered:
         with _media_locks(silver, media_ids):
             events, _, _ = _silver_window(spark, silver, days, media_ids, pairs=covered)
-            if events is None:
-                events = spark.createDataFrame([], _with_partitions(FACT_EVENTS))
             daily = daily_frame.where(F.col("media_id").isin(*media_ids))
             for row in gold.range_totals(events, daily).collect():
                 totals[row["media_id"]] = {k: _plain(v) for k, v in row.asDict().items()}

@@ -23,7 +23,7 @@ from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.transforms.bronze_reader import load_partition, read_lines
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.pii import assert_no_personal_columns, personal_value_checks
-from wistia_assets.transforms.schema import PARTITION_COLUMNS
+from wistia_assets.transforms.schema import CORRUPT_RECORD, PARTITION_COLUMNS
 from wistia_assets.transforms.silver_writes import (
     data_files,
     drop_partition,
@@ -37,6 +37,26 @@ log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 5
 TIMESTAMP_TEXT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
+
+
+UNPARSABLE = "unparsable JSON"
+
+
+def unparsable_line() -> Column:
+    """True for a Bronze line that is no JSON object (garbage, arrays, scalars, blank lines) or
+    that breaks the record's schema, over a frame with the parsed `rec` and its `top_keys`: the
+    first quarantine reason of every fact table (`UNPARSABLE`)."""
+    return (
+        F.col("top_keys").isNull()
+        | F.col("rec").isNull()
+        | F.col(f"rec.{CORRUPT_RECORD}").isNotNull()
+    )
+
+
+def unknown_fields(parsed: DataFrame, known: tuple[str, ...]) -> DataFrame:
+    """`field`: one row per top-level field outside the documented record (`known`), per
+    record."""
+    return parsed.select(F.explode("top_keys").alias("field")).where(~F.col("field").isin(*known))
 
 
 def schema_of(frame: DataFrame) -> list[list[str]]:
@@ -78,7 +98,9 @@ def scan_written(
     if not checks and not extra:
         return {}, {}
     # Prefixed so an extra's name cannot collide with a column's (a check is named after one).
-    row = written.agg(*checks, *[c.alias(f"__{n}") for n, c in extra.items()]).first().asDict()
+    # One aggregate row (an aggregate without grouping has exactly one).
+    (aggregates,) = written.agg(*checks, *[c.alias(f"__{n}") for n, c in extra.items()]).collect()
+    row = aggregates.asDict()
     found = {name: row.pop(f"__{name}") for name in extra}
     return {name: int(n) for name, n in row.items() if n}, found
 

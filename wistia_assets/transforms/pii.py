@@ -143,5 +143,5 @@ def personal_value_counts(frame: DataFrame) -> dict[str, int]:
     checks = personal_value_checks(frame)
     if not checks:
         return {}
-    row = frame.agg(*checks).first()
+    (row,) = frame.agg(*checks).collect()  # an aggregate without grouping: exactly one row
     return {name: int(row[name]) for name in row.asDict() if row[name]}

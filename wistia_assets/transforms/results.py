@@ -200,9 +200,9 @@ def from_json(payload: dict[str, Any]) -> BuildResult:
 
 
 def expect(result: BuildResult | FactResult, kind: type[ResultT]) -> ResultT:
-    """`result` as the type of the build that was asked for (`expect(engine.build_gold(...,
-    "media_report", ...), ReportFiguresResult)`): the engines return any `BuildResult` (the Glue
-    job's comes back as JSON naming its table), and another table's result is a mismatch."""
+    """`result` as the type of the build that was asked for (`expect(self._run(...),
+    ReportFiguresResult)` in `GlueEngine.build_report_figures`): a Glue job's result comes back
+    as JSON naming its table, and another table's result is a mismatch."""
     if not isinstance(result, kind):
         raise ResultMismatch(
             f"a {kind.table} build returned a {result.table} result: the engine ran another "

@@ -1,4 +1,5 @@
-"""The one entry point both deployments call: build one Silver partition (or dim_media).
+"""The one entry point both deployments call for Silver: build one fact partition or dim_media,
+or rewrite a fact_events partition without an erased viewer's rows (Gold: `gold_runner`).
 
 The local Dagster asset calls `run_partition` / `run_dim_media` with the shared local session and
 `file://` roots; the Glue job (`wistia_assets.glue.silver_job`) calls the same functions with
@@ -23,13 +24,19 @@ from wistia_assets.storage.layout import (
     BRONZE_EVENTS,
     BRONZE_MEDIA_BY_DATE,
     SILVER_FACT_EVENTS,
+    silver_media_lock,
     window_partition,
 )
 from wistia_assets.storage.objects import store_for_uri
 from wistia_assets.transforms import dim_media, fact_events, fact_media_by_date
 from wistia_assets.transforms.bronze_reader import BronzeNotIngested
 from wistia_assets.transforms.erase_rows import erase_rows
-from wistia_assets.transforms.results import DimMediaResult, ErasedRowsResult, FactResult
+from wistia_assets.transforms.results import (
+    DimMediaResult,
+    ErasedRowsResult,
+    FactEventsResult,
+    FactMediaByDateResult,
+)
 from wistia_assets.transforms.session import configure_silver_session
 
 log = logging.getLogger(__name__)
@@ -57,7 +64,7 @@ def run_partition(
     bronze_root: str,
     silver_root: str,
     hash_key: bytes | None = None,
-) -> FactResult:
+) -> FactEventsResult | FactMediaByDateResult:
     """Build the Silver partition (dt, media_id) of `table` from its Bronze partition.
 
     Roots are `file:///abs/lake` or `s3://bucket` URIs. Raises `BronzeNotIngested` when the
@@ -78,9 +85,9 @@ def run_partition(
     # One Silver build per media at a time (the neighbour guard reads dt-1 and dt+1 of the same
     # media), and no Bronze re-pull of the partition while it is read: a pull's commit deletes
     # the parts this build reads. Local locks only (flock); on S3 the run queue does it.
-    with silver.lock(f"silver/wistia/media_id={media}"), bronze.lock(source):
+    with silver.lock(silver_media_lock(media)), bronze.lock(source):
         if table == "fact_events":
-            result: FactResult = fact_events.build(
+            result: FactEventsResult | FactMediaByDateResult = fact_events.build(
                 spark, bronze, silver, day=day, media_id=media, hash_key=hash_key or b""
             )
         else:
@@ -142,7 +149,7 @@ def run_erase_rows(
     started = time.monotonic()
     target = window_partition(SILVER_FACT_EVENTS, day, media)
     # The same lock as a build of the media: no build of this partition meanwhile.
-    with silver.lock(f"silver/wistia/media_id={media}"):
+    with silver.lock(silver_media_lock(media)):
         removed, left = erase_rows(spark, silver, day=day, media_id=media, visitor_hashes=hashes)
     log.info(
         "silver fact_events %s|%s: %d erased row(s) removed, %d left", day, media, removed, left

@@ -15,8 +15,16 @@ from pyspark.sql import SparkSession
 
 # Spark's local master runs this many task threads (the machines it is made for have two cores).
 LOCAL_CORES = 2
-# The local driver JVM's options (see `local_spark_conf`).
-LOCAL_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+# The driver JVM's just-in-time compilers, chosen by how many builds the process will run
+# (docs/BENCHMARKS.md, "The driver JVM"). With the client compiler only (C1) a session starts
+# and runs its first build ~40 % sooner, because the optimizing compiler (C2) is not busy
+# recompiling Spark and every partition's generated code; but C1's code runs a day's later
+# builds ~20 % slower. It pays in a process that builds few windows (a `dagster dev` run,
+# `rerun`, `erase`, the tests' CLI runs); from MANY_BUILDS windows on (`run --days 7` is 14) the
+# JVM keeps both (its default). MANY_BUILDS is where the two meet: ~3.6 s saved on the first
+# window against ~0.7 s lost on each later one.
+C1_ONLY = "-XX:TieredStopAtLevel=1"
+MANY_BUILDS = 6
 # The class-data-sharing archive `make` writes after installing (scripts/spark_class_archive.py):
 # the classes a Silver build loads, parsed and verified once, mapped by every later JVM start.
 CLASS_ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
@@ -25,10 +33,11 @@ CLASS_ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
 
-def local_jvm_options(extra: tuple[str, ...] = ()) -> str:
-    """The driver JVM's options: C1 only, the class archive when there is one, then `extra`
-    (an `-XX:ArchiveClassesAtExit` of its own replaces the archive: the two cannot combine)."""
-    options = list(LOCAL_JVM_OPTIONS)
+def local_jvm_options(extra: tuple[str, ...] = (), *, many_builds: bool = False) -> str:
+    """The driver JVM's options: C1 only unless `many_builds`, the class archive when there is
+    one, then `extra` (an `-XX:ArchiveClassesAtExit` of its own replaces the archive: the two
+    cannot combine)."""
+    options = [] if many_builds else [C1_ONLY]
     writes_archive = any(o.startswith("-XX:ArchiveClassesAtExit") for o in extra)
     if CLASS_ARCHIVE.is_file() and not writes_archive:
         options += [f"-XX:SharedArchiveFile={CLASS_ARCHIVE}", *QUIET_ARCHIVE]
@@ -98,17 +107,18 @@ def local_spark_conf(
         "spark.sql.codegen.cache.maxEntries": "1000",
         # Settings.spark_driver_memory (WISTIA_SPARK_DRIVER_MEMORY).
         "spark.driver.memory": driver_memory,
-        # The JVM's client compiler only (C1), not the optimizing one (C2). Every partition's
-        # plan is new generated code, and C2 recompiling it and Spark's own hot paths took a
-        # quarter of a local run's CPU while the data is a few hundred rows; C1 compiles in a
-        # fraction of the time. The session starts and the first build runs about twice as
-        # fast, a real day's later builds as fast as before; a 100,000-event day builds ~10 %
-        # slower (docs/BENCHMARKS.md, "C1 only"). And the class archive, when `make` has
-        # written it. Glue's JVM is its own and keeps its defaults. Static: only a session
-        # start can set it.
+        # C1 only and the class archive (see C1_ONLY, CLASS_ARCHIVE above); a CLI run of many
+        # windows starts its session with both compilers (`LocalSparkEngine.warm_up`). Glue's
+        # JVM is its own and keeps its defaults. Static: only a session start can set it.
         "spark.driver.extraJavaOptions": local_jvm_options(jvm_options),
         **SILVER_SPARK_CONF,
     }
+
+
+def session_builder() -> SparkSession.Builder:
+    """`SparkSession.builder`, typed: pyspark makes it a `classproperty`, which its own
+    annotations leave unresolved for a type checker (the Glue job and the local session)."""
+    return SparkSession.builder  # pyright: ignore[reportReturnType]  # pyspark's classproperty
 
 
 def local_spark_session(
@@ -121,9 +131,15 @@ def local_spark_session(
     configured from Settings in `deployments.py`)."""
     from wistia_assets.settings import spark_driver_memory
 
-    builder = SparkSession.builder
-    conf = local_spark_conf(app_name, shuffle_partitions, spark_driver_memory(), jvm_options)
-    for key, value in conf.items():
+    return start_session(
+        local_spark_conf(app_name, shuffle_partitions, spark_driver_memory(), jvm_options)
+    )
+
+
+def start_session(config: dict[str, str]) -> SparkSession:
+    """The process's session with `config` (started now, or the one already running)."""
+    builder = session_builder()
+    for key, value in config.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

@@ -26,9 +26,9 @@ from wistia_assets.assets.spark_steps import spark_step
 from wistia_assets.orchestration.freshness import gold_freshness
 from wistia_assets.orchestration.held_back import held_back, spans, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import Settings
-from wistia_assets.transforms.results import MediaDailyResult, expect
+from wistia_assets.transforms.results import MediaDailyResult
 
 GOLD_KINDS = {"spark", "glue", "athena", "s3"}
 
@@ -119,7 +119,7 @@ def build_media_daily(settings: Settings):
         **spark_step(settings),
     )
     def media_daily(
-        context: AssetExecutionContext, silver: SilverEngine, lake: LakeResource
+        context: AssetExecutionContext, silver: TransformEngine, lake: LakeResource
     ) -> MaterializeResult:
         window = context.partition_key_range
         first, last = window.start, window.end
@@ -134,10 +134,9 @@ def build_media_daily(settings: Settings):
         built: list[MediaDailyResult] = []
         for a, b in spans(date.fromisoformat(first), date.fromisoformat(last), held):
             try:
-                days = silver.build_gold(
-                    context, "media_daily", a.isoformat(), b.isoformat(), media_ids
+                built.append(
+                    silver.build_media_daily(context, a.isoformat(), b.isoformat(), media_ids)
                 )
-                built.append(expect(days, MediaDailyResult))
             except (ValueError, RuntimeError) as exc:
                 raise Failure(description=f"media_daily {a}..{b}: {exc}") from None
         if not built:

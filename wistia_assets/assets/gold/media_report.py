@@ -23,10 +23,9 @@ from wistia_assets.assets.spark_steps import spark_step
 from wistia_assets.orchestration.freshness import gold_freshness
 from wistia_assets.orchestration.held_back import held_back, withdraw_gold_days
 from wistia_assets.resources.lake import LakeResource
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import ConfigError, Settings, parse_date
 from wistia_assets.storage.layout import REPORTS
-from wistia_assets.transforms.results import ReportFiguresResult, expect
 
 DEFAULT_DAYS = 7
 
@@ -111,7 +110,7 @@ def build_media_report(settings: Settings):
     def media_report(
         context: AssetExecutionContext,
         config: ReportRange,
-        silver: SilverEngine,
+        silver: TransformEngine,
         lake: LakeResource,
     ) -> MaterializeResult:
         from wistia_assets.media_report.figures import ReportFigures
@@ -127,10 +126,9 @@ def build_media_report(settings: Settings):
         held = held_back(context.instance, days, media_ids)
         withdraw_gold_days(lake.silver, held)
         try:
-            data = silver.build_gold(
-                context, "media_report", first.isoformat(), last.isoformat(), media_ids
+            data = silver.build_report_figures(
+                context, first.isoformat(), last.isoformat(), media_ids
             )
-            data = expect(data, ReportFiguresResult)
         except (ValueError, RuntimeError) as exc:
             raise Failure(description=f"media_report {first}..{last}: {exc}") from None
         figures = ReportFigures.from_result(data)

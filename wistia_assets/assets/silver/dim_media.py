@@ -17,7 +17,7 @@ from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
 from wistia_assets.assets.silver.facts import SILVER_KINDS, not_buildable
 from wistia_assets.assets.spark_steps import spark_step
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import Settings
 from wistia_assets.storage.partition import BronzeNotIngested
 
@@ -52,7 +52,7 @@ def build_dim_media(settings: Settings):
         check_specs=checks.dim_media_specs(),
         **spark_step(settings),
     )
-    def dim_media(context: AssetExecutionContext, silver: SilverEngine):
+    def dim_media(context: AssetExecutionContext, silver: TransformEngine):
         try:
             result = silver.build_dim_media(context)
         except BronzeNotIngested as exc:

@@ -33,21 +33,26 @@ from wistia_assets.assets.spark_steps import spark_step
 from wistia_assets.orchestration.schedule import watermark_origin
 from wistia_assets.partitions import Window, window_partitions
 from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringScan
-from wistia_assets.resources.silver_engine import SilverEngine
+from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
 from wistia_assets.storage.partition import BronzeNotIngested
-from wistia_assets.transforms.results import FactEventsResult
+from wistia_assets.transforms.results import FactEventsResult, FactMediaByDateResult
 
 SILVER_KINDS = {"spark", "glue", "athena", "s3"}
 DATASET_OF = {"fact_events": "events", "fact_media_by_date": "media_by_date"}
 
 FACT_EVENTS_DESCRIPTION = (
-    "One row per Wistia viewing event (deduplicated on event_key, the latest pull wins), "
-    "typed: received_at (UTC timestamp), percent_viewed (0-1), geography (country, region, "
-    "city), user agent (browser, platform, is_mobile), embed page. Partitioned by dt and "
-    "media_id: dt=D holds exactly the events received on UTC day D, whatever the account's "
-    "time zone (the pull covering the account's days is routed by received_at). Removed: ip, "
+    "One row per Wistia viewing event, deduplicated on event_key. Built from the partition's "
+    "latest pull only; of its copies of a key, the first valid one: a copy received on the "
+    "partition's own UTC day before one received on another day, then Bronze order (part, "
+    "then line: the newest page position, pages being pulled newest-first). When the same "
+    "media's neighbouring day (dt-1 or dt+1) already holds the key, the day written first "
+    "keeps it and the later one quarantines its copy. Typed: received_at (UTC timestamp), "
+    "percent_viewed (0-1), geography (country, region, city), user agent (browser, platform, "
+    "is_mobile), embed page. Partitioned by dt and media_id: dt=D holds exactly the events "
+    "received on UTC day D, whatever the account's time zone (the pull covering the account's "
+    "days is routed by received_at). Removed: ip, "
     "email, lat/lon, conversion_data, the heatmap token, query strings of embed_url; ip "
     "and visitor_key are replaced by keyed HMAC-SHA256 hashes (ip_hash, visitor_hash) for "
     "distinct counts. Records that break the schema are quarantined in the "
@@ -165,7 +170,7 @@ def build_silver_facts(settings: Settings):
     )
     def silver_facts(
         context: AssetExecutionContext,
-        silver: SilverEngine,
+        silver: TransformEngine,
         catalog: SilverCatalog,
         watermarks: WatermarksResource,
     ) -> Iterator[MaterializeResult]:
@@ -177,10 +182,13 @@ def build_silver_facts(settings: Settings):
             if table not in selected:
                 continue
             try:
-                result = silver.build_partition(context, table, window)
+                if table == "fact_media_by_date":
+                    result = silver.build_fact_media_by_date(context, window)
+                else:
+                    result = silver.build_fact_events(context, window)
             except BronzeNotIngested as exc:
                 raise not_buildable(exc, f"{table} {window.key}") from None
-            if table == "fact_media_by_date":
+            if isinstance(result, FactMediaByDateResult):
                 play_count = result.play_count
                 judged = checks.fact_media_by_date_checks(result)
             else:
@@ -203,7 +211,7 @@ def build_silver_facts(settings: Settings):
                 # severity), so the run fails and the failure sensor alerts.
                 context.log.error(
                     f"{table} {window.key}: watermark not advanced, failed checks: "
-                    f"{', '.join(c.check_name for c in failed)}"
+                    f"{', '.join(checks.check_key(c).name for c in failed)}"
                 )
                 continue
             # Only now is the partition done. The watermark moves only to the day after it, so
