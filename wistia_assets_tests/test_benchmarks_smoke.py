@@ -390,3 +390,18 @@ def test_the_process_start_harness_times_both_environments(capsys):
         median = float(row.split("|")[2])
         assert 0 < median < 120, row
     assert "compiled each start / cached:" in out
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_the_jvm_options_harness_builds_the_same_rows_with_each_variant(capsys):
+    from benchmarks.spark_jvm import main as spark_jvm
+
+    assert spark_jvm(["--days", "2", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith(("| both", "| C1"))]
+    assert len(rows) == 3, out
+    for row in rows:
+        start, cold, warm = (float(cell) for cell in row.split("|")[2:5])
+        assert start > 0 and cold > 0 and warm > 0, row
+    assert "Every variant wrote the same fact_events rows." in out
