@@ -16,15 +16,14 @@ from pyspark.sql import SparkSession
 # Spark's local master runs this many task threads (the machines it is made for have two cores).
 LOCAL_CORES = 2
 # The driver JVM's just-in-time compilers, chosen by how many builds the process will run
-# (docs/BENCHMARKS.md, "The driver JVM"). With the client compiler only (C1) a session starts
-# and runs its first build ~40 % sooner, because the optimizing compiler (C2) is not busy
-# recompiling Spark and every partition's generated code; but C1's code runs a day's later
-# builds ~20 % slower. It pays in a process that builds few windows (a `dagster dev` run,
-# `rerun`, `erase`, the tests' CLI runs); from MANY_BUILDS windows on (`run --days 7` is 14) the
-# JVM keeps both (its default). MANY_BUILDS is where the two meet: ~3.6 s saved on the first
-# window against ~0.7 s lost on each later one.
+# (docs/BENCHMARKS.md, "The driver JVM"; `python -m benchmarks.spark_jvm`). With the client
+# compiler only (C1) a session starts and runs its first window ~3.8 s sooner, because the
+# optimizing compiler (C2) is not busy recompiling Spark and every partition's generated code;
+# but C1's code runs each later window ~0.6 s slower. It pays in a process that builds few
+# windows (a `dagster dev` run, `rerun`, `erase`, the tests' CLI runs); from MANY_BUILDS windows
+# on (`run --days 7` is 14), where the two meet, the JVM keeps both (its default).
 C1_ONLY = "-XX:TieredStopAtLevel=1"
-MANY_BUILDS = 6
+MANY_BUILDS = 7
 # The class-data-sharing archive `make` writes after installing (scripts/spark_class_archive.py):
 # the classes a Silver build loads, parsed and verified once, mapped by every later JVM start.
 CLASS_ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
