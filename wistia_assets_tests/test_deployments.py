@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -147,48 +146,35 @@ def test_without_a_key_the_local_engine_keeps_one_in_the_key_file(tmp_path):
     assert engine._hash_key() == first  # the same key on every build
 
 
-@pytest.mark.parametrize(
-    ("windows", "fail", "c1_only"), [(2, False, True), (14, False, False), (2, True, True)]
-)
-def test_the_local_engine_starts_spark_in_the_background(
-    tmp_path, monkeypatch, capsys, windows, fail, c1_only
-):
-    """`run` calls warm_up before its Dagster setup: the session starts on another thread, the
-    caller goes on at once, and a start that fails says nothing there (the first build starts
-    it again and fails with the step's own message). A run of many windows starts the JVM with
-    both compilers, one of a few with C1 only (session.MANY_BUILDS)."""
-    from wistia_assets.resources import spark_engine
-    from wistia_assets.transforms.session import C1_ONLY, MANY_BUILDS
+@pytest.mark.parametrize(("windows", "c1_only"), [(1, True), (6, True), (7, False), (14, False)])
+def test_the_local_engine_starts_its_jvm_for_the_windows_it_will_build(tmp_path, windows, c1_only):
+    """`run` asks the engine for a process of its windows: a few start the JVM with C1 only,
+    many with both compilers (session.MANY_BUILDS); the rest of the configuration, the roots and
+    the key are the deployment's own, and the engine it came from is unchanged."""
+    from wistia_assets.transforms.session import C1_ONLY
 
-    started, seen = threading.Event(), {}
-
-    def start_session(config):
-        seen.update(config=config, thread=threading.current_thread().name)
-        started.set()
-        if fail:
-            raise RuntimeError("JAVA_HOME is not set")
-
-    monkeypatch.setattr(spark_engine, "start_session", start_session)
-    settings = Settings.from_env({"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_HASH_KEY": "k"})
+    settings = Settings.from_env(
+        {"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_HASH_KEY": "key-from-settings-7f3a"}
+    )
     engine = resources_for(settings)["silver"]
-    hooked = []
-    previous, threading.excepthook = threading.excepthook, hooked.append
-    try:
-        engine.warm_up(windows)
-        assert started.wait(10)
-        for thread in threading.enumerate():
-            if thread.name == "spark-warm-up":
-                thread.join(10)
-    finally:
-        threading.excepthook = previous
-    assert seen["thread"] == "spark-warm-up"
-    assert hooked == [] and capsys.readouterr().err == ""
-    options = seen["config"]["spark.driver.extraJavaOptions"].split()
-    assert (C1_ONLY in options) is c1_only and (windows >= MANY_BUILDS) is not c1_only
-    # Everything else is the deployment's own configuration.
+    tuned = engine.for_windows(windows)
+    config = tuned.pyspark.spark_config
+    assert (C1_ONLY in config["spark.driver.extraJavaOptions"].split()) is c1_only
     for key, value in engine.pyspark.spark_config.items():
         if key != "spark.driver.extraJavaOptions":
-            assert seen["config"][key] == value
+            assert config[key] == value
+    assert (tuned.bronze_root, tuned.silver_root) == (engine.bronze_root, engine.silver_root)
+    assert tuned._hash_key() == b"key-from-settings-7f3a"
+    assert C1_ONLY in engine.pyspark.spark_config["spark.driver.extraJavaOptions"].split()
+    # Glue's JVM is its own: the aws engine is the same object whatever the windows.
+    glue = GlueEngine(
+        job_name="j",
+        pipes_bucket="p",
+        bronze_root="s3://b",
+        silver_root="s3://s",
+        hash_key_secret_id="k",
+    )
+    assert glue.for_windows(windows) is glue
 
 
 def test_the_spark_driver_memory_is_a_setting():

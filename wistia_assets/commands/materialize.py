@@ -161,16 +161,17 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     windows = windows_for(args, settings)
     from wistia_assets.definitions import build_defs
+    from wistia_assets.deployments import resources_for
 
-    defs = build_defs(settings)
+    # The Spark engine as a process of this many windows should start it (the local JVM's
+    # compilers: `transforms/session.py`, MANY_BUILDS).
+    engine = resources_for(settings)["silver"].for_windows(len(windows))
+    defs = build_defs(settings, resource_overrides={"silver": engine})
     source = "SANDBOX (simulated data)" if settings.uses_sandbox else settings.wistia_base_url
     print(
         f"wistia-assets {args.command}: {len(windows)} partition(s), deployment "
         f"{settings.deployment}, source {source}, lake {_lake(settings)}"
     )
-    # Every window builds Silver: the engine starts while Dagster's instance opens, retention
-    # runs and the first window is pulled.
-    (defs.resources or {})["silver"].warm_up(len(windows))
     instance = dagster_instance()
     # A run killed mid-step keeps its pool slot: this run would wait for it forever.
     for line in fail_runs_whose_process_died(instance):

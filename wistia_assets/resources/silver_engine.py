@@ -63,10 +63,10 @@ class TransformEngine(ConfigurableResource):
         the typed `build_fact_events` / `build_fact_media_by_date`."""
         raise NotImplementedError
 
-    def warm_up(self, windows: int) -> None:
-        """Start, in the background, what the builds of `windows` windows will need, so that it
-        overlaps the caller's own start (a CLI run's Dagster setup and first Bronze pull).
-        Nothing to start for an engine whose builds run elsewhere."""
+    def for_windows(self, windows: int) -> TransformEngine:
+        """This engine as a process that will build `windows` windows should use it: itself,
+        unless how it starts depends on that (the local JVM's compilers)."""
+        return self
 
     def build_fact_events(self, context, window: Window) -> FactEventsResult:
         return expect(self.build_partition(context, "fact_events", window), FactEventsResult)

@@ -7,8 +7,6 @@ leaves out: only the local deployment imports it.
 
 # No `from __future__ import annotations`: Dagster reads `ResourceDependency[...]` from the
 # evaluated annotation; a string annotation is not recognised as a resource dependency.
-import contextlib
-import threading
 from pathlib import Path
 
 from dagster import ResourceDependency
@@ -27,7 +25,7 @@ from wistia_assets.transforms.results import (
     MediaDailyResult,
     ReportFiguresResult,
 )
-from wistia_assets.transforms.session import MANY_BUILDS, local_jvm_options, start_session
+from wistia_assets.transforms.session import MANY_BUILDS, local_jvm_options
 
 # Dagster's annotation of `ResourceDependency` refuses the None default Dagster accepts at run
 # time; the alias keeps the field's suppression and its reason on one line.
@@ -64,18 +62,11 @@ class LocalSparkEngine(TransformEngine):
             )
         return key_from_file(Path(self.hash_key_file))
 
-    def warm_up(self, windows: int) -> None:
-        # The JVM's start is ~2-3 s of the first build. The session is the process's one
-        # (Spark's getOrCreate): the steps' lazy resource gets the same session, waiting for it
-        # if the start is still under way. A failed start is not reported here: the first build
-        # starts it again and fails with the step's own message.
-        config = self.session_config(windows)
-
-        def start() -> None:
-            with contextlib.suppress(Exception):  # reported by the first build, see above
-                start_session(config)
-
-        threading.Thread(target=start, name="spark-warm-up", daemon=True).start()
+    def for_windows(self, windows: int) -> "LocalSparkEngine":
+        # The session is lazy and not started yet: a copy whose session starts with the JVM
+        # options that pay for this many windows.
+        tuned = LazyPySparkResource(spark_config=self.session_config(windows))
+        return self.model_copy(update={"pyspark": tuned})
 
     def session_config(self, windows: int) -> dict[str, str]:
         """The lazy resource's configuration, its driver JVM chosen for `windows` windows: the

@@ -107,7 +107,7 @@ def local_spark_conf(
         # Settings.spark_driver_memory (WISTIA_SPARK_DRIVER_MEMORY).
         "spark.driver.memory": driver_memory,
         # C1 only and the class archive (see C1_ONLY, CLASS_ARCHIVE above); a CLI run of many
-        # windows starts its session with both compilers (`LocalSparkEngine.warm_up`). Glue's
+        # windows starts its session with both compilers (`LocalSparkEngine.for_windows`). Glue's
         # JVM is its own and keeps its defaults. Static: only a session start can set it.
         "spark.driver.extraJavaOptions": local_jvm_options(jvm_options),
         **SILVER_SPARK_CONF,
