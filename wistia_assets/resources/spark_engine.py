@@ -64,18 +64,10 @@ class LocalSparkEngine(TransformEngine):
 
     def for_windows(self, windows: int) -> "LocalSparkEngine":
         # The session is lazy and not started yet: a copy whose session starts with the JVM
-        # options that pay for this many windows.
-        tuned = LazyPySparkResource(spark_config=self.session_config(windows))
-        return self.model_copy(update={"pyspark": tuned})
-
-    def session_config(self, windows: int) -> dict[str, str]:
-        """The lazy resource's configuration, its driver JVM chosen for `windows` windows: the
-        JIT that pays for that many builds (`transforms/session.py`, `MANY_BUILDS`)."""
-        many = windows >= MANY_BUILDS
-        return {
-            **self.pyspark.spark_config,
-            "spark.driver.extraJavaOptions": local_jvm_options(many_builds=many),
-        }
+        # options that pay for this many windows (`transforms/session.py`, `MANY_BUILDS`).
+        options = local_jvm_options(many_builds=windows >= MANY_BUILDS)
+        config = {**self.pyspark.spark_config, "spark.driver.extraJavaOptions": options}
+        return self.model_copy(update={"pyspark": LazyPySparkResource(spark_config=config)})
 
     def build_partition(
         self, context, table: str, window: Window
