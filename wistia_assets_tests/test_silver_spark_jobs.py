@@ -20,7 +20,7 @@ import pytest
 from benchmarks.bronze_days import write_bronze_days
 from benchmarks.spark_jobs import JobCounter
 from wistia_assets.transforms.runner import run_partition
-from wistia_assets.transforms.session import C1_ONLY, CLASS_ARCHIVE
+from wistia_assets.transforms.session import C1_ONLY, CLASS_ARCHIVE, SHORT_JVM_NAMES
 
 MOST_JOBS = {"fact_events": 4, "fact_media_by_date": 3}
 
@@ -60,6 +60,51 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
     for table, most in MOST_JOBS.items():
         assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
 
+
+
+def test_a_build_asks_the_jvm_for_no_class_by_its_short_name(spark, tmp_path, monkeypatch):
+    # Each short-name lookup (PySpark's `F.*` asks for `functions`) misses through the ~250 jars
+    # of the class path before it finds the class: ~0.4 ms, hundreds of times a build. The
+    # session keeps the classes (`session.keep_jvm_classes`); a PySpark upgrade that looks up a
+    # new short name shows up here.
+    from py4j import protocol
+    from py4j.java_gateway import GatewayClient, JVMView
+
+    lake = tmp_path / "lake"
+    (day,) = write_bronze_days(lake, "150-200", (date(2026, 10, 5),), media_by_date=True)
+    uri = f"file://{lake}"
+
+    def build(table):
+        return run_partition(
+            spark,
+            table=table,
+            dt=day.dt,
+            media_id=day.media_id,
+            bronze_root=uri,
+            silver_root=uri,
+            hash_key=b"test-key" if table == "fact_events" else None,
+        )
+
+    build("fact_media_by_date")  # the session is configured (and warm) before counting
+    looked_up: list[str] = []
+    send = GatewayClient.send_command
+    unknown = protocol.REFLECTION_COMMAND_NAME + protocol.REFL_GET_UNKNOWN_SUB_COMMAND_NAME
+
+    def recording(self, command, *args, **kwargs):
+        if command.startswith(unknown):
+            looked_up.append(command[len(unknown) :].split("\n", 1)[0])
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(GatewayClient, "send_command", recording)
+    for table in MOST_JOBS:
+        assert build(table).rows > 0
+    monkeypatch.undo()
+    short = [name for name in looked_up if "." not in name]
+    # A few full names remain (`jvm.org.apache...` walks a package at a time): cheap, no miss.
+    assert short == [] or set(short) <= {"org"}, sorted(set(short))
+    # Each kept class is the one Py4J finds under the short name (asked of the JVM itself).
+    for name, full in SHORT_JVM_NAMES.items():
+        assert JVMView.__getattr__(spark._jvm, name)._fqn == full
 
 def test_the_local_driver_jvm_compiles_with_c1_only(spark):
     # A local session's default (see session.MANY_BUILDS for when a run chooses otherwise). The
