@@ -61,6 +61,36 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
         assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
 
 
+def test_later_days_reuse_the_code_spark_compiled_for_the_first(spark, tmp_path):
+    # Spark compiles Java for each query; a date or timestamp literal is written into that code,
+    # a text literal is not. With the day compared as a date, every day's plans were new code
+    # (8 classes a window, ~0.2 s with their JIT); as text, a day whose build has the same
+    # shape as an earlier one (neighbours built, a quarantine or none) compiles nothing.
+    lake = tmp_path / "lake"
+    first = date(2026, 10, 12)
+    days = write_bronze_days(
+        lake, "150-300", tuple(first + timedelta(days=i) for i in range(4)), media_by_date=True
+    )
+    uri = f"file://{lake}"
+    compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics
+    compiled = []
+    for day in days:
+        before = compilations.METRIC_COMPILATION_TIME().getCount()
+        for table in MOST_JOBS:
+            run_partition(
+                spark,
+                table=table,
+                dt=day.dt,
+                media_id=day.media_id,
+                bronze_root=uri,
+                silver_root=uri,
+                hash_key=b"test-key" if table == "fact_events" else None,
+            )
+        compiled.append(compilations.METRIC_COMPILATION_TIME().getCount() - before)
+    # The first days compile the plans with and without neighbours; then one of days 3 and 4
+    # (same shape as day 2) compiles nothing.
+    assert compiled[0] > 0 and min(compiled[2:]) == 0, compiled
+
 
 def test_a_build_asks_the_jvm_for_no_class_by_its_short_name(spark, tmp_path, monkeypatch):
     # Each short-name lookup (PySpark's `F.*` asks for `functions`) misses through the ~250 jars
@@ -105,6 +135,7 @@ def test_a_build_asks_the_jvm_for_no_class_by_its_short_name(spark, tmp_path, mo
     # Each kept class is the one Py4J finds under the short name (asked of the JVM itself).
     for name, full in SHORT_JVM_NAMES.items():
         assert JVMView.__getattr__(spark._jvm, name)._fqn == full
+
 
 def test_the_local_driver_jvm_compiles_with_c1_only(spark):
     # A local session's default (see session.MANY_BUILDS for when a run chooses otherwise). The

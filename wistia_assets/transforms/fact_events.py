@@ -82,7 +82,7 @@ from wistia_assets.transforms.schema import (
     USER_AGENT_DETAILS,
 )
 from wistia_assets.transforms.summary import summarise
-from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool
+from wistia_assets.transforms.values import blank_to_null, iso_timestamp, text_to_bool, utc_day
 
 MISSING_EVENT_KEY = "missing event_key"
 UNPARSABLE_RECEIVED_AT = "unparsable received_at"
@@ -162,7 +162,7 @@ def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) 
     `neighbour_keys` is `event_key, dt` of the same media's dt-1 and dt+1 partitions.
     """
     received = F.col("_received_at")
-    elsewhere = received.isNotNull() & (F.to_date(received) != F.to_date(F.lit(day)))
+    elsewhere = received.isNotNull() & (utc_day(received) != F.lit(day))
     valid = F.col("reason").isNull()
     marked = parsed.withColumn("_elsewhere", elsewhere).withColumn(
         "_reason_here", F.when(~F.col("_elsewhere"), F.col("reason"))
@@ -332,7 +332,7 @@ def build(
             # other day in it.
             measure={
                 "distinct_event_keys": F.countDistinct("event_key"),
-                "out_of_day": F.count(F.when(F.to_date("received_at") != F.to_date(F.lit(day)), 1)),
+                "out_of_day": F.count(F.when(utc_day(F.col("received_at")) != F.lit(day), 1)),
             },
         )
         out_of_day = int(written.measured["out_of_day"] or 0)

@@ -72,7 +72,8 @@ def parse_by_date(lines: DataFrame, *, dt: str) -> DataFrame:
     reason = (
         F.when(unparsable_line(), F.lit(UNPARSABLE))
         .when(F.col("_date").isNull(), F.lit(UNPARSABLE_DATE))
-        .when(F.col("_date") != F.to_date(F.lit(dt)), outside_day_reason(F.col("_date"), dt))
+        # The day as text (a date literal would be compiled into the query: `values.utc_day`).
+        .when(F.col("_date").cast("string") != F.lit(dt), outside_day_reason(F.col("_date"), dt))
         .when(~_whole_non_negative(F.col("_load")), F.lit(INVALID.format(field="load_count")))
         .when(~_whole_non_negative(F.col("_play")), F.lit(INVALID.format(field="play_count")))
         .when(

@@ -15,6 +15,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from wistia_assets.transforms.results import ReceivedHistogram
+from wistia_assets.transforms.values import utc_day
 
 BUCKET_MINUTES = 15
 BUCKET_TEXT = "yyyy-MM-dd'T'HH:mm'Z'"
@@ -38,8 +39,9 @@ def received_bucket(day: str) -> Column:
         F.timestamp_seconds(F.floor(received.cast("long") / seconds) * seconds), BUCKET_TEXT
     )
     name = (
-        F.when(received < F.to_timestamp(F.lit(first)), F.lit("earlier"))
-        .when(received >= F.to_timestamp(F.lit(last)), F.lit("later"))
+        # The days as text, compared with the event's UTC day (see `utc_day`).
+        F.when(utc_day(received) < F.lit(first), F.lit("earlier"))
+        .when(utc_day(received) >= F.lit(last), F.lit("later"))
         .otherwise(bucket)
     )
     return F.when(F.col("_first"), name)

@@ -24,3 +24,14 @@ def text_to_bool(column: Column) -> Column:
 
 def iso_timestamp(column: Column) -> Column:
     return F.try_to_timestamp(F.trim(column), F.lit(ISO_TIMESTAMP))
+
+
+def utc_day(timestamp: Column) -> Column:
+    """The UTC day of `timestamp` as `YYYY-MM-DD` text (the Silver conf pins the session time
+    zone to UTC), to compare with a day given as text.
+
+    Why not `to_date(ts)` against `to_date(lit(day))`: Spark writes a date or timestamp literal
+    into the Java code it generates for a query, so each partition's plans were new code,
+    compiled again (8 classes a window). A text literal is passed to that code by reference:
+    every day's build reuses the classes the first one compiled."""
+    return F.date_format(timestamp, "yyyy-MM-dd")
