@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -27,6 +28,18 @@ os.environ.setdefault(
     "WISTIA_HASH_KEY_FILE",
     os.path.join(tempfile.mkdtemp(prefix="wistia-tests-"), "hash_key"),
 )
+
+
+# A shell starts a background job without job control (`nohup make test &`, `cmd &` in a
+# script) with SIGINT ignored. Dagster code the suite reaches in-process copies SIGINT's
+# disposition to SIGTERM (`setup_interrupt_handlers`), and the `tail -F` processes of its compute
+# log capture then inherit an ignored SIGTERM: each outlives its `terminate()` by a 30 s wait, and
+# an in-process run (test_run_health) never ends. The suite restores both, as a foreground run
+# has them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 # Markers follow the fixtures a test uses (directly or through other fixtures), so a new Spark test
