@@ -61,6 +61,31 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
         assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
 
 
+def test_a_dim_media_refresh_runs_at_most_four_spark_jobs(spark, tmp_path):
+    # dim_media holds one row per media: it is counted, listed and previewed from one collect,
+    # and the previous table is read with its declared schema (no footer-reading job). It was 8.
+    from wistia_assets.storage.objects import LocalStore
+    from wistia_assets.transforms.runner import run_dim_media
+    from wistia_assets_tests.support.transforms import MEDIA_A, MEDIA_B, write_snapshot
+
+    write_snapshot(tmp_path, MEDIA_A, "20261119T020000000000Z", "media_e4a27b971d_old.json")
+    b_key = write_snapshot(tmp_path, MEDIA_B, "20261119T020000000000Z", "media_abc123def4.json")
+    uri = f"file://{tmp_path}"
+    jobs = []
+    for step in ("first", "upsert"):
+        if step == "upsert":  # a newer snapshot of A, B's aged out: the previous table is read
+            write_snapshot(
+                tmp_path, MEDIA_A, "20261121T020000000000Z", "media_e4a27b971d_newer.json"
+            )
+            LocalStore(tmp_path).delete_keys([b_key])
+        counter = JobCounter(spark)
+        with counter.group():
+            result = run_dim_media(spark, bronze_root=uri, silver_root=uri, channels={})
+        assert result.rows == 2
+        jobs.append(counter.jobs())
+    assert all(0 < n <= 4 for n in jobs), jobs
+
+
 def test_later_days_reuse_the_code_spark_compiled_for_the_first(spark, tmp_path):
     # Spark compiles Java for each query; a date or timestamp literal is written into that code,
     # a text literal is not. With the day compared as a date, every day's plans were new code

@@ -25,7 +25,8 @@ from wistia_assets.transforms.bronze_reader import latest_metadata_snapshots, re
 from wistia_assets.transforms.channels import UNKNOWN as UNKNOWN_CHANNEL
 from wistia_assets.transforms.channels import media_channel
 from wistia_assets.transforms.partition_build import (
-    preview_rows,
+    PREVIEW_ROWS,
+    as_text,
     read_written,
     scan_written,
     schema_of,
@@ -142,20 +143,23 @@ def build(
             r["path_media_id"]
             for r in parsed.where(~F.col("doc_ok")).select("path_media_id").collect()
         )
+        # Read with the table's schema: inferring it would read a footer in a Spark job of its
+        # own (a file of another schema then fails here, as it would in the union below).
         existing = (
-            spark.read.parquet(*[spark_path(silver, key) for key in previous_files])
+            spark.read.schema(DIM_MEDIA).parquet(
+                *[spark_path(silver, key) for key in previous_files]
+            )
             if previous_files
             else None
         )
         dim = with_channels(upsert(existing, parsed.where(F.col("doc_ok"))), channels).persist()
         assert_no_personal_columns(dim)
-        # An aggregate without grouping: exactly one row.
-        (stats,) = dim.agg(
-            F.count("*").alias("rows"), F.countDistinct("media_id").alias("distinct_media_ids")
-        ).collect()
-        listed = dim.select("media_id", "channel").orderBy("media_id").collect()
-        # Before the write: afterwards the previous files the cache was built from are gone.
-        preview = preview_rows(dim.orderBy("media_id"), PREVIEW)
+        # One row per media: the table is small enough to count, list and preview in Python, in
+        # one Spark job (a sort in Spark would add a sampling job, each count another).
+        listed = sorted(
+            (row.asDict() for row in as_text(dim.select(*PREVIEW)).collect()),
+            key=lambda row: (row["media_id"] is not None, row["media_id"] or ""),
+        )
         (
             dim.repartition(1)
             .sortWithinPartitions("media_id")
@@ -167,16 +171,16 @@ def build(
             key for key in previous_keys if key.rsplit("/", 1)[-1].startswith(("part-", ".part-"))
         )
         return DimMediaResult(
-            rows=int(stats["rows"]),
+            rows=len(listed),
             schema=schema_of(dim),
             location=spark_path(silver, SILVER_DIM_MEDIA),
-            preview=preview,
+            preview=listed[:PREVIEW_ROWS],
             personal_values=scan_written(
-                read_written(spark, silver, SILVER_DIM_MEDIA, schema=None)
+                read_written(spark, silver, SILVER_DIM_MEDIA, schema=DIM_MEDIA)
             )[0],
             quarantined=len(unparsable),
             duplicates_removed=0,
-            distinct_media_ids=int(stats["distinct_media_ids"]),
+            distinct_media_ids=len({row["media_id"] for row in listed} - {None}),
             snapshot_media=sorted({s.media_id for s in snapshots} - set(unparsable)),
             channels={row["media_id"]: row["channel"] for row in listed},
             media_ids=[row["media_id"] for row in listed],
