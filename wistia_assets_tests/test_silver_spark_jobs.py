@@ -86,6 +86,38 @@ def test_a_dim_media_refresh_runs_at_most_four_spark_jobs(spark, tmp_path):
     assert all(0 < n <= 4 for n in jobs), jobs
 
 
+def test_the_media_reports_figures_take_four_spark_jobs(spark, tmp_path):
+    # Gold days, range totals, breakdowns and dim_media's titles: one collect each, sorted in
+    # Python (a sort in Spark samples in a job of its own) and read with declared schemas.
+    from wistia_assets.transforms.gold_runner import run_media_daily, run_report_figures
+
+    lake = tmp_path / "lake"
+    first = date(2026, 10, 5)
+    days = write_bronze_days(
+        lake, "100-150", (first, first + timedelta(days=1)), media_by_date=True
+    )
+    uri = f"file://{lake}"
+    for day in days:
+        for table in MOST_JOBS:
+            run_partition(
+                spark,
+                table=table,
+                dt=day.dt,
+                media_id=day.media_id,
+                bronze_root=uri,
+                silver_root=uri,
+                hash_key=b"test-key" if table == "fact_events" else None,
+            )
+    span = {"silver_root": uri, "first": days[0].dt, "last": days[1].dt}
+    media = (days[0].media_id,)
+    assert run_media_daily(spark, **span, media_ids=media).rows == 2
+    counter = JobCounter(spark)
+    with counter.group():
+        figures = run_report_figures(spark, **span, media_ids=media)
+    assert [row["dt"] for row in figures.daily] == [days[0].dt, days[1].dt]
+    assert 0 < counter.jobs() <= 4, counter.jobs()
+
+
 def test_later_days_reuse_the_code_spark_compiled_for_the_first(spark, tmp_path):
     # Spark compiles Java for each query; a date or timestamp literal is written into that code,
     # a text literal is not. With the day compared as a date, every day's plans were new code

@@ -37,7 +37,7 @@ from wistia_assets.storage.objects import ObjectStore, store_for_uri
 from wistia_assets.transforms import gold
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.results import MediaDailyResult, ReportFiguresResult
-from wistia_assets.transforms.schema import FACT_EVENTS, FACT_MEDIA_BY_DATE, MEDIA_DAILY
+from wistia_assets.transforms.schema import DIM_MEDIA, FACT_EVENTS, FACT_MEDIA_BY_DATE, MEDIA_DAILY
 from wistia_assets.transforms.session import configure_silver_session
 from wistia_assets.transforms.silver_writes import data_files, drop_partition
 
@@ -230,12 +230,15 @@ def run_report_figures(
     daily_frame = _read(spark, silver, GOLD_MEDIA_DAILY, gold_files, gold_files)
     daily_rows = []
     if daily_frame is not None:
-        daily_rows = [
-            {k: _plain(v) for k, v in row.asDict().items()}
-            for row in daily_frame.where(F.col("media_id").isin(*media_ids))
-            .orderBy("dt", "media_id")
-            .collect()
-        ]
+        # A row per day and media (at most MAX_DAYS x media): sorted here, since a sort in
+        # Spark samples the rows in a job of its own first.
+        daily_rows = sorted(
+            (
+                {k: _plain(v) for k, v in row.asDict().items()}
+                for row in daily_frame.where(F.col("media_id").isin(*media_ids)).collect()
+            ),
+            key=lambda row: (row["dt"], row["media_id"]),
+        )
     covered = {(r["dt"], r["media_id"]) for r in daily_rows}
     totals: dict[str, dict[str, Any]] = {}
     breakdowns: dict[str, dict[str, list[list[Any]]]] = {}
@@ -282,7 +285,9 @@ def _media(spark: SparkSession, silver: ObjectStore, media_ids: tuple[str, ...])
     known: dict[str, dict] = {}
     if files:
         rows = (
-            spark.read.parquet(*[spark_path(silver, k) for k in files])
+            # The declared schema: inferring it reads a footer in a Spark job of its own.
+            spark.read.schema(DIM_MEDIA)
+            .parquet(*[spark_path(silver, k) for k in files])
             .select("media_id", "title", "channel")
             .collect()
         )
