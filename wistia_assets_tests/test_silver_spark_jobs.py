@@ -4,7 +4,8 @@ Each Spark job costs ~0.1 s of scheduling however small the day, and a day of tw
 few hundred events: the jobs, not the data, were the time of `make run`. A build asks its
 questions of one cached frame in one query, writes once, and reads the written file back for
 the preview and the scan: `fact_events` 4 jobs (it was 14), `fact_media_by_date` 3 (it was 9),
-and one more when the day has lines to quarantine (the quarantine file is a write of its own).
+and one more when the day has lines to quarantine (the quarantine file is a write of its own);
+`dim_media` 4 (it was 16, then 8), the media report's figures 4.
 A count, not a timing: a setting or a change that splits a query into jobs again fails here.
 """
 
