@@ -116,7 +116,7 @@ def keep_jvm_classes(spark: SparkSession) -> None:
     for short, full in SHORT_JVM_NAMES.items():
         if short not in vars(view):
             found = getattr(view, full)  # raises when the class is not there
-            setattr(view, short, KeptMethods(found._fqn, found._gateway_client))
+            vars(view)[short] = KeptMethods(found._fqn, found._gateway_client)
     if "org" not in vars(view):
         vars(view)["org"] = KeptPackage("org", view._gateway_client, jvm_id=view._id)
 
