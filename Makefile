@@ -79,13 +79,21 @@ run: $(STAMP) java $(CLASS_ARCHIVE) $(DAGSTER_HOME)/dagster.yaml
 OUTSIDE_TEST := not image and not glue_runtime and not long
 FAST_TESTS := not spark and not slow and $(OUTSIDE_TEST)
 SLOW_TESTS := (spark or slow) and $(OUTSIDE_TEST)
+# Each phase on TEST_WORKERS pytest-xdist workers, a module at a time per worker (its module
+# fixtures set up once), the longest modules first (conftest.py, LONGEST_MODULES_FIRST). One more
+# worker than the 2 cores this is made for: the Spark and end-to-end tests wait on their Dagster,
+# moto and CLI processes about half the time (docs/BENCHMARKS.md, "The test suite on several
+# workers"). Each worker starts its own Spark session (2 GiB heap at most). TEST_WORKERS=0 runs
+# in one process.
+TEST_WORKERS ?= 3
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 test: $(STAMP) java $(CLASS_ARCHIVE)
 	$(BIN)/ruff check .
 	$(BIN)/black --check .
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
 	$(BIN)/basedpyright
-	$(BIN)/pytest -m "$(FAST_TESTS)"
-	$(BIN)/pytest -m "$(SLOW_TESTS)"
+	$(BIN)/pytest -m "$(FAST_TESTS)" $(PARALLEL)
+	$(BIN)/pytest -m "$(SLOW_TESTS)" $(PARALLEL)
 
 # `dg dev`: the project's [tool.dg] code location (the same definitions workspace.yaml gives the
 # ECS webserver and daemon; test_dg_project.py).

@@ -49,6 +49,37 @@ MARKS_BY_FIXTURE = {
 }
 
 
+# The Spark and end-to-end phase runs on several workers (`make test`: pytest-xdist, one module per
+# worker at a time, `--dist loadfile`); a module starts when a worker is free, in this order. The
+# longest modules go first, so none of them starts last and leaves the other workers idle: most
+# of the phase is these few (seconds each, serially, on the 2-core machine of docs/BENCHMARKS.md,
+# "The test suite on several workers"). A module not named keeps its place after them.
+LONGEST_MODULES_FIRST = (
+    "test_erasure_end_to_end.py",  # 72 s
+    "test_benchmarks_smoke.py",  # 66 s
+    "test_iam_calls.py",  # 47 s
+    "test_held_back_days.py",  # 31 s
+    "test_silver_spark_jobs.py",  # 28 s
+    "test_erasure_expired_bronze.py",  # 26 s
+    "test_cli.py",  # 25 s
+    "test_aws_deployment.py",  # 25 s
+    "test_reliability_smoke.py",  # 23 s
+    "test_transforms_fact_events.py",  # 20 s
+    "test_glue_silver_job.py",  # 19 s
+    "test_erasure_job_checks.py",  # 15 s
+    "test_empty_day.py",  # 15 s
+)
+
+
+def _module_rank(item) -> int:
+    name = item.path.name
+    return (
+        LONGEST_MODULES_FIRST.index(name)
+        if name in LONGEST_MODULES_FIRST
+        else len(LONGEST_MODULES_FIRST)
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -56,6 +87,7 @@ def pytest_collection_modifyitems(config, items):
         for fixture, mark in MARKS_BY_FIXTURE.items():
             if fixture in used and item.get_closest_marker(mark) is None:
                 item.add_marker(mark)
+    items.sort(key=_module_rank)  # stable: a module's tests keep their order
 
 
 def free_port() -> int:
@@ -66,7 +98,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def spark():
-    """One local Spark session for the whole test session (a cold start costs ~3 s)."""
+    """One local Spark session per test process (each `make test` worker starts its own; a cold
+    start costs ~3 s)."""
     if shutil.which("java") is None:
         pytest.fail(
             "Java 17 is required for the Spark tests: apt-get install openjdk-17-jre-headless"

@@ -130,3 +130,28 @@ def test_no_test_module_imports_another():
             if imported:
                 offenders.setdefault(module.name, []).extend(imported)
     assert offenders == {}, f"test modules importing test modules: {offenders}"
+
+
+def test_the_modules_scheduled_first_are_the_suites_own():
+    # `make test`'s workers start the modules of LONGEST_MODULES_FIRST first; a renamed module
+    # would silently lose its place and could start last, with the other workers idle.
+    from wistia_assets_tests.conftest import LONGEST_MODULES_FIRST
+
+    here = Path(__file__).resolve().parent
+    missing = [name for name in LONGEST_MODULES_FIRST if not (here / name).is_file()]
+    assert not missing, f"LONGEST_MODULES_FIRST names modules that do not exist: {missing}"
+    assert len(set(LONGEST_MODULES_FIRST)) == len(LONGEST_MODULES_FIRST)
+
+
+def test_a_module_named_longest_is_collected_before_the_others(pytester):
+    pytester.makeconftest(
+        "from wistia_assets_tests.conftest import pytest_collection_modifyitems  # noqa: F401\n"
+    )
+    pytester.makepyfile(
+        test_aaa="def test_a():\n    pass\n",
+        test_iam_calls="def test_b():\n    pass\n",
+        test_erasure_end_to_end="def test_c():\n    pass\n",
+    )
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
+    order = [line.split("::")[0] for line in result.outlines if "::" in line]
+    assert order == ["test_erasure_end_to_end.py", "test_iam_calls.py", "test_aaa.py"], order
