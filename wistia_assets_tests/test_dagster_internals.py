@@ -44,3 +44,36 @@ def test_only_the_internals_module_imports_private_dagster():
     listed = {m for m, _ in PRIVATE_NAMES}
     used = set(re.findall(r"from (dagster\._[\w.]+) import", INTERNALS.read_text()))
     assert used == listed, f"imported {sorted(used)} but listed {sorted(listed)}"
+
+
+def test_a_new_runs_event_log_reads_no_migration_script(tmp_path, monkeypatch):
+    # Dagster's SQLite event log opens a database per run; without the kept revision map each one
+    # read Dagster's ~90 migration scripts twice (~0.1 s a run).
+    import alembic.util
+    from dagster import job, op
+
+    from wistia_assets.orchestration.dagster_internals import read_migration_scripts_once
+
+    read_migration_scripts_once()
+    read_migration_scripts_once()  # idempotent: wraps once
+    loaded = []
+    load = alembic.util.load_python_file
+    monkeypatch.setattr(
+        alembic.util, "load_python_file", lambda *a, **k: loaded.append(a) or load(*a, **k)
+    )
+
+    @op
+    def noop():
+        return None
+
+    @job
+    def one_op():
+        noop()
+
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        assert one_op.execute_in_process(instance=instance).success
+        loaded.clear()
+        assert one_op.execute_in_process(instance=instance).success
+    # Stamping the new database still runs alembic's env.py, once: no revision script.
+    scripts = [name for _folder, name in loaded if name != "env.py"]
+    assert scripts == [], f"a second run read {len(scripts)} migration scripts"
