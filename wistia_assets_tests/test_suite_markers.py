@@ -155,3 +155,14 @@ def test_a_module_named_longest_is_collected_before_the_others(pytester):
     result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
     order = [line.split("::")[0] for line in result.outlines if "::" in line]
     assert order == ["test_erasure_end_to_end.py", "test_iam_calls.py", "test_aaa.py"], order
+
+
+def test_the_phase_benchmark_times_the_makefiles_own_commands():
+    # benchmarks.suite_phases runs each phase as `make test` does, in one process and on workers.
+    from benchmarks.suite_phases import phase_command
+
+    for phase, marks in (("fast", "not spark and not slow"), ("slow", "(spark or slow)")):
+        alone, parallel = phase_command(phase, 0), phase_command(phase, 3)
+        assert alone[0].endswith("/pytest") and alone[2].startswith(marks), alone
+        assert "-n" not in alone
+        assert parallel[:3] == alone[:3] and parallel[parallel.index("-n") + 1] == "3", parallel

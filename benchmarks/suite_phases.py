@@ -1,7 +1,7 @@
 """`make test`'s two pytest phases in one process and on several workers, side by side.
 
-    .venv/bin/python -m benchmarks.test_phases                  # both phases, 1 process then 3
-    .venv/bin/python -m benchmarks.test_phases --phase slow --workers 2 3
+    .venv/bin/python -m benchmarks.suite_phases                  # both phases, 1 process then 3
+    .venv/bin/python -m benchmarks.suite_phases --phase slow --workers 2 3
 
 Each phase runs exactly as `make test` runs it (the Makefile's own command, from `make -n test`),
 once with `TEST_WORKERS=0` (one process) and once per worker count asked for, one after the
