@@ -71,13 +71,11 @@ LONGEST_MODULES_FIRST = (
 )
 
 
+_RANK = {name: rank for rank, name in enumerate(LONGEST_MODULES_FIRST)}
+
+
 def _module_rank(item) -> int:
-    name = item.path.name
-    return (
-        LONGEST_MODULES_FIRST.index(name)
-        if name in LONGEST_MODULES_FIRST
-        else len(LONGEST_MODULES_FIRST)
-    )
+    return _RANK.get(item.path.name, len(_RANK))
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`

@@ -26,15 +26,15 @@ from wistia_assets.transforms.session import C1_ONLY, CLASS_ARCHIVE, SHORT_JVM_N
 MOST_JOBS = {"fact_events": 4, "fact_media_by_date": 3}
 
 
-def build_day(spark, uri: str, day, table: str):
-    """Build `table` for a Bronze day of `write_bronze_days` in the lake at `uri`."""
+def build_day(spark, day, table: str):
+    """Build `table` for a Bronze day of `write_bronze_days`, in that day's lake."""
     return run_partition(
         spark,
         table=table,
         dt=day.dt,
         media_id=day.media_id,
-        bronze_root=uri,
-        silver_root=uri,
+        bronze_root=day.uri,
+        silver_root=day.uri,
         hash_key=b"test-key" if table == "fact_events" else None,
     )
 
@@ -46,14 +46,13 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
     days = write_bronze_days(
         lake, "150-400", (first, first + timedelta(days=1)), media_by_date=True
     )
-    uri = f"file://{lake}"
     jobs: dict[str, list[int]] = {table: [] for table in MOST_JOBS}
     neighbours, quarantined = [], []
     for day in days:
         for table in MOST_JOBS:
             counter = JobCounter(spark)
             with counter.group():
-                result = build_day(spark, uri, day, table)
+                result = build_day(spark, day, table)
             assert result.rows > 0
             # The quarantine write is the one job a day's data can add.
             jobs[table].append(counter.jobs() - (1 if result.quarantined else 0))
@@ -102,11 +101,10 @@ def test_the_media_reports_figures_take_four_spark_jobs(spark, tmp_path):
     days = write_bronze_days(
         lake, "100-150", (first, first + timedelta(days=1)), media_by_date=True
     )
-    uri = f"file://{lake}"
     for day in days:
         for table in MOST_JOBS:
-            build_day(spark, uri, day, table)
-    span = {"silver_root": uri, "first": days[0].dt, "last": days[1].dt}
+            build_day(spark, day, table)
+    span = {"silver_root": days[0].uri, "first": days[0].dt, "last": days[1].dt}
     media = (days[0].media_id,)
     assert run_media_daily(spark, **span, media_ids=media).rows == 2
     counter = JobCounter(spark)
@@ -127,13 +125,12 @@ def test_later_days_reuse_the_code_spark_compiled_for_the_first(spark, tmp_path)
     days = write_bronze_days(
         lake, "150-300", tuple(first + timedelta(days=i) for i in range(4)), media_by_date=True
     )
-    uri = f"file://{lake}"
     compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics
     compiled = []
     for day in days:
         before = compilations.METRIC_COMPILATION_TIME().getCount()
         for table in MOST_JOBS:
-            build_day(spark, uri, day, table)
+            build_day(spark, day, table)
         compiled.append(compilations.METRIC_COMPILATION_TIME().getCount() - before)
     # The first days compile the plans with and without neighbours (unless earlier tests of the
     # session did); then one of days 3 and 4 (the shape of day 2) compiles nothing. With the day
@@ -151,10 +148,9 @@ def test_a_build_asks_the_jvm_for_no_class_by_its_short_name(spark, tmp_path, mo
 
     lake = tmp_path / "lake"
     (day,) = write_bronze_days(lake, "150-200", (date(2026, 10, 5),), media_by_date=True)
-    uri = f"file://{lake}"
 
     for table in MOST_JOBS:  # the session is configured, its classes and methods kept
-        build_day(spark, uri, day, table)
+        build_day(spark, day, table)
     looked_up: list[str] = []
     members: list[str] = []
     send = GatewayClient.send_command
@@ -170,7 +166,7 @@ def test_a_build_asks_the_jvm_for_no_class_by_its_short_name(spark, tmp_path, mo
 
     monkeypatch.setattr(GatewayClient, "send_command", recording)
     for table in MOST_JOBS:
-        assert build_day(spark, uri, day, table).rows > 0
+        assert build_day(spark, day, table).rows > 0
     monkeypatch.undo()
     # Not even the full names PySpark walks a package at a time (`jvm.org.apache...`).
     assert looked_up == [], sorted(set(looked_up))
