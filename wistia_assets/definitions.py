@@ -19,7 +19,10 @@ from wistia_assets.assets.silver import build_silver_assets
 from wistia_assets.deployments import deployment_for, resources_for
 from wistia_assets.erasure.job import build_erase_job
 from wistia_assets.orchestration.alerts import build_failure_sensor
-from wistia_assets.orchestration.dagster_internals import read_migration_scripts_once
+from wistia_assets.orchestration.dagster_internals import (
+    read_migration_scripts_once,
+    reuse_sqlite_connections,
+)
 from wistia_assets.orchestration.jobs import build_gold_jobs, build_jobs
 from wistia_assets.orchestration.schedule import build_daily_schedule
 from wistia_assets.settings import Settings
@@ -29,8 +32,10 @@ def build_defs(settings: Settings, resource_overrides: dict | None = None) -> De
     """Everything for `settings.deployment`; tests swap single resources via `resource_overrides`
     (e.g. a Glue client that runs the entry script locally)."""
     # Every process that loads the definitions runs Dagster runs (the CLI, a code server, a run
-    # worker): each run's new event-log database then reads no migration script.
+    # worker): each run's new event-log database then reads no migration script, and its events
+    # are written over one kept connection per database.
     read_migration_scripts_once()
+    reuse_sqlite_connections()
     window_job, dim_media_job = build_jobs()
     automation = AutomationConditionSensorDefinition(
         "wistia_automation",

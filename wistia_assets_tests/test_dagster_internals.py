@@ -77,3 +77,75 @@ def test_a_new_runs_event_log_reads_no_migration_script(tmp_path, monkeypatch):
     # Stamping the new database still runs alembic's env.py, once: no revision script.
     scripts = [name for _folder, name in loaded if name != "env.py"]
     assert scripts == [], f"a second run read {len(scripts)} migration scripts"
+
+
+def _three_lines_job():
+    from dagster import job, op
+
+    @op
+    def says_three_things(context):
+        for n in range(3):
+            context.log.info(f"line {n}")
+
+    @job
+    def three_lines():
+        says_three_things()
+
+    return three_lines
+
+
+def test_a_run_opens_its_database_once_and_another_process_reads_its_events(tmp_path, monkeypatch):
+    # Dagster's SQLite storages built (and disposed of) an engine for each event, ~60 a run.
+    import subprocess
+    import sys
+
+    import dagster._core.storage.event_log.sqlite.sqlite_event_log as event_log
+    import sqlalchemy
+
+    from wistia_assets.orchestration.dagster_internals import reuse_sqlite_connections
+
+    reuse_sqlite_connections()
+    reuse_sqlite_connections()  # idempotent
+    job = _three_lines_job()
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        assert job.execute_in_process(instance=instance).success
+        built = []
+        for module in (sqlalchemy, event_log):
+            create = module.create_engine
+            monkeypatch.setattr(
+                module,
+                "create_engine",
+                lambda *a, create=create, **k: built.append(a[0]) or create(*a, **k),
+            )
+        result = job.execute_in_process(instance=instance)
+        monkeypatch.undo()
+        assert result.success
+        events = len(instance.all_logs(result.run_id))
+        assert events > 10
+        # The second run's new database is the only one not opened before: one engine.
+        assert len(built) == 1, built
+        # The UI is another process: it sees every event of the run while this process still
+        # holds its connections open.
+        code = (
+            "import sys; from dagster import DagsterInstance; "
+            "i = DagsterInstance.from_config(sys.argv[1]); "
+            "print(len(i.all_logs(sys.argv[2])))"
+        )
+        seen = subprocess.run(  # noqa: S603 - this interpreter
+            [sys.executable, "-c", code, str(tmp_path), result.run_id],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+        assert int(seen) == events
+        # The UI's live event stream watches the run's database file, not its write-ahead log:
+        # every event must have reached the file itself (a copy without the log holds them all).
+        import shutil
+        import sqlite3
+
+        shard = instance.event_log_storage.path_for_shard(result.run_id)  # pyright: ignore
+        alone = tmp_path / "alone.db"
+        shutil.copy(shard, alone)
+        with sqlite3.connect(alone) as copy:
+            (stored,) = copy.execute("SELECT COUNT(*) FROM event_logs").fetchone()
+        assert stored == events
