@@ -58,9 +58,10 @@ drift: $(UV)
 # The local Spark driver's class-data-sharing archive (scripts/spark_class_archive.py; used by
 # transforms/session.py when present): made once per install by a training build, ~20 s, and
 # again whenever the environment changes (a new pyspark is new jars: the old archive would only
-# be ignored).
+# be ignored). It first compiles the local file system the sessions put on their class path
+# (scripts/local_fs_jar.py, when the JDK's javac is there): the archive must be trained with it.
 CLASS_ARCHIVE := $(VENV)/spark-classes.jsa
-$(CLASS_ARCHIVE): $(STAMP) | java
+$(CLASS_ARCHIVE): $(STAMP) scripts/local_fs_jar.py scripts/java/NoForkLocalFileSystem.java | java
 	$(BIN)/python scripts/spark_class_archive.py $@
 
 java:

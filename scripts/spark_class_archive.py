@@ -29,8 +29,13 @@ HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
 from benchmarks.bronze_days import write_bronze_days  # noqa: E402
+from scripts import local_fs_jar  # noqa: E402
 from wistia_assets.transforms.runner import run_partition  # noqa: E402
-from wistia_assets.transforms.session import QUIET_ARCHIVE, local_spark_session  # noqa: E402
+from wistia_assets.transforms.session import (  # noqa: E402
+    LOCAL_FS_JAR,
+    QUIET_ARCHIVE,
+    local_spark_session,
+)
 
 DAYS = (date(2026, 1, 5), date(2026, 1, 6))
 # A made-up key: the training build hashes sandbox data only.
@@ -40,6 +45,8 @@ TRAINING_KEY = b"class-archive-training-key"
 def main(target: Path) -> int:
     target = target.resolve()
     partial = target.with_name(f".{target.name}.{os.getpid()}")
+    # First: a class path the archive was not trained on makes the JVM ignore it.
+    local_fs_jar.build(LOCAL_FS_JAR)
     with tempfile.TemporaryDirectory() as scratch:
         lake = Path(scratch) / "lake"
         days = write_bronze_days(lake, "150-300", DAYS, media_by_date=True)

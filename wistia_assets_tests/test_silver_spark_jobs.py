@@ -21,7 +21,7 @@ import pytest
 from benchmarks.bronze_days import write_bronze_days
 from benchmarks.spark_jobs import JobCounter
 from wistia_assets.transforms.runner import run_partition
-from wistia_assets.transforms.session import C1_ONLY, CLASS_ARCHIVE, SHORT_JVM_NAMES
+from wistia_assets.transforms.session import C1_ONLY, CLASS_ARCHIVE, LOCAL_FS_JAR, SHORT_JVM_NAMES
 
 MOST_JOBS = {"fact_events": 4, "fact_media_by_date": 3}
 
@@ -206,3 +206,36 @@ def test_a_local_session_maps_spark_from_the_class_archive(tmp_path):
     )
     from_jars = re.findall(r"(org\.apache\.spark\.sql\.\S+) source: (?:jar|file):", loaded)
     assert len(shared) > 1000 and len(shared) > 10 * len(from_jars), (len(shared), len(from_jars))
+
+
+def test_a_days_build_starts_no_process_and_writes_the_usual_permissions(spark, tmp_path):
+    """Hadoop's local file system started a `chmod` process for every folder and file a write
+    creates (~13 a table build, ~3 ms each); the compiled one `make` puts on the local session's
+    class path (scripts/local_fs_jar.py) sets the same permissions in the JVM. The JVM's own
+    flight recorder counts the processes it starts."""
+    assert LOCAL_FS_JAR.is_file(), f"{LOCAL_FS_JAR} is missing: make writes it"
+    (day,) = write_bronze_days(tmp_path / "lake", "150-300", (date(2026, 10, 5),))
+    # The first build may start the session's Python worker daemon (UDFs), once; the rebuild
+    # replaces the partition, as a `rerun` does.
+    build_day(spark, day, "fact_events")
+    jvm = spark.sparkContext._jvm
+    recording = jvm.jdk.jfr.Recording()
+    recording.enable("jdk.ProcessStart")
+    recording.start()
+    try:
+        result = build_day(spark, day, "fact_events")
+    finally:
+        recording.stop()
+    dump = jvm.java.io.File(str(tmp_path / "processes.jfr")).toPath()
+    recording.dump(dump)
+    recording.close()
+    started = [
+        e.getString("command") for e in jvm.jdk.jfr.consumer.RecordingFile.readAllEvents(dump)
+    ]
+    assert result.rows > 0
+    assert started == [], f"a build started {len(started)} processes, e.g. {started[:2]}"
+    partition = day.lake / f"silver/wistia/fact_events/dt={day.dt}/media_id={day.media_id}"
+    files = [p for p in partition.iterdir() if p.is_file()]
+    assert files
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}
+    assert {oct(p.stat().st_mode & 0o777) for p in (partition, partition.parent)} == {oct(0o755)}

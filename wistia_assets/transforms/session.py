@@ -31,6 +31,12 @@ CLASS_ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
 # A stale archive (another JDK, other jars) is ignored by the JVM: without these it says so on
 # stderr at every start.
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+# Hadoop's local file system, without the native library pyspark does not ship, starts a `chmod`
+# process for every folder and file a write creates (~27 a window, ~3 ms each). `make` compiles a
+# subclass that sets the same permissions through java.nio (scripts/local_fs_jar.py), and trains
+# the class archive with it on the class path; used when present, for file:// paths only.
+LOCAL_FS_JAR = Path(sys.prefix) / "wistia-local-fs.jar"
+LOCAL_FS_CLASS = "wistia_assets.hadoop.NoForkLocalFileSystem"
 
 
 def local_jvm_options(extra: tuple[str, ...] = (), *, many_builds: bool = False) -> str:
@@ -42,6 +48,17 @@ def local_jvm_options(extra: tuple[str, ...] = (), *, many_builds: bool = False)
     if CLASS_ARCHIVE.is_file() and not writes_archive:
         options += [f"-XX:SharedArchiveFile={CLASS_ARCHIVE}", *QUIET_ARCHIVE]
     return " ".join([*options, *extra])
+
+
+def local_file_system() -> dict[str, str]:
+    """The local session's settings for the compiled file system, when `make` wrote its jar."""
+    if not LOCAL_FS_JAR.is_file():
+        return {}
+    return {
+        # On the JVM's own class path, where Hadoop looks the class up (not `spark.jars`).
+        "spark.driver.extraClassPath": str(LOCAL_FS_JAR),
+        "spark.hadoop.fs.file.impl": LOCAL_FS_CLASS,
+    }
 
 
 # Settings the transforms rely on, applied to the local session and to the Glue job alike.
@@ -173,6 +190,7 @@ def local_spark_conf(
         # windows starts its session with both compilers (`LocalSparkEngine.for_windows`). Glue's
         # JVM is its own and keeps its defaults. Static: only a session start can set it.
         "spark.driver.extraJavaOptions": local_jvm_options(jvm_options),
+        **local_file_system(),
         **SILVER_SPARK_CONF,
     }
 
