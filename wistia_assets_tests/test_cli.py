@@ -380,3 +380,43 @@ def test_a_failure_on_the_way_is_exit_1_and_not_called_a_bug(env, monkeypatch):
     code, out, err = cli("watermark", "show")
     assert code == 1
     assert err.splitlines() == ["error: OSError: [Errno 28] No space left on device"]
+
+
+def test_rerun_starts_local_spark_before_it_loads_the_definitions(env, monkeypatch):
+    """The JVM boots (~2 s) on the other core while Dagster and the definitions load
+    (`session.EarlyStart`), with the session the engine asks for, and is waited for before the
+    first run captures the process's output."""
+    import argparse
+
+    import wistia_assets.definitions as definitions
+    from wistia_assets.commands import materialize
+    from wistia_assets.transforms import session
+
+    order: list[tuple[str, object]] = []
+
+    class Started:
+        def __init__(self, config):
+            order.append(("start", config))
+
+        def wait(self):
+            order.append(("wait", None))
+
+    class FirstRun(Exception):
+        pass
+
+    def first_run(*_args, **_kwargs):
+        order.append(("run", None))
+        raise FirstRun
+
+    build = definitions.build_defs
+    monkeypatch.setattr(session, "EarlyStart", Started)
+    monkeypatch.setattr(
+        definitions, "build_defs", lambda *a, **k: order.append(("defs", None)) or build(*a, **k)
+    )
+    monkeypatch.setattr(materialize, "execute", first_run)
+    args = argparse.Namespace(command="rerun", date=DAY.isoformat(), media_id=A, quiet=True)
+    with pytest.raises(FirstRun):
+        materialize.main(args)
+    assert [step for step, _ in order] == ["start", "defs", "wait", "run"]
+    memory = Settings.from_env().spark_driver_memory
+    assert order[0][1] == session.local_session_conf(memory, 1)

@@ -166,6 +166,11 @@ def test_the_local_engine_starts_its_jvm_for_the_windows_it_will_build(tmp_path,
     assert (tuned.bronze_root, tuned.silver_root) == (engine.bronze_root, engine.silver_root)
     assert tuned._hash_key() == b"key-from-settings-7f3a"
     assert C1_ONLY in engine.pyspark.spark_config["spark.driver.extraJavaOptions"].split()
+    # `run` starts the JVM before the engine exists (`session.EarlyStart`), with this session: a
+    # session already running keeps its start-up settings whatever a later builder asks.
+    from wistia_assets.transforms.session import local_session_conf
+
+    assert local_session_conf(settings.spark_driver_memory, windows) == config
     # Glue's JVM is its own: the aws engine is the same object whatever the windows.
     glue = GlueEngine(
         job_name="j",

@@ -160,6 +160,7 @@ def _print_outcome(outcome: Outcome) -> None:
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     windows = windows_for(args, settings)
+    early = _start_spark_early(settings, len(windows))
     from wistia_assets.definitions import build_defs
     from wistia_assets.deployments import resources_for
 
@@ -181,6 +182,8 @@ def main(args: argparse.Namespace) -> int:
         from wistia_assets.commands import retention
 
         retention.apply(settings, quiet=True)
+    if early is not None:
+        early.wait()
     started = time.monotonic()
     outcomes = []
     for window in windows:
@@ -212,6 +215,16 @@ def main(args: argparse.Namespace) -> int:
             print(f"\n{report.metadata['media_report'].get('coverage', '')}")
             print(f"Media report: {shown(location)}")
     return 0 if all(o.success for o in outcomes) else 1
+
+
+def _start_spark_early(settings: Settings, windows: int):
+    """Local Spark's JVM starting now, on a thread (`transforms/session.EarlyStart`), with the
+    session the engine will ask for; None where Spark is not local."""
+    if settings.deployment != "local":
+        return None
+    from wistia_assets.transforms.session import EarlyStart, local_session_conf
+
+    return EarlyStart(local_session_conf(settings.spark_driver_memory, windows))
 
 
 def _gold(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from py4j.java_gateway import JavaClass, JavaMember, JavaPackage
@@ -193,6 +194,38 @@ def local_spark_conf(
         **local_file_system(),
         **SILVER_SPARK_CONF,
     }
+
+
+def local_session_conf(driver_memory: str, windows: int = 1) -> dict[str, str]:
+    """The local deployment's session for a process that builds `windows` windows: its JVM's
+    compilers chosen by `MANY_BUILDS` (`LocalSparkEngine.for_windows` asks for the same)."""
+    conf = local_spark_conf(driver_memory=driver_memory)
+    conf["spark.driver.extraJavaOptions"] = local_jvm_options(many_builds=windows >= MANY_BUILDS)
+    return conf
+
+
+class EarlyStart:
+    """The process's local session started on a thread, so the JVM boots (~2 s) on the other
+    core while the caller imports Dagster and builds its definitions. `wait()` before anything
+    captures this process's output (a Dagster run): the JVM inherits the descriptors it starts
+    with. A failed start is left to the engine, which starts the session again and reports why
+    in its step."""
+
+    def __init__(self, config: dict[str, str]):
+        self._thread = threading.Thread(
+            target=self._start, args=(config,), name="spark-early-start", daemon=True
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _start(config: dict[str, str]) -> None:
+        try:
+            start_session(config)
+        except Exception:  # noqa: BLE001 - the engine's own start reports it, in its step
+            return
+
+    def wait(self) -> None:
+        self._thread.join()
 
 
 def session_builder() -> SparkSession.Builder:
