@@ -259,3 +259,13 @@ def test_the_glue_package_carries_every_module_its_modules_import():
                 if not any((PACKAGE / n).stem == top or n == top for n in GLUE_MODULES):
                     missing.add(f"{path.relative_to(PACKAGE)} imports {node.module}")
     assert missing == set()
+
+
+def test_only_the_local_deployment_starts_spark_in_the_cli_process(tmp_path):
+    # `run` starts the JVM early only where Spark runs in its process; aws builds on Glue.
+    from wistia_assets.commands.materialize import _start_spark_early
+
+    aws = Settings.from_env(AWS_ENV)
+    local = Settings.from_env({"WISTIA_LAKE_ROOT": str(tmp_path)})
+    assert (local.runs_spark_here, aws.runs_spark_here) == (True, False)
+    assert _start_spark_early(aws, 14) is None

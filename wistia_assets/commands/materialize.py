@@ -220,7 +220,7 @@ def main(args: argparse.Namespace) -> int:
 def _start_spark_early(settings: Settings, windows: int):
     """Local Spark's JVM starting now, on a thread (`transforms/session.EarlyStart`), with the
     session the engine will ask for; None where Spark is not local."""
-    if settings.deployment != "local":
+    if not settings.runs_spark_here:
         return None
     from wistia_assets.transforms.session import EarlyStart, local_session_conf
 

@@ -105,6 +105,12 @@ class Settings(PipelineSettings, WistiaApiSettings, LakeSettings, AwsSettings):
         return self.deployment == "local" and self.wistia_api_token is None
 
     @property
+    def runs_spark_here(self) -> bool:
+        """The local deployment runs Spark in this process (aws runs it on Glue). Here, not in
+        `deployments.py`: `run` starts the JVM before it imports Dagster (`session.EarlyStart`)."""
+        return self.deployment == "local"
+
+    @property
     def source(self) -> str:
         return "sandbox" if self.uses_sandbox else "wistia"
 
