@@ -139,8 +139,10 @@ KEPT_DATABASES = 16
 def _checkpoint_every_commit(dbapi_connection, _record) -> None:
     # Dagster's databases are in WAL mode. A connection closed after each statement group, as
     # Dagster's are, wrote the log back into the database file on close; the UI's live event
-    # stream watches that file (`SqliteEventLogStorageWatchdog`), not the log. So a kept
-    # connection writes the log back after every commit, as closing did.
+    # stream watches a run's database file (`SqliteEventLogStorageWatchdog`), not its log. So a
+    # kept connection to a run's database writes the log back after every commit, as closing
+    # did. (The index, runs and schedules databases are watched by no one: SQLite's default,
+    # every ~4 MB of log.)
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=1")
 
 
@@ -155,7 +157,9 @@ class KeptEngines:
         self._size = size
         self._lock = threading.Lock()
 
-    def engine(self, conn_string: str, timeout: float | None = None) -> Any:
+    def engine(
+        self, conn_string: str, timeout: float | None = None, *, watched: bool = False
+    ) -> Any:
         from sqlalchemy import create_engine, event
         from sqlalchemy.pool import QueuePool
 
@@ -170,7 +174,8 @@ class KeptEngines:
                     max_overflow=8,
                     **({} if timeout is None else {"connect_args": {"timeout": timeout}}),
                 )
-                event.listen(engine, "connect", _checkpoint_every_commit)
+                if watched:
+                    event.listen(engine, "connect", _checkpoint_every_commit)
             self._engines[conn_string] = engine
             while len(self._engines) > self._size:
                 _string, evicted = self._engines.popitem(last=False)
@@ -232,7 +237,9 @@ def reuse_sqlite_connections() -> None:
             conn_string = self.conn_string_for_shard(shard)
             if shard not in self._initialized_dbs:
                 KEPT.drop(conn_string)
-            engine = KEPT.engine(conn_string, SQLITE_BUSY_TIMEOUT_SECONDS)
+            engine = KEPT.engine(
+                conn_string, SQLITE_BUSY_TIMEOUT_SECONDS, watched=shard != INDEX_SHARD_NAME
+            )
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
