@@ -240,6 +240,24 @@ def test_the_end_to_end_baseline_is_the_product_of_the_baseline_commit(tmp_path)
     assert session.read_text() == committed
 
 
+def test_a_baseline_that_uses_the_class_archive_gets_the_class_path_it_was_trained_with(
+    tmp_path,
+):
+    """`make` trains the class archive with the local file system's jar on the class path, and a
+    JVM with another class path ignores the archive: `041cffd` (stop 27) used the archive but had
+    no jar, so its export puts the jar on its class path, and nothing else changes."""
+    from wistia_assets.transforms.session import LOCAL_FS_JAR
+
+    assert LOCAL_FS_JAR.is_file(), f"{LOCAL_FS_JAR} is missing: make writes it"
+    session = export_ref("041cffd", tmp_path / "base") / "wistia_assets/transforms/session.py"
+    text = session.read_text()
+    added = [line for line in text.splitlines() if "extraClassPath" in line]
+    assert added == [
+        f'        "spark.driver.extraClassPath": {str(LOCAL_FS_JAR)!r},  # benchmarks/checkout.py'
+    ]
+    assert "fs.file.impl" not in text  # its file system stays Hadoop's own
+
+
 def test_the_end_to_end_report_gives_the_wall_ratio_and_jobs_per_build():
     def run(wall: float, jobs: dict[str, list[int]]) -> EndToEnd:
         probe = {"intervals": {}, "spark_jobs": jobs}
