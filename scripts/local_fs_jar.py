@@ -4,8 +4,9 @@ class path every local session then has.
 
 Without Hadoop's native library (pyspark ships none) Hadoop's local file system starts a `chmod`
 process for every folder and file a Spark write creates: ~13 for each Silver partition, ~27 a
-window, ~3 ms each (docs/BENCHMARKS.md, "Hadoop's chmod processes"). The compiled subclass sets
-the same permissions through java.nio. `transforms/session.py` uses the jar when it exists.
+window, ~3 ms each (docs/BENCHMARKS.md, "Where a warm window's time went ... (stop 28)"). The
+compiled subclass sets the same permissions through java.nio. `transforms/session.py` uses the
+jar when it exists.
 Without `javac` (a Java runtime without the compiler) nothing is written, and local Spark keeps
 Hadoop's own file system.
 

@@ -96,6 +96,8 @@ def _three_lines_job():
 
 def test_a_run_opens_its_database_once_and_another_process_reads_its_events(tmp_path, monkeypatch):
     # Dagster's SQLite storages built (and disposed of) an engine for each event, ~60 a run.
+    import shutil
+    import sqlite3
     import subprocess
     import sys
 
@@ -140,9 +142,6 @@ def test_a_run_opens_its_database_once_and_another_process_reads_its_events(tmp_
         assert int(seen) == events
         # The UI's live event stream watches the run's database file, not its write-ahead log:
         # every event must have reached the file itself (a copy without the log holds them all).
-        import shutil
-        import sqlite3
-
         shard = instance.event_log_storage.path_for_shard(result.run_id)  # pyright: ignore
         alone = tmp_path / "alone.db"
         shutil.copy(shard, alone)

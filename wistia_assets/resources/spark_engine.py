@@ -25,7 +25,7 @@ from wistia_assets.transforms.results import (
     MediaDailyResult,
     ReportFiguresResult,
 )
-from wistia_assets.transforms.session import MANY_BUILDS, local_jvm_options
+from wistia_assets.transforms.session import jvm_options_for
 
 # Dagster's annotation of `ResourceDependency` refuses the None default Dagster accepts at run
 # time; the alias keeps the field's suppression and its reason on one line.
@@ -65,8 +65,10 @@ class LocalSparkEngine(TransformEngine):
     def for_windows(self, windows: int) -> "LocalSparkEngine":
         # The session is lazy and not started yet: a copy whose session starts with the JVM
         # options that pay for this many windows (`transforms/session.py`, `MANY_BUILDS`).
-        options = local_jvm_options(many_builds=windows >= MANY_BUILDS)
-        config = {**self.pyspark.spark_config, "spark.driver.extraJavaOptions": options}
+        config = {
+            **self.pyspark.spark_config,
+            "spark.driver.extraJavaOptions": jvm_options_for(windows),
+        }
         return self.model_copy(update={"pyspark": LazyPySparkResource(spark_config=config)})
 
     def build_partition(

@@ -51,6 +51,11 @@ def local_jvm_options(extra: tuple[str, ...] = (), *, many_builds: bool = False)
     return " ".join([*options, *extra])
 
 
+def jvm_options_for(windows: int) -> str:
+    """The driver JVM's options for a process that builds `windows` windows (`MANY_BUILDS`)."""
+    return local_jvm_options(many_builds=windows >= MANY_BUILDS)
+
+
 def local_file_system() -> dict[str, str]:
     """The local session's settings for the compiled file system, when `make` wrote its jar."""
     if not LOCAL_FS_JAR.is_file():
@@ -197,11 +202,12 @@ def local_spark_conf(
 
 
 def local_session_conf(driver_memory: str, windows: int = 1) -> dict[str, str]:
-    """The local deployment's session for a process that builds `windows` windows: its JVM's
-    compilers chosen by `MANY_BUILDS` (`LocalSparkEngine.for_windows` asks for the same)."""
-    conf = local_spark_conf(driver_memory=driver_memory)
-    conf["spark.driver.extraJavaOptions"] = local_jvm_options(many_builds=windows >= MANY_BUILDS)
-    return conf
+    """The local deployment's session for a process that builds `windows` windows (the one
+    `LocalSparkEngine.for_windows` asks for)."""
+    return {
+        **local_spark_conf(driver_memory=driver_memory),
+        "spark.driver.extraJavaOptions": jvm_options_for(windows),
+    }
 
 
 class EarlyStart:
