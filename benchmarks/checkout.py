@@ -37,7 +37,8 @@ def export_ref(ref: str, dest: Path) -> Path:
     archive = dest / "product.tar"
     with archive.open("wb") as out:
         subprocess.run(  # noqa: S603 - git, with a ref the user gave
-            ["git", "archive", "--format=tar", ref, "wistia_assets"],  # noqa: S607
+            # The Makefile too: how its `make run` starts Python (`make_python_env`).
+            ["git", "archive", "--format=tar", ref, "wistia_assets", "Makefile"],  # noqa: S607
             cwd=REPO_ROOT,
             stdout=out,
             check=True,
@@ -75,9 +76,50 @@ def product_path(checkout: Path, tmp: Path) -> Path:
     return folder
 
 
-def env_for(product: Path | None) -> dict[str, str]:
-    """`child_env()`, with `product` (a `product_path`) first on the path when given."""
+# How Python keeps its bytecode: a version's Makefile decides it for every process `make run`
+# starts (uv installs none), and it is worth ~2 s of a process start (`benchmarks.process_start`).
+BYTECODE_VARIABLES = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+
+
+def make_python_env(makefile: Path) -> dict[str, str]:
+    """The bytecode variables (`BYTECODE_VARIABLES`) that `makefile` exports to the commands it
+    runs, read from make itself, run from this repository's root (its virtualenv is the one
+    measured): a version is measured as its own `make run` starts it, not as this shell does."""
+    completed = subprocess.run(  # noqa: S603 - make, with a Makefile of this repository
+        [
+            "make",
+            "-s",
+            "-f",
+            str(makefile),
+            "--eval=_python_env:;@env",
+            "_python_env",
+        ],  # noqa: S607
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")},
+    )
+    found = dict(line.split("=", 1) for line in completed.stdout.splitlines() if "=" in line)
+    return {name: found[name] for name in BYTECODE_VARIABLES if name in found}
+
+
+def makefile_of(checkout: Path | None) -> Path:
+    """The Makefile of `checkout` (an `export_ref` folder or a worktree), this one's for None."""
+    makefile = (checkout or REPO_ROOT) / "Makefile"
+    if not makefile.is_file():
+        raise SystemExit(f"{checkout} holds no Makefile: cannot start it as its `make run` does")
+    return makefile
+
+
+def env_for(product: Path | None, makefile: Path | None = None) -> dict[str, str]:
+    """`child_env()`, with `product` (a `product_path`) first on the path when given, and
+    Python's bytecode kept as `makefile` keeps it (`make_python_env`) when given."""
     env = child_env()
+    if makefile is not None:
+        for name in BYTECODE_VARIABLES:
+            env.pop(name, None)
+        env.update(make_python_env(makefile))
     if product is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(product), env["PYTHONPATH"]])
     return env

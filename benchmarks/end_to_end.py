@@ -11,7 +11,9 @@ ratio of their wall times.
 
 `wistia-assets run --days N` runs in a child process (`end_to_end_probe`) on the embedded
 defaults (the built-in sandbox API, the local lake, local Spark), in a temporary folder with its
-own DAGSTER_HOME (a copy of dagster.local.yaml, as `make run` makes) and WISTIA_LAKE_ROOT. Two
+own DAGSTER_HOME (a copy of dagster.local.yaml, as `make run` makes) and WISTIA_LAKE_ROOT, with
+Python's bytecode kept as that version's own Makefile keeps it for `make run` (not as the shell
+that started the harness does: `checkout.make_python_env`). Two
 independent sources say where the time went:
 
 - the probe's stopwatches around the parts the CLI calls (Spark session start, the Bronze
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import machine, report
-from benchmarks.checkout import BASELINE_REF, env_for, export_ref, product_path
+from benchmarks.checkout import BASELINE_REF, env_for, export_ref, makefile_of, product_path
 from benchmarks.sandbox_process import REPO_ROOT
 
 # Settings that would move the run off the embedded defaults (the developer's shell may set
@@ -125,8 +127,9 @@ class EndToEnd:
         return parts
 
 
-def _env(home: Path, lake: Path, product: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in env_for(product).items() if k in _KEEP or not k.startswith(_DROP)}
+def _env(home: Path, lake: Path, product: Path | None, makefile: Path) -> dict[str, str]:
+    env = env_for(product, makefile)
+    env = {k: v for k, v in env.items() if k in _KEEP or not k.startswith(_DROP)}
     env.update(DAGSTER_HOME=str(home), WISTIA_LAKE_ROOT=str(lake), DAGSTER_DEPLOYMENT="local")
     return env
 
@@ -182,7 +185,7 @@ def measure(days: int, *, checkout: Path | None = None) -> EndToEnd:
             capture_output=True,
             text=True,
             cwd=work,
-            env=_env(home, lake, product),
+            env=_env(home, lake, product, makefile_of(checkout)),
             timeout=3600,
             check=False,
         )

@@ -20,7 +20,7 @@ import pytest
 from benchmarks import report
 from benchmarks.bronze_days import BronzeDay
 from benchmarks.budget import inconsistencies as budget_inconsistencies
-from benchmarks.checkout import BASELINE_REF, env_for, export_ref, product_path
+from benchmarks.checkout import BASELINE_REF, env_for, export_ref, makefile_of, product_path
 from benchmarks.duckdb_baseline import run_baseline
 from benchmarks.end_to_end import EndToEnd, StepTime, jobs_lines, plan_runs, ratio_lines
 from benchmarks.end_to_end import inconsistencies as end_to_end_inconsistencies
@@ -256,6 +256,26 @@ def test_a_baseline_that_uses_the_class_archive_gets_the_class_path_it_was_train
         f'        "spark.driver.extraClassPath": {str(LOCAL_FS_JAR)!r},  # benchmarks/checkout.py'
     ]
     assert "fs.file.impl" not in text  # its file system stays Hadoop's own
+
+
+def test_each_version_runs_with_the_python_bytecode_its_own_makefile_gives_make_run(
+    tmp_path, monkeypatch
+):
+    """The baseline's Makefile made every process compile the modules it imported; this one's
+    caches their bytecode under .venv/pycache. Each is measured as its own `make run` starts it,
+    whatever the shell running the harness sets."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as on this machine's shells
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    root = Path(__file__).parents[1]
+    baseline = export_ref(BASELINE_REF, tmp_path / "base")
+
+    theirs = env_for(None, makefile_of(baseline))
+    assert theirs["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert "PYTHONPYCACHEPREFIX" not in theirs
+
+    ours = env_for(None, makefile_of(None))
+    assert "PYTHONDONTWRITEBYTECODE" not in ours
+    assert ours["PYTHONPYCACHEPREFIX"] == str(root / ".venv" / "pycache")
 
 
 def test_the_end_to_end_report_gives_the_wall_ratio_and_jobs_per_build():
