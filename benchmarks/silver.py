@@ -41,7 +41,7 @@ from benchmarks.bronze_days import BronzeDay, write_bronze_day, write_bronze_day
 from benchmarks.budget import settled_day
 from benchmarks.checkout import env_for, product_path
 from benchmarks.duckdb_baseline import BaselineRun, run_baseline
-from benchmarks.spark_jobs import BEFORE_WRITE, PHASES, Measured, measure
+from benchmarks.spark_jobs import PHASE_LABELS, Measured, measure
 from wistia_assets.transforms.results import to_json
 from wistia_assets.transforms.runner import run_partition
 
@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{plan.step_repetitions} consecutive days of one media ({min(lines)}-{max(lines)} "
             "event lines, no faults), each built once after the day before; the median day.\n"
         )
-        print(report.step_table(step, list(PHASES.values()) + [BEFORE_WRITE]))
+        print(report.step_table(step, PHASE_LABELS))
     if paired:
         some = next(iter(paired.values()))
         lines = some.lines["fact_events"]
@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"copy of the lake): both tables of {plan.step_repetitions} consecutive days of one "
             f"media ({min(lines)}-{max(lines)} event lines, no faults); medians over the days.\n"
         )
-        print(report.step_comparison_table(paired, list(PHASES.values()) + [BEFORE_WRITE]))
+        print(report.step_comparison_table(paired, PHASE_LABELS))
     problems = [p for row in throughput for p in row.problems]
     problems += step_inconsistencies(step) if step else []
     problems += [p for profile in paired.values() for p in step_inconsistencies(profile)]

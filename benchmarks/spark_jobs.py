@@ -21,14 +21,20 @@ from pyspark.sql import SparkSession
 
 from wistia_assets.transforms import partition_build
 
-# partition_build attribute -> phase label. Missing attributes are skipped.
+# partition_build attribute -> phase label. Missing attributes are skipped (older versions name
+# the single-partition helpers; since stop 29 a build of one window or several uses the plural).
 PHASES = {
     "replace_partition": "write Silver",
     "replace_quarantine": "write quarantine",
+    "replace_quarantines": "write quarantine",
     "preview_rows": "preview",
+    "preview_partitions": "preview",
     "scan_written": "read-back scan",
+    "scan_partitions": "read-back scan",
 }
 BEFORE_WRITE = "parse, count, dedup"
+# Each phase once, in order, then what comes before them.
+PHASE_LABELS = [*dict.fromkeys(PHASES.values()), BEFORE_WRITE]
 
 _groups = itertools.count()
 

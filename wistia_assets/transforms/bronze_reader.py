@@ -14,10 +14,11 @@ deduplication can prefer the first occurrence in Bronze order.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -30,8 +31,14 @@ from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.storage.partition import BronzeNotIngested, read_manifest
 from wistia_assets.transforms.paths import spark_path
 
-LINES = T.StructType(
+# The window of a line in every frame of a (batch) partition build: `dt` and `media_id` as text.
+DT, MEDIA = "_dt", "_media"
+WINDOW_COLUMNS = (DT, MEDIA)
+
+WINDOW_LINES = T.StructType(
     [
+        T.StructField(DT, T.StringType()),
+        T.StructField(MEDIA, T.StringType()),
         T.StructField("part_index", T.IntegerType()),
         T.StructField("part_key", T.StringType()),
         T.StructField("line_no", T.LongType()),
@@ -86,30 +93,44 @@ def load_partition(store: ObjectStore, dataset: str, dt: str, media_id: str) -> 
     return partition
 
 
-def read_lines(spark: SparkSession, store: ObjectStore, partition: BronzePartition) -> DataFrame:
-    """Every line of the listed parts: `part_index, part_key, line_no, line`."""
-    keys = partition.part_keys
-    if not keys:
-        return spark.createDataFrame([], LINES)
-    names = [key.rsplit("/", 1)[1] for key in keys]
-    index_of = F.create_map(*[F.lit(x) for i, name in enumerate(names) for x in (name, i)])
-    key_of = F.create_map(
-        *[F.lit(x) for name, key in zip(names, keys, strict=True) for x in (name, key)]
-    )
-    raw = spark.read.text([spark_path(store, key) for key in keys]).select(
+def read_lines(
+    spark: SparkSession, store: ObjectStore, partitions: Sequence[BronzePartition]
+) -> DataFrame:
+    """Every line of the listed parts of `partitions` (one dataset), in one scan: `_dt, _media`
+    (the partition's window), `part_index, part_key, line_no, line`."""
+    parts = [(p, i, key) for p in partitions for i, key in enumerate(p.part_keys)]
+    if not parts:
+        return spark.createDataFrame([], WINDOW_LINES)
+    # A part is known by the end of its key, `dt=<day>/media_id=<media>/<file>`, which is how
+    # Spark's path of it ends too (`file:/...` or `s3://...`, whatever the root).
+    by_tail = {_tail(key): (p, i, key) for p, i, key in parts}
+
+    def lookup(value) -> Column:
+        return F.create_map(
+            *[F.lit(x) for tail, part in by_tail.items() for x in (tail, value(*part))]
+        )
+
+    raw = spark.read.text([spark_path(store, key) for _, _, key in parts]).select(
         F.col("value").alias("line"),
-        F.col("_metadata.file_name").alias("_file"),
+        F.col("_metadata.file_path").alias("_path"),
         F.col("_metadata.file_block_start").alias("_block"),
         # Increases within each scan task; with the split's start offset it orders a file's lines.
         F.monotonically_increasing_id().alias("_row"),
     )
-    in_file_order = Window.partitionBy("_file").orderBy("_block", "_row")
+    tail = F.regexp_extract("_path", r"([^/]+/[^/]+/[^/]+)$", 1)
+    in_file_order = Window.partitionBy("_path").orderBy("_block", "_row")
     return raw.select(
-        index_of[F.col("_file")].cast("int").alias("part_index"),
-        key_of[F.col("_file")].alias("part_key"),
+        lookup(lambda p, i, key: p.dt)[tail].alias(DT),
+        lookup(lambda p, i, key: p.media_id)[tail].alias(MEDIA),
+        lookup(lambda p, i, key: i)[tail].cast("int").alias("part_index"),
+        lookup(lambda p, i, key: key)[tail].alias("part_key"),
         F.row_number().over(in_file_order).cast("long").alias("line_no"),
         "line",
     )
+
+
+def _tail(key: str) -> str:
+    return "/".join(key.rsplit("/", 3)[-3:])
 
 
 @dataclass(frozen=True)

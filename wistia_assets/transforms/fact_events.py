@@ -1,7 +1,8 @@
 """fact_events: Bronze event lines -> typed, deduplicated, PII-free Silver rows.
 
 The parsing, routing, deduplication and typing are plain DataFrame -> DataFrame steps; `build`
-(at the end) reads, writes and measures one partition with them.
+(at the end) reads, writes and measures one partition, or several in the same Spark jobs, with
+them (every frame carries each line's window, `_dt` and `_media`).
 
 Typing (both payload eras of Wistia's documented event object):
 - `received_at`: ISO-8601 with or without fractional seconds (`2025-10-17T17:24:53.000Z`,
@@ -42,7 +43,8 @@ Which copy of an event is kept (one row per `event_key`), in this order:
    newest page position, since pages are pulled newest-first.
 3. Across neighbouring days: when dt-1 or dt+1 of the same media already holds the key in
    Silver, the day written first keeps it and this day quarantines its copy (`event_key already
-   in dt=<other>`; `neighbour_guard.py`).
+   in dt=<other>`; `neighbour_guard.py`). Several windows built together are judged as if
+   written one after the other, oldest day first.
 
 `mark_kept` decides both on every parsed line at once, so that `build` counts, writes and
 quarantines from one cached frame in a few Spark jobs (each job costs ~0.1 s of scheduling
@@ -58,16 +60,19 @@ from pyspark.sql import types as T
 
 from wistia_assets.storage.layout import SILVER_FACT_EVENTS
 from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.transforms.bronze_reader import DT, MEDIA
 from wistia_assets.transforms.neighbour_guard import (
     NEIGHBOUR_REASON_PREFIX,
+    NeighbourGuard,
+    neighbour_day,
     neighbour_days,
-    neighbour_keys,
     neighbour_reason,
 )
 from wistia_assets.transforms.partition_build import (
     TIMESTAMP_TEXT,
     UNPARSABLE,
     PartitionBuild,
+    Windows,
     unknown_fields,
     unparsable_line,
 )
@@ -106,16 +111,18 @@ PREVIEW = (
 )
 
 
-def media_mismatch_reason(record_media: Column, partition_media: str) -> Column:
+def media_mismatch_reason(record_media: Column, partition_media: Column) -> Column:
     return F.concat(
         F.lit("record media_id="),
         record_media,
-        F.lit(f" differs from partition media_id={partition_media}"),
+        F.lit(" differs from partition media_id="),
+        partition_media,
     )
 
 
-def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
-    """Parse every line; `reason` is null for a valid record, else why it is quarantined.
+def parse_events(lines: DataFrame) -> DataFrame:
+    """Parse every line; `reason` is null for a valid record, else why it is quarantined. The
+    partition's media is the line's `_media`.
 
     Keeps the line's origin (`part_index`, `part_key`, `line_no`, `line`), the parsed record
     `rec`, its top-level field names `top_keys`, and helper columns (prefixed `_`).
@@ -135,8 +142,8 @@ def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
     reason = (
         F.when(unparsable_line(), F.lit(UNPARSABLE))
         .when(
-            F.col("_record_media").isNotNull() & (F.col("_record_media") != F.lit(media_id)),
-            media_mismatch_reason(F.col("_record_media"), media_id),
+            F.col("_record_media").isNotNull() & (F.col("_record_media") != F.col(MEDIA)),
+            media_mismatch_reason(F.col("_record_media"), F.col(MEDIA)),
         )
         .when(F.col("_event_key").isNull(), F.lit(MISSING_EVENT_KEY))
         .when(F.col("_received_at").isNull(), F.lit(UNPARSABLE_RECEIVED_AT))
@@ -146,23 +153,13 @@ def parse_events(lines: DataFrame, *, media_id: str) -> DataFrame:
     return parsed.withColumn("reason", reason)
 
 
-def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) -> DataFrame:
-    """Add to every parsed line `_elsewhere` (its `received_at` is another UTC day than `day`:
-    routed away), `_first` (the first valid line of its event key, the day's own copies first,
-    then Bronze order: part, line), `_clash_dt` (for a first line of the day: the neighbouring
-    Silver day that already holds its key) and `_kept` (first, of the day, no clash: the line
-    becomes a Silver row). `_reason_here` is `reason` for a line judged here, null for a routed
-    one.
-
-    Every Silver partition holds only its own UTC day, so the same event never reaches two of
-    them through the overlapping requests of neighbouring days. The neighbour guard stays for
-    what routing cannot see: the API sending one `event_key` with times on two days, or a
-    neighbour built before routing existed. The day written first keeps the key; a later day
-    quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
-    `neighbour_keys` is `event_key, dt` of the same media's dt-1 and dt+1 partitions.
-    """
+def mark_first(parsed: DataFrame) -> DataFrame:
+    """Add to every parsed line `_elsewhere` (its `received_at` is another UTC day than its
+    window's `_dt`: routed away), `_reason_here` (`reason` for a line judged here, null for a
+    routed one) and `_first` (the first valid line of its event key in its window, the day's own
+    copies first, then Bronze order: part, line)."""
     received = F.col("_received_at")
-    elsewhere = received.isNotNull() & (utc_day(received) != F.lit(day))
+    elsewhere = received.isNotNull() & (utc_day(received) != F.col(DT))
     valid = F.col("reason").isNull()
     marked = parsed.withColumn("_elsewhere", elsewhere).withColumn(
         "_reason_here", F.when(~F.col("_elsewhere"), F.col("reason"))
@@ -171,28 +168,58 @@ def mark_kept(parsed: DataFrame, neighbour_keys: DataFrame | None, *, day: str) 
     # copies before routed ones, then Bronze order: row 1 of a key is its first valid line when
     # it has one. Quarantined and routed lines stay in the frame (no filter, no union) so one
     # cached frame serves counts, rows and quarantine.
-    in_order = Window.partitionBy("_event_key").orderBy(
+    in_order = Window.partitionBy(DT, MEDIA, "_event_key").orderBy(
         ~valid, "_elsewhere", "part_index", "line_no"
     )
-    marked = marked.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
-    candidate = F.col("_first") & ~F.col("_elsewhere")
+    return marked.withColumn("_first", valid & (F.row_number().over(in_order) == 1))
+
+
+def candidate() -> Column:
+    """A line that becomes a Silver row unless a neighbouring day holds its key."""
+    return F.col("_first") & ~F.col("_elsewhere")
+
+
+def mark_kept(first: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
+    """Add to every line of a `mark_first` frame `_clash_dt` (for a candidate: the neighbouring
+    Silver day that holds its key when its window is written) and `_kept` (a candidate without a
+    clash: the line becomes a Silver row).
+
+    Every Silver partition holds only its own UTC day, so the same event never reaches two of
+    them through the overlapping requests of neighbouring days. The neighbour guard stays for
+    what routing cannot see: the API sending one `event_key` with times on two days, or a
+    neighbour built before routing existed. The day written first keeps the key; a later day
+    quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
+    `neighbour_keys` is `_dt, _media, event_key, dt`: the neighbouring day `dt` that holds the
+    key when the window (`_dt`, `_media`) is written (`neighbour_guard.neighbour_keys`).
+    """
     if neighbour_keys is None:
-        marked = marked.withColumn("_clash_dt", F.lit(None).cast("string"))
+        marked = first.withColumn("_clash_dt", F.lit(None).cast("string"))
     else:
-        earliest = neighbour_keys.groupBy("event_key").agg(F.min("dt").alias("_neighbour_dt"))
+        earliest = (
+            neighbour_keys.groupBy(DT, MEDIA, "event_key")
+            .agg(F.min("dt").alias("_neighbour_dt"))
+            .select(
+                F.col(DT).alias("_n_dt"),
+                F.col(MEDIA).alias("_n_media"),
+                F.col("event_key").alias("_neighbour_key"),
+                "_neighbour_dt",
+            )
+        )
         marked = (
-            marked.join(
-                # A sort-merge join, not a broadcast: `marked` is already partitioned by the key
+            first.join(
+                # A sort-merge join, not a broadcast: `first` is already partitioned by the key
                 # (the window above), and a broadcast is a Spark job of its own before the
                 # query's, which for a day of a few hundred events costs more than the join.
-                earliest.withColumnRenamed("event_key", "_neighbour_key").hint("merge"),
-                F.col("_event_key") == F.col("_neighbour_key"),
+                earliest.hint("merge"),
+                (F.col("_event_key") == F.col("_neighbour_key"))
+                & (F.col(DT) == F.col("_n_dt"))
+                & (F.col(MEDIA) == F.col("_n_media")),
                 "left",
             )
-            .withColumn("_clash_dt", F.when(candidate, F.col("_neighbour_dt")))
-            .drop("_neighbour_key", "_neighbour_dt")
+            .withColumn("_clash_dt", F.when(candidate(), F.col("_neighbour_dt")))
+            .drop("_n_dt", "_n_media", "_neighbour_key", "_neighbour_dt")
         )
-    return marked.withColumn("_kept", candidate & F.col("_clash_dt").isNull())
+    return marked.withColumn("_kept", candidate() & F.col("_clash_dt").isNull())
 
 
 def _has_conversion(raw: Column) -> Column:
@@ -243,10 +270,12 @@ def to_silver(rows: DataFrame, *, hash_key: bytes) -> DataFrame:
         "payload_era": F.when(legacy, F.lit("legacy")).otherwise(F.lit("current")),
     }
     return rows.select(
+        DT,
+        MEDIA,
         *[
             columns[field.name].cast(field.dataType).alias(field.name)
             for field in FACT_EVENTS.fields
-        ]
+        ],
     )
 
 
@@ -256,6 +285,8 @@ def quarantine_lines(marked: DataFrame) -> DataFrame:
     neighbour = F.concat(F.lit(NEIGHBOUR_REASON_PREFIX), F.col("_clash_dt"))
     here = F.col("_reason_here")
     return marked.where(here.isNotNull() | F.col("_clash_dt").isNotNull()).select(
+        DT,
+        MEDIA,
         F.coalesce(here, neighbour).alias("reason"),
         "line",
         "part_key",
@@ -263,12 +294,12 @@ def quarantine_lines(marked: DataFrame) -> DataFrame:
     )
 
 
-def _stats(day: str) -> tuple[list[str], dict[str, Column]]:
+def _stats() -> tuple[list[str], dict[str, Column]]:
     """The aggregates `summarise` computes over the lines of a `mark_kept` frame that are not
     quarantined here (valid lines of the day, and every routed line)."""
     kept, first, elsewhere = F.col("_kept"), F.col("_first"), F.col("_elsewhere")
     received = F.col("_received_at")
-    before, after = neighbour_days(day)
+    before, after = neighbour_day(-1), neighbour_day(1)
     return ["_first", "_kept", "_clash_dt", "_received_at", "_elsewhere", "reason"], {
         "valid_here": F.count(F.when(F.col("reason").isNull() & ~elsewhere, 1)),
         "deduped": F.count(F.when(first & ~elsewhere, 1)),
@@ -277,8 +308,8 @@ def _stats(day: str) -> tuple[list[str], dict[str, Column]]:
         "routed_away_events": F.count(F.when(first & elsewhere, 1)),
         "min_received_at": F.date_format(F.min(F.when(kept, received)), TIMESTAMP_TEXT),
         "max_received_at": F.date_format(F.max(F.when(kept, received)), TIMESTAMP_TEXT),
-        before: F.count(F.when(F.col("_clash_dt") == before, 1)),
-        after: F.count(F.when(F.col("_clash_dt") == after, 1)),
+        "clash_before": F.count(F.when(F.col("_clash_dt") == before, 1)),
+        "clash_after": F.count(F.when(F.col("_clash_dt") == after, 1)),
     }
 
 
@@ -287,66 +318,78 @@ def build(
     bronze: ObjectStore,
     silver: ObjectStore,
     *,
-    day: str,
-    media_id: str,
+    windows: Windows,
     hash_key: bytes,
-) -> FactEventsResult:
-    """Rebuild Silver `fact_events` dt=day, media_id from its Bronze partition."""
+) -> list[FactEventsResult]:
+    """Rebuild Silver `fact_events` (day, media_id) for each of `windows` from its Bronze
+    partition, all in the same Spark jobs, with the result a build of one window after the other
+    (oldest day first) would have; the results in the order of `windows`."""
     with PartitionBuild(
         spark,
         bronze,
         silver,
         dataset="events",
         table_prefix=SILVER_FACT_EVENTS,
-        day=day,
-        media_id=media_id,
+        windows=windows,
     ) as build:
-        parsed = parse_events(build.lines(), media_id=media_id)
-        neighbours = neighbour_keys(spark, silver, day, media_id)
-        marked = build.cache(mark_kept(parsed, neighbours, day=day))
-        columns, aggregates = _stats(day)
-        summary = summarise(
+        first = mark_first(parse_events(build.lines()))
+        guard = NeighbourGuard(spark, silver, build.windows)
+        marked = build.cache(mark_kept(first, guard.keys(first, candidate())))
+        columns, aggregates = _stats()
+        summaries = summarise(
             marked,
             unknown_fields(marked, EVENT_FIELDS),
             columns,
             aggregates,
+            windows=build.windows,
             reason="_reason_here",
-            bucket=received_bucket(day),
+            bucket=received_bucket(),
         )
-        stats = {name: value or 0 for name, value in summary.stats.items()}
-        reasons = summary.reasons
-        for other_dt in neighbour_days(day):
-            if stats[other_dt]:
-                reasons[neighbour_reason(other_dt)] = stats[other_dt]
-        rows = int(stats["rows"])
+        stats, reasons, rows = {}, {}, {}
+        for window in build.windows:
+            summary = summaries[window]
+            stats[window] = {name: value or 0 for name, value in summary.stats.items()}
+            reasons[window] = summary.reasons
+            before, after = neighbour_days(window[0])
+            for other_dt, count in ((before, "clash_before"), (after, "clash_after")):
+                if stats[window][count]:
+                    reasons[window][neighbour_reason(other_dt)] = stats[window][count]
+            rows[window] = int(stats[window]["rows"])
         written = build.write(
             to_silver(marked.where(F.col("_kept")), hash_key=hash_key),
             rows=rows,
             order_by=["received_at", "event_key"],
             quarantine=quarantine_lines(marked),
             reasons=reasons,
-            summary=summary,
+            summaries=summaries,
             preview_columns=PREVIEW,
             # Distinct keys of the file as written, not of the frame before the write: the
             # uniqueness check then vouches for what readers get; and routing must leave no
             # other day in it.
             measure={
                 "distinct_event_keys": F.countDistinct("event_key"),
-                "out_of_day": F.count(F.when(utc_day(F.col("received_at")) != F.lit(day), 1)),
+                "out_of_day": F.count(F.when(utc_day(F.col("received_at")) != F.col("dt"), 1)),
             },
         )
-        out_of_day = int(written.measured["out_of_day"] or 0)
-        return FactEventsResult(
-            **written.fields,
-            duplicates_removed=int(stats["valid_here"] - stats["deduped"]),
-            out_of_day_share=round(out_of_day / rows, 6) if rows else 0.0,
-            distinct_event_keys=int(written.measured["distinct_event_keys"] or 0),
-            out_of_day=out_of_day,
-            routed_away=int(stats["routed_away"]),
-            routed_away_events=int(stats["routed_away_events"]),
-            bronze_events=int(stats["deduped"] + stats["routed_away_events"]),
-            neighbours_checked=neighbours is not None,
-            received_histogram=received_histogram(summary.buckets, day),
-            min_received_at=summary.stats["min_received_at"],
-            max_received_at=summary.stats["max_received_at"],
-        )
+        results = []
+        for window in build.windows:
+            day = window[0]
+            summary, counts, measured = summaries[window], stats[window], written[window].measured
+            out_of_day = int(measured["out_of_day"] or 0)
+            results.append(
+                FactEventsResult(
+                    **written[window].fields,
+                    duplicates_removed=int(counts["valid_here"] - counts["deduped"]),
+                    out_of_day_share=round(out_of_day / rows[window], 6) if rows[window] else 0.0,
+                    distinct_event_keys=int(measured["distinct_event_keys"] or 0),
+                    out_of_day=out_of_day,
+                    routed_away=int(counts["routed_away"]),
+                    routed_away_events=int(counts["routed_away_events"]),
+                    bronze_events=int(counts["deduped"] + counts["routed_away_events"]),
+                    neighbours_checked=guard.checked(window, rows),
+                    received_histogram=received_histogram(summary.buckets, day),
+                    min_received_at=summary.stats["min_received_at"],
+                    max_received_at=summary.stats["max_received_at"],
+                )
+            )
+        return results

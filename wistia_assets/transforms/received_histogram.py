@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from wistia_assets.transforms.bronze_reader import DT
 from wistia_assets.transforms.results import ReceivedHistogram
-from wistia_assets.transforms.values import utc_day
+from wistia_assets.transforms.values import shifted_day, utc_day
 
 BUCKET_MINUTES = 15
 BUCKET_TEXT = "yyyy-MM-dd'T'HH:mm'Z'"
@@ -28,20 +29,21 @@ def histogram_days(day: str) -> tuple[str, str]:
     return (today - timedelta(days=2)).isoformat(), (today + timedelta(days=3)).isoformat()
 
 
-def received_bucket(day: str) -> Column:
+def received_bucket() -> Column:
     """For every distinct valid event of the pull (`_first` of a `mark_kept` frame), its
     `received_at` rounded down to `BUCKET_MINUTES` (`YYYY-MM-DDTHH:MMZ`), or `earlier`/`later`
-    outside the days around `day`; null for every other line."""
+    outside the days around its window's day `_dt` (`histogram_days`); null for every other
+    line."""
     received = F.col("_received_at")
-    first, last = histogram_days(day)
+    first, last = shifted_day(F.col(DT), -2), shifted_day(F.col(DT), 3)
     seconds = BUCKET_MINUTES * 60
     bucket = F.date_format(
         F.timestamp_seconds(F.floor(received.cast("long") / seconds) * seconds), BUCKET_TEXT
     )
     name = (
         # The days as text, compared with the event's UTC day (see `utc_day`).
-        F.when(utc_day(received) < F.lit(first), F.lit("earlier"))
-        .when(utc_day(received) >= F.lit(last), F.lit("later"))
+        F.when(utc_day(received) < first, F.lit("earlier"))
+        .when(utc_day(received) >= last, F.lit("later"))
         .otherwise(bucket)
     )
     return F.when(F.col("_first"), name)

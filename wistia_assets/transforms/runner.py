@@ -15,7 +15,8 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 
 from pyspark.sql import SparkSession
 
@@ -50,6 +51,7 @@ __all__ = [
     "run_dim_media",
     "run_erase_rows",
     "run_partition",
+    "run_partitions",
 ]
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -70,39 +72,75 @@ def run_partition(
     Roots are `file:///abs/lake` or `s3://bucket` URIs. Raises `BronzeNotIngested` when the
     Bronze partition was never pulled. `hash_key` (bytes) is required for `fact_events`.
     """
+    (result,) = run_partitions(
+        spark,
+        table=table,
+        windows=[(dt, media_id)],
+        bronze_root=bronze_root,
+        silver_root=silver_root,
+        hash_key=hash_key,
+    )
+    return result
+
+
+def run_partitions(
+    spark: SparkSession,
+    *,
+    table: str,
+    windows: Sequence[tuple[str, str]],
+    bronze_root: str,
+    silver_root: str,
+    hash_key: bytes | None = None,
+) -> list[FactEventsResult] | list[FactMediaByDateResult]:
+    """Build the Silver partitions (dt, media_id) of `table` for `windows` from their Bronze
+    partitions in the same Spark jobs, with the rows that building them one after the other
+    (oldest day first) would give; the results in the order of `windows`, each with the batch's
+    elapsed time. Raises `BronzeNotIngested` when a Bronze partition was never pulled (then
+    nothing is written)."""
     if table not in TABLES:
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
-    day = parse_date(dt, source="dt").isoformat()
-    media = parse_media_id(media_id, source="media_id")
+    if not windows:
+        raise ValueError("no window to build")
+    checked = [
+        (parse_date(dt, source="dt").isoformat(), parse_media_id(media_id, source="media_id"))
+        for dt, media_id in windows
+    ]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"a window is given twice: {checked}")
     if table == "fact_events" and not hash_key:
         raise ValueError("fact_events needs hash_key (bytes): visitor_key and ip are HMAC-hashed")
     configure_silver_session(spark)
     bronze, silver = store_for_uri(bronze_root), store_for_uri(silver_root)
     started = time.monotonic()
-    source = window_partition(
-        BRONZE_EVENTS if table == "fact_events" else BRONZE_MEDIA_BY_DATE, day, media
-    )
+    dataset = BRONZE_EVENTS if table == "fact_events" else BRONZE_MEDIA_BY_DATE
     # One Silver build per media at a time (the neighbour guard reads dt-1 and dt+1 of the same
-    # media), and no Bronze re-pull of the partition while it is read: a pull's commit deletes
-    # the parts this build reads. Local locks only (flock); on S3 the run queue does it.
-    with silver.lock(silver_media_lock(media)), bronze.lock(source):
+    # media), and no Bronze re-pull of a partition while it is read: a pull's commit deletes
+    # the parts this build reads. Local locks only (flock); on S3 the run queue does it. Taken
+    # in one order by every build, so two builds never wait on each other.
+    with ExitStack() as locks:
+        for media in sorted({media for _, media in checked}):
+            locks.enter_context(silver.lock(silver_media_lock(media)))
+        for day, media in sorted(checked):
+            locks.enter_context(bronze.lock(window_partition(dataset, day, media)))
         if table == "fact_events":
-            result: FactEventsResult | FactMediaByDateResult = fact_events.build(
-                spark, bronze, silver, day=day, media_id=media, hash_key=hash_key or b""
+            results: list = fact_events.build(
+                spark, bronze, silver, windows=checked, hash_key=hash_key or b""
             )
         else:
-            result = fact_media_by_date.build(spark, bronze, silver, day=day, media_id=media)
-    result = dataclasses.replace(result, elapsed_seconds=round(time.monotonic() - started, 3))
-    log.info(
-        "silver %s %s|%s: %d rows, %d duplicates removed, %d quarantined",
-        table,
-        day,
-        media,
-        result.rows,
-        result.duplicates_removed,
-        result.quarantined,
-    )
-    return result
+            results = fact_media_by_date.build(spark, bronze, silver, windows=checked)
+    elapsed = round(time.monotonic() - started, 3)
+    results = [dataclasses.replace(r, elapsed_seconds=elapsed) for r in results]
+    for result in results:
+        log.info(
+            "silver %s %s|%s: %d rows, %d duplicates removed, %d quarantined",
+            table,
+            result.dt,
+            result.media_id,
+            result.rows,
+            result.duplicates_removed,
+            result.quarantined,
+        )
+    return results
 
 
 def run_dim_media(

@@ -6,7 +6,7 @@
   re-running the same Bronze writes the same rows in the same order.
 - `drop_partition`: a result with zero rows must delete the partition, because a dynamic
   overwrite with no rows replaces nothing and would leave the previous run's data in place.
-- `replace_quarantine`: the quarantine of a partition is rewritten on every run; an empty one
+- `replace_quarantines`: the quarantine of a partition is rewritten on every run; an empty one
   removes the old files.
 - `remove_stale_staging`: a killed dynamic-overwrite job leaves `<table>/.spark-staging-<id>/`.
   Other partitions of the same table may be writing concurrently (each job has its own staging
@@ -19,7 +19,9 @@ import time
 from datetime import timedelta
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
+from wistia_assets.storage.layout import window_partition
 from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.schema import PARTITION_COLUMNS
@@ -51,16 +53,33 @@ def drop_partition(store: ObjectStore, partition: str) -> int:
     return len(keys)
 
 
-def replace_quarantine(frame: DataFrame, *, store: ObjectStore, prefix: str, rows: int) -> None:
-    """NDJSON of `reason, line, part_key, line_no`, replacing the partition's old quarantine."""
-    if rows == 0:
-        drop_partition(store, prefix)
+def replace_quarantines(
+    frame: DataFrame, *, store: ObjectStore, root: str, rows: dict[tuple[str, str], int]
+) -> None:
+    """NDJSON of `reason, line, part_key, line_no` for each (dt, media_id) window of `rows`
+    (its count of quarantined lines; `frame` also carries `_dt, _media`), replacing the
+    window's old quarantine under `root` (`<root>/dt=<day>/media_id=<media>`): one dynamic
+    overwrite for the windows with lines, and the folders of those without any removed."""
+    for (day, media_id), count in rows.items():
+        if not count:
+            drop_partition(store, window_partition(root, day, media_id))
+    if not any(rows.values()):
         return
     (
-        frame.repartition(1)
-        .sortWithinPartitions("part_key", "line_no")
+        frame.select(
+            "reason",
+            "line",
+            "part_key",
+            "line_no",
+            F.col("_dt").alias("dt"),
+            F.col("_media").alias("media_id"),
+        )
+        .repartition(1)
+        .sortWithinPartitions(*PARTITION_COLUMNS, "part_key", "line_no")
         .write.mode("overwrite")
-        .json(spark_path(store, prefix))
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(*PARTITION_COLUMNS)
+        .json(spark_path(store, root))
     )
 
 

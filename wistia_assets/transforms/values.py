@@ -35,3 +35,8 @@ def utc_day(timestamp: Column) -> Column:
     compiled again (8 classes a window). A text literal is passed to that code by reference:
     every day's build reuses the classes the first one compiled."""
     return F.date_format(timestamp, "yyyy-MM-dd")
+
+
+def shifted_day(day: Column, days: int) -> Column:
+    """`day` (`YYYY-MM-DD` text) moved by `days`, as text: a window's neighbouring days."""
+    return F.date_format(F.date_add(F.to_date(day), days), "yyyy-MM-dd")

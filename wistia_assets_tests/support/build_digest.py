@@ -37,7 +37,7 @@ from wistia_assets.storage.layout import (
 )
 from wistia_assets.transforms.gold_runner import run_media_daily
 from wistia_assets.transforms.results import to_json
-from wistia_assets.transforms.runner import run_partition
+from wistia_assets.transforms.runner import run_partition, run_partitions
 
 GOLDEN = Path(__file__).parents[1] / "data" / "build_digest.json"
 FIRST_DAY = date(2026, 10, 5)
@@ -106,13 +106,26 @@ def _table_digest(rows: list[str]) -> dict[str, Any]:
     return {"rows": len(rows), "sha256": digest}
 
 
-def build_digest(spark, lake: Path) -> dict[str, Any]:
-    """Pull the fixed days into `lake`, build Silver and Gold, and digest what was built."""
+def build_digest(spark, lake: Path, *, batched: bool = False) -> dict[str, Any]:
+    """Pull the fixed days into `lake`, build Silver and Gold, and digest what was built: each
+    day's partitions one after the other, or (`batched`) every day of a table in one build."""
     days = tuple(FIRST_DAY + timedelta(days=n) for n in range(DAYS))
     bronze = write_bronze_days(lake, EVENTS, days, media_by_date=True)
     uri = f"file://{lake.resolve()}"
     results: dict[str, Any] = {}
-    for day in bronze:
+    if batched:
+        for table in TABLES:
+            built = run_partitions(
+                spark,
+                table=table,
+                windows=[(day.dt, day.media_id) for day in bronze],
+                bronze_root=uri,
+                silver_root=uri,
+                hash_key=HASH_KEY if table == "fact_events" else None,
+            )
+            for day, result in zip(bronze, built, strict=True):
+                results[f"{table} {day.dt} {day.media_id}"] = _stable(result, uri)
+    for day in bronze if not batched else ():
         for table in TABLES:
             result = run_partition(
                 spark,
