@@ -85,15 +85,9 @@ def make_python_env(makefile: Path) -> dict[str, str]:
     """The bytecode variables (`BYTECODE_VARIABLES`) that `makefile` exports to the commands it
     runs, read from make itself, run from this repository's root (its virtualenv is the one
     measured): a version is measured as its own `make run` starts it, not as this shell does."""
+    command = ["make", "-s", "-f", str(makefile), "--eval=_python_env:;@env", "_python_env"]
     completed = subprocess.run(  # noqa: S603 - make, with a Makefile of this repository
-        [
-            "make",
-            "-s",
-            "-f",
-            str(makefile),
-            "--eval=_python_env:;@env",
-            "_python_env",
-        ],  # noqa: S607
+        command,
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
