@@ -109,11 +109,11 @@ class EndToEnd:
             ("CLI setup: definitions, instance", setup, "CLI imported -> first run"),
             ("Spark session start", spark, "first SparkSession getOrCreate"),
             ("Wistia API -> Bronze (sandbox)", bronze, "ingest_* calls in bronze_ingest"),
-            ("Silver fact_events", silver["fact_events"], "run_partition(fact_events)"),
+            ("Silver fact_events", silver["fact_events"], "run_partition(s)(fact_events)"),
             (
                 "Silver fact_media_by_date",
                 silver["fact_media_by_date"],
-                "run_partition(fact_media_by_date)",
+                "run_partition(s)(fact_media_by_date)",
             ),
             ("Silver dim_media", dim, "run_dim_media"),
             ("checks: DuckDB catalog + watermarks", catalog, "catalog queries, advance()"),

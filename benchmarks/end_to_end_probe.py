@@ -70,6 +70,10 @@ def _run_label(job, label, *args, **kwargs) -> str:
     return label
 
 
+# A Silver fact build: `run_partitions` (one window or several in the same Spark jobs; the
+# runner's `run_partition` calls it), or `run_partition` in a version that predates it.
+SILVER_BUILD = "run_partitions|run_partition"
+
 # (module, attribute path, bucket, label of a call): where the CLI looks each part up at call
 # time, so wrapping the attribute times every call. The smoke test checks they all resolve.
 TARGETS: tuple[tuple[str, str, str, Callable[..., str] | None], ...] = (
@@ -78,7 +82,7 @@ TARGETS: tuple[tuple[str, str, str, Callable[..., str] | None], ...] = (
     ("wistia_assets.assets.bronze", "snapshot_media", "bronze_api", None),
     ("wistia_assets.assets.bronze", "ingest_media_by_date", "bronze_api", None),
     ("wistia_assets.assets.bronze", "ingest_events", "bronze_api", None),
-    ("wistia_assets.transforms.runner", "run_partition", "silver", _table),
+    ("wistia_assets.transforms.runner", SILVER_BUILD, "silver", _table),
     ("wistia_assets.transforms.runner", "run_dim_media", "silver", _dim_media),
     ("wistia_assets.resources.catalog", "DuckDbCatalog.duplicate_event_keys", "catalog", None),
     ("wistia_assets.resources.catalog", "DuckDbCatalog.play_count", "catalog", None),
@@ -91,7 +95,12 @@ TARGETS: tuple[tuple[str, str, str, Callable[..., str] | None], ...] = (
 
 
 def resolve(module: str, path: str) -> tuple[object, str, Callable]:
-    """(owner, attribute name, current value) of `module:path`, e.g. a method of a class."""
+    """(owner, attribute name, current value) of `module:path`, e.g. a method of a class; of
+    `a|b`, the first the module has."""
+    if "|" in path:
+        names = path.split("|")
+        found = importlib.import_module(module)
+        path = next((n for n in names if hasattr(found, n)), names[-1])
     owner: object = importlib.import_module(module)
     *parents, name = path.split(".")
     for parent in parents:
@@ -101,7 +110,7 @@ def resolve(module: str, path: str) -> tuple[object, str, Callable]:
 
 # Spark builds whose jobs are counted: (module, attribute, label of a call).
 COUNTED: tuple[tuple[str, str, Callable[..., str]], ...] = (
-    ("wistia_assets.transforms.runner", "run_partition", _table),
+    ("wistia_assets.transforms.runner", SILVER_BUILD, _table),
     ("wistia_assets.transforms.runner", "run_dim_media", _dim_media),
 )
 

@@ -1,10 +1,13 @@
 """`wistia-assets run` and `wistia-assets rerun`: materialize day windows through Dagster.
 
-Both execute the same `wistia_window` job the schedule launches, one run per (day, media) partition,
-in this process (so local Spark starts once), recorded in the Dagster instance at DAGSTER_HOME: the
-UI of `make dev` shows these runs like any other. Then dim_media is refreshed, the Gold days of the
-range rebuilt and the media report written (what the automation sensor does in AWS), a summary
-printed, and last where the report is.
+Both execute the same `wistia_window` job the schedule launches, in this process (so local Spark
+starts once), recorded in the Dagster instance at DAGSTER_HOME: the UI of `make dev` shows these
+runs like any other. One window is one run of the whole job. Several are pulled into Bronze one
+run per window (a failed pull fails its window only), then the Silver facts of the pulled windows
+are built in one run per range of days x media (`assets/silver/batch.py`: the same Spark jobs
+for all, each window still recorded and checked on its own). Then dim_media is refreshed, the
+Gold days of the range rebuilt and the media report written (what the automation sensor does
+in AWS), a summary printed, and last where the report is.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from wistia_assets.orchestration.alerts import (
     one_line,
     root_cause,
 )
-from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_JOB
+from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_BRONZE, WINDOW_JOB, WINDOW_SILVER
 from wistia_assets.partitions import Window, days
 from wistia_assets.run_health import fail_runs_whose_process_died
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's tags for a run of a range of partitions.
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -38,8 +43,9 @@ class Outcome:
     success: bool
     seconds: float
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> metadata
-    # (asset, check, passed, severity "ERROR"|"WARN", short description of the metadata)
-    checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
+    # (asset, check, passed, severity "ERROR"|"WARN", short description of the metadata,
+    # the partition judged: the run's own, or one of a range's)
+    checks: list[tuple[str, str, bool, str, str, str | None]] = field(default_factory=list)
     error: str | None = None
     run_id: str | None = None
 
@@ -89,9 +95,14 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
     outcome = Outcome(label, result.success, time.monotonic() - started, run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        outcome.metadata[mat.asset_key.to_user_string()] = {
-            k: _plain(v) for k, v in mat.metadata.items()
-        }
+        asset = mat.asset_key.to_user_string()
+        metadata = {k: _plain(v) for k, v in mat.metadata.items()}
+        if asset in WINDOW_SILVER:
+            # Each window of a range has its own: their counts add up.
+            outcome.metadata[asset] = _added(outcome.metadata.get(asset), metadata)
+        else:
+            # Gold's range of days has one build's figures, on every day.
+            outcome.metadata[asset] = metadata
     for evaluation in result.get_asset_check_evaluations():
         desc = ""
         if evaluation.metadata:
@@ -103,11 +114,26 @@ def execute(job, label: str, instance, quiet_logs: bool, **kwargs) -> Outcome:
                 evaluation.passed,
                 evaluation.severity.value,
                 desc,
+                evaluation.partition or result.dagster_run.tags.get("dagster/partition"),
             )
         )
     if not result.success:
         outcome.error = _first_failure(result, instance)
     return outcome
+
+
+# What adds up over the partitions of a range (the rest is the last partition's).
+ADDED = ("dagster/partition_row_count", "dagster/row_count", "duplicates_removed", "quarantined")
+
+
+def _added(before: dict[str, Any] | None, metadata: dict[str, Any]) -> dict[str, Any]:
+    if before is None:
+        return {**metadata, "partitions": 1}
+    merged = {**metadata, "partitions": before["partitions"] + 1}
+    for key in ADDED:
+        if key in before or key in metadata:
+            merged[key] = int(before.get(key) or 0) + int(metadata.get(key) or 0)
+    return merged
 
 
 def windows_for(args: argparse.Namespace, settings: Settings) -> list[Window]:
@@ -185,12 +211,14 @@ def main(args: argparse.Namespace) -> int:
     if early is not None:
         early.wait()
     started = time.monotonic()
-    outcomes = []
-    for window in windows:
+    show = (lambda _outcome: None) if args.quiet else _print_outcome
+    if len(windows) == 1:
+        (window,) = windows
         outcome = execute(window_job, window.key, instance, True, partition_key=window.key)
-        outcomes.append(outcome)
-        if not args.quiet:
-            _print_outcome(outcome)
+        outcomes = [outcome]
+        show(outcome)
+    else:
+        outcomes = _windows_in_ranges(window_job, instance, windows, settings.media_ids, show)
     # dim_media upserts the latest metadata snapshots: worth a run only if this one wrote some
     # (when every window failed it would only fail again, for a consequential reason).
     if any("bronze_media_metadata" in o.metadata for o in outcomes):
@@ -215,6 +243,77 @@ def main(args: argparse.Namespace) -> int:
             print(f"\n{report.metadata['media_report'].get('coverage', '')}")
             print(f"Media report: {shown(location)}")
     return 0 if all(o.success for o in outcomes) else 1
+
+
+def _windows_in_ranges(window_job, instance, windows: list[Window], media_ids, show) -> list:
+    """Each window pulled into Bronze by a run of its own, then the Silver facts of the pulled
+    ones in one run per range (`silver_ranges`)."""
+    from dagster import AssetKey
+
+    bronze = [AssetKey(asset) for asset in WINDOW_BRONZE]
+    silver = [AssetKey(asset) for asset in WINDOW_SILVER]
+    outcomes = []
+    pulled = []
+    for window in windows:
+        outcome = execute(
+            window_job, window.key, instance, True, partition_key=window.key, asset_selection=bronze
+        )
+        outcomes.append(outcome)
+        show(outcome)
+        if outcome.success:
+            pulled.append(window)
+    for first, last in silver_ranges(pulled, media_ids):
+        if first == last:
+            kwargs: dict[str, Any] = {"partition_key": first.key}
+            label = f"silver {first.key}"
+        else:
+            kwargs = {"tags": {RANGE_START: first.key, RANGE_END: last.key}}
+            label = f"silver {first.key}..{last.key}"
+        outcome = execute(window_job, label, instance, True, asset_selection=silver, **kwargs)
+        outcomes.append(outcome)
+        show(outcome)
+    return outcomes
+
+
+def silver_ranges(windows: list[Window], media_ids) -> list[tuple[Window, Window]]:
+    """The pulled windows as ranges of Dagster's (date x media_id) partitions: each the days
+    first..last of the media between first's and last's in `media_ids` (a range of a
+    two-dimensional partitioning is every pair of its two ranges). Days with the same media,
+    consecutive, make one range; a media missing on a day (its pull failed) splits it. Oldest
+    first: the neighbour guard judges the older days first, as one window after the other."""
+    order = list(media_ids)
+    by_day: dict[date, list[int]] = {}
+    for window in windows:
+        by_day.setdefault(window.day, []).append(order.index(window.media_id))
+    # Each day's media as contiguous runs of the configured order.
+    spans_of = {day: _runs(sorted(indexes)) for day, indexes in by_day.items()}
+    ranges: list[tuple[Window, Window]] = []
+    open_: dict[tuple[int, int], tuple[date, date]] = {}
+    for day in sorted(spans_of):
+        for span in list(open_):
+            first, last = open_[span]
+            if span not in spans_of[day] or day != last + timedelta(days=1):
+                ranges.append(_range(first, last, span, order))
+                del open_[span]
+        for span in spans_of[day]:
+            first, _ = open_.get(span, (day, day))
+            open_[span] = (first, day)
+    ranges += [_range(first, last, span, order) for span, (first, last) in open_.items()]
+    return sorted(ranges, key=lambda r: (r[0].day, order.index(r[0].media_id)))
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _range(first: date, last: date, span: tuple[int, int], order: list[str]):
+    return Window(first, order[span[0]]), Window(last, order[span[1]])
 
 
 def _start_spark_early(settings: Settings, windows: int):

@@ -52,11 +52,12 @@ def print_summary(settings: Settings, outcomes, seconds: float) -> None:
     severity: dict[tuple[str, str], str] = {}
     failures = []
     for outcome in outcomes:
-        for asset, name, passed, level, desc in outcome.checks:
+        for asset, name, passed, level, desc, partition in outcome.checks:
             checks[(asset, name)].append(passed)
             severity[(asset, name)] = level
             if not passed:
-                failures.append(f"{level.lower():<5} {outcome.label} {asset}.{name}: {desc}")
+                where = partition or outcome.label
+                failures.append(f"{level.lower():<5} {where} {asset}.{name}: {desc}")
     if checks:
         print("\nAsset checks (warn = reported, not blocking):")
         for (asset, name), results in sorted(checks.items()):

@@ -33,7 +33,7 @@ from dagster import (
 from pydantic import Field
 
 from wistia_assets.assets.silver.checks import as_evaluation
-from wistia_assets.assets.silver.facts import judge_fact_events
+from wistia_assets.assets.silver.judging import judge_fact_events
 from wistia_assets.erasure import eraser
 from wistia_assets.erasure.keys import erasure_store, hash_key
 from wistia_assets.erasure.viewer import KINDS, Hasher

@@ -100,6 +100,13 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
     )
 
 
+def _partition_range(tags) -> str | None:
+    """`first...last` for a run of a range of partitions (the CLI's Silver of several days)."""
+    first = tags.get("dagster/asset_partition_range_start")
+    last = tags.get("dagster/asset_partition_range_end")
+    return f"{first}...{last}" if first and last else None
+
+
 def describe_run_failure(
     instance: DagsterInstance, run: DagsterRun, failure_message: str | None
 ) -> dict[str, Any]:
@@ -109,7 +116,7 @@ def describe_run_failure(
     alert: dict[str, Any] = {
         "run_id": run.run_id,
         "job": run.job_name,
-        "partition": run.tags.get("dagster/partition"),
+        "partition": run.tags.get("dagster/partition") or _partition_range(run.tags),
         "tick": run.tags.get("wistia/tick"),
         "backfill": run.tags.get("dagster/backfill"),
         "assets": [],

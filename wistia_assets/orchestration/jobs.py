@@ -9,13 +9,9 @@ WINDOW_JOB = "wistia_window"
 DIM_MEDIA_JOB = "dim_media_refresh"
 GOLD_DAYS_JOB = "media_daily_build"
 REPORT_JOB = "media_report_build"
-WINDOW_ASSETS = [
-    "bronze_events",
-    "bronze_media_by_date",
-    "bronze_media_metadata",
-    "fact_events",
-    "fact_media_by_date",
-]
+WINDOW_BRONZE = ["bronze_events", "bronze_media_by_date", "bronze_media_metadata"]
+WINDOW_SILVER = ["fact_events", "fact_media_by_date"]
+WINDOW_ASSETS = [*WINDOW_BRONZE, *WINDOW_SILVER]
 
 
 def build_jobs():

@@ -14,7 +14,7 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from wistia_assets.partitions import Window
-from wistia_assets.resources.silver_engine import TransformEngine
+from wistia_assets.resources.silver_engine import TransformEngine, fact_result_type
 from wistia_assets.settings import ConfigError, Secret
 from wistia_assets.storage.key_file import key_from_file
 from wistia_assets.transforms.results import (
@@ -24,6 +24,7 @@ from wistia_assets.transforms.results import (
     FactMediaByDateResult,
     MediaDailyResult,
     ReportFiguresResult,
+    expect,
 )
 from wistia_assets.transforms.session import jvm_options_for
 
@@ -85,6 +86,23 @@ class LocalSparkEngine(TransformEngine):
             silver_root=self.silver_root,
             hash_key=self._hash_key() if table == "fact_events" else None,
         )
+
+    def build_partitions(
+        self, context, table: str, windows: list[Window]
+    ) -> list[FactEventsResult] | list[FactMediaByDateResult]:
+        # All of them in the same Spark jobs (`runner.run_partitions`).
+        from wistia_assets.transforms.runner import run_partitions
+
+        kind = fact_result_type(table)
+        results = run_partitions(
+            self.pyspark.spark_session,
+            table=table,
+            windows=[(w.day.isoformat(), w.media_id) for w in windows],
+            bronze_root=self.bronze_root,
+            silver_root=self.silver_root,
+            hash_key=self._hash_key() if table == "fact_events" else None,
+        )
+        return [expect(r, kind) for r in results]  # pyright: ignore[reportReturnType]
 
     def erase_rows(self, context, window: Window, visitor_hashes: list[str]) -> ErasedRowsResult:
         from wistia_assets.transforms.runner import run_erase_rows

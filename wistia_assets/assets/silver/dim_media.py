@@ -15,7 +15,8 @@ from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
-from wistia_assets.assets.silver.facts import SILVER_KINDS, not_buildable
+from wistia_assets.assets.silver.facts import SILVER_KINDS
+from wistia_assets.assets.silver.judging import not_buildable
 from wistia_assets.assets.spark_steps import spark_step
 from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.settings import Settings

@@ -1,10 +1,11 @@
-"""`silver_facts`: the two fact partitions of a (day, media) window, built in one step.
+"""`silver_facts`: the two fact partitions of a (day, media) window, built in one step (or of
+every window of a range of them, built together: `batch.py`).
 
 One Spark session (local) or one Glue pool slot serves both, and the reconciliation of events
 against `play_count` sees both results. The Spark work is the runner in `wistia_assets.transforms`,
 run locally or on Glue by the `silver` engine resource; each result is mapped to metadata
 (`assets/metadata.py`) and judged (`checks.py`) here, identically for both engines. The watermark
-moves only after a partition passed its blocking checks.
+moves only after a partition passed its blocking checks (`judging.py`).
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset's annotations as objects.
@@ -13,10 +14,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from dagster import (
-    AssetCheckResult,
+    AssetCheckEvaluation,
     AssetExecutionContext,
+    AssetMaterialization,
     AssetSpec,
-    Failure,
     FreshnessPolicy,
     MaterializeResult,
     PreviewWarning,
@@ -28,19 +29,22 @@ from wistia_assets.assets.catalog_metadata import catalog_metadata
 from wistia_assets.assets.column_schema import declared_schema
 from wistia_assets.assets.metadata import result_metadata
 from wistia_assets.assets.silver import checks
-from wistia_assets.assets.silver.coverage import pull_coverage
+from wistia_assets.assets.silver.batch import record_batch
+from wistia_assets.assets.silver.judging import (
+    build_one,
+    judge_fact_events,
+    log_built,
+    settle_watermark,
+)
 from wistia_assets.assets.spark_steps import spark_step
-from wistia_assets.orchestration.schedule import watermark_origin
 from wistia_assets.partitions import Window, window_partitions
-from wistia_assets.resources.catalog import SilverCatalog, TableChangedDuringScan
+from wistia_assets.resources.catalog import SilverCatalog
 from wistia_assets.resources.silver_engine import TransformEngine
 from wistia_assets.resources.watermarks import WatermarksResource
 from wistia_assets.settings import Settings
-from wistia_assets.storage.partition import BronzeNotIngested
-from wistia_assets.transforms.results import FactEventsResult, FactMediaByDateResult
+from wistia_assets.transforms.results import FactMediaByDateResult
 
 SILVER_KINDS = {"spark", "glue", "athena", "s3"}
-DATASET_OF = {"fact_events": "events", "fact_media_by_date": "media_by_date"}
 
 FACT_EVENTS_DESCRIPTION = (
     "One row per Wistia viewing event, deduplicated on event_key. Built from the partition's "
@@ -73,41 +77,6 @@ FACT_MEDIA_BY_DATE_DESCRIPTION = (
 DAILY_FRESHNESS = FreshnessPolicy.cron(
     deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24)
 )
-
-
-def not_buildable(exc: Exception, what: str) -> Failure:
-    """Bronze never pulled, or the table kept changing under a check's scan: running the step
-    (and its Glue job) again right away helps neither."""
-    return Failure(description=f"{what}: {exc}", allow_retries=False)
-
-
-def judge_fact_events(
-    result: FactEventsResult,
-    window: Window,
-    settings: Settings,
-    catalog: SilverCatalog,
-    play_count: int | None = None,
-) -> list[AssetCheckResult]:
-    """fact_events' checks of a partition just built, wherever it was built (this step, an
-    erasure's rebuild): the whole table's duplicates and by_date's plays from the catalog
-    (`play_count` when the caller already has it)."""
-    try:
-        if play_count is None:
-            play_count = catalog.play_count(window)
-        table_duplicates = catalog.duplicate_event_keys()
-    except TableChangedDuringScan as exc:
-        raise not_buildable(exc, f"fact_events {window.key}") from None
-    return checks.fact_events_checks(
-        result,
-        table_duplicates=table_duplicates,
-        play_count=play_count,
-        coverage=pull_coverage(
-            result.received_histogram,
-            window.day,
-            settings.account_timezone,
-            settings.events_window,
-        ),
-    )
 
 
 def _fact_spec(
@@ -173,58 +142,35 @@ def build_silver_facts(settings: Settings):
         silver: TransformEngine,
         catalog: SilverCatalog,
         watermarks: WatermarksResource,
-    ) -> Iterator[MaterializeResult]:
+    ) -> Iterator[MaterializeResult | AssetMaterialization | AssetCheckEvaluation]:
+        selected = [
+            table
+            # by_date first: the events' checks read its play_count.
+            for table in ("fact_media_by_date", "fact_events")
+            if table in {k.to_user_string() for k in context.selected_asset_keys}
+        ]
+        if not context.has_partition_key:
+            # A range of windows (a `run` of several days): built together, then recorded
+            # partition by partition (`silver/batch.py`).
+            yield from record_batch(context, settings, silver, catalog, watermarks, selected)
+            return
         window = Window.parse(context.partition_key)
-        selected = {k.to_user_string() for k in context.selected_asset_keys}
         play_count = None
-        # by_date first: the events' checks read its play_count.
-        for table in ("fact_media_by_date", "fact_events"):
-            if table not in selected:
-                continue
-            try:
-                if table == "fact_media_by_date":
-                    result = silver.build_fact_media_by_date(context, window)
-                else:
-                    result = silver.build_fact_events(context, window)
-            except BronzeNotIngested as exc:
-                raise not_buildable(exc, f"{table} {window.key}") from None
+        for table in selected:
+            result = build_one(context, silver, table, window)
             if isinstance(result, FactMediaByDateResult):
                 play_count = result.play_count
                 judged = checks.fact_media_by_date_checks(result)
             else:
                 judged = judge_fact_events(result, window, settings, catalog, play_count)
-            context.log.info(
-                f"{table} {window.key}: {result.rows} rows, {result.duplicates_removed} "
-                f"duplicates removed, {result.quarantined} quarantined -> {result.location}"
-            )
+            log_built(context, table, window, result)
             yield MaterializeResult(
                 asset_key=table,
                 metadata=result_metadata(result, engine=silver.kind),
                 check_results=judged,
             )
-            failed = checks.blocking_failures(judged)
-            if failed:
-                for check in failed:
-                    if check.description:
-                        context.log.error(check.description)
-                # Dagster fails the step after it returns (a blocking check failed with ERROR
-                # severity), so the run fails and the failure sensor alerts.
-                context.log.error(
-                    f"{table} {window.key}: watermark not advanced, failed checks: "
-                    f"{', '.join(checks.check_key(c).name for c in failed)}"
-                )
-                continue
-            # Only now is the partition done. The watermark moves only to the day after it, so
-            # it never passes a day that was not built: the schedule asks for that day again.
-            store, dataset = watermarks.store(), DATASET_OF[table]
-            origin = watermark_origin(context.run.tags)
-            if store.advance(dataset, window.media_id, window.day, origin=origin):
-                context.log.info(f"watermark {dataset}/{window.media_id} -> {window.day}")
-            else:
-                context.log.info(
-                    f"watermark {dataset}/{window.media_id} stays at "
-                    f"{store.get(dataset, window.media_id)} (built {window.day}; a watermark "
-                    "moves one day at a time)"
-                )
+            # Dagster fails the step after it returns when a blocking check failed with ERROR
+            # severity, so the run fails and the failure sensor alerts.
+            settle_watermark(context, watermarks, table, window, judged)
 
     return silver_facts
