@@ -384,8 +384,8 @@ def test_a_failure_on_the_way_is_exit_1_and_not_called_a_bug(env, monkeypatch):
 
 def test_rerun_starts_local_spark_before_it_loads_the_definitions(env, monkeypatch):
     """The JVM boots (~2 s) on the other core while Dagster and the definitions load
-    (`session.EarlyStart`), with the session the engine asks for, and is waited for before the
-    first run captures the process's output."""
+    (`session.EarlyStart`), with the session the engine asks for, and its process is running
+    before the first run captures the process's output."""
     import argparse
 
     import wistia_assets.definitions as definitions
@@ -398,8 +398,8 @@ def test_rerun_starts_local_spark_before_it_loads_the_definitions(env, monkeypat
         def __init__(self, config):
             order.append(("start", config))
 
-        def wait(self):
-            order.append(("wait", None))
+        def launched(self):
+            order.append(("launched", None))
 
     class FirstRun(Exception):
         pass
@@ -417,6 +417,38 @@ def test_rerun_starts_local_spark_before_it_loads_the_definitions(env, monkeypat
     args = argparse.Namespace(command="rerun", date=DAY.isoformat(), media_id=A, quiet=True)
     with pytest.raises(FirstRun):
         materialize.main(args)
-    assert [step for step, _ in order] == ["start", "defs", "wait", "run"]
+    assert [step for step, _ in order] == ["start", "defs", "launched", "run"]
     memory = Settings.from_env().spark_driver_memory
     assert order[0][1] == session.local_session_conf(memory, 1)
+
+
+def test_the_early_start_is_launched_once_the_jvm_runs_not_once_spark_is_ready(monkeypatch):
+    """`launched()` returns when pyspark holds the JVM's gateway (the process exists, so a run
+    that captures this process's descriptors starts after it), while the SparkContext is still
+    being made; `wait()` returns when the whole start ended."""
+    import threading
+
+    from pyspark import SparkContext
+
+    from wistia_assets.transforms import session
+
+    jvm_up, ready = threading.Event(), threading.Event()
+
+    def start_session(_config):
+        jvm_up.wait(5)
+        SparkContext._gateway = object()  # what launch_gateway leaves behind
+        ready.wait(5)
+
+    monkeypatch.setattr(SparkContext, "_gateway", None)
+    monkeypatch.setattr(session, "start_session", start_session)
+    early = session.EarlyStart({})
+    returned = threading.Event()
+    waiter = threading.Thread(target=lambda: (early.launched(), returned.set()))
+    waiter.start()
+    assert not returned.wait(0.2), "launched() returned before the JVM ran"
+    jvm_up.set()
+    assert returned.wait(5), "launched() did not return once the JVM ran"
+    assert early._thread.is_alive()  # the session is still being made
+    ready.set()
+    early.wait()
+    assert not early._thread.is_alive()

@@ -209,7 +209,7 @@ def main(args: argparse.Namespace) -> int:
 
         retention.apply(settings, quiet=True)
     if early is not None:
-        early.wait()
+        early.launched()
     started = time.monotonic()
     show = (lambda _outcome: None) if args.quiet else _print_outcome
     if len(windows) == 1:

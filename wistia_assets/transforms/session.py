@@ -210,12 +210,17 @@ def local_session_conf(driver_memory: str, windows: int = 1) -> dict[str, str]:
     }
 
 
+# How often `EarlyStart.launched` looks (the JVM takes ~0.5-1 s to answer its gateway).
+LAUNCH_POLL_SECONDS = 0.01
+
+
 class EarlyStart:
     """The process's local session started on a thread, so the JVM boots (~2 s) on the other
-    core while the caller imports Dagster and builds its definitions. `wait()` before anything
-    captures this process's output (a Dagster run): the JVM inherits the descriptors it starts
-    with. A failed start is left to the engine, which starts the session again and reports why
-    in its step."""
+    core while the caller imports Dagster, builds its definitions and pulls Bronze.
+    `launched()` before anything captures this process's output (a Dagster run): the JVM
+    inherits the descriptors it starts with, and once it runs, the rest of the start (the
+    SparkContext, ~1-2 s) is calls into it. `wait()` for the whole start. A failed start is left
+    to the engine, which starts the session again and reports why in its step."""
 
     def __init__(self, config: dict[str, str]):
         self._thread = threading.Thread(
@@ -232,6 +237,13 @@ class EarlyStart:
 
     def wait(self) -> None:
         self._thread.join()
+
+    def launched(self) -> None:
+        """Return once the JVM process runs (pyspark holds its gateway) or the start ended."""
+        from pyspark import SparkContext
+
+        while self._thread.is_alive() and SparkContext._gateway is None:  # noqa: SLF001
+            self._thread.join(LAUNCH_POLL_SECONDS)
 
 
 def session_builder() -> SparkSession.Builder:
