@@ -146,18 +146,18 @@ def test_without_a_key_the_local_engine_keeps_one_in_the_key_file(tmp_path):
     assert engine._hash_key() == first  # the same key on every build
 
 
-@pytest.mark.parametrize(("windows", "c1_only"), [(1, True), (6, True), (7, False), (14, False)])
-def test_the_local_engine_starts_its_jvm_for_the_windows_it_will_build(tmp_path, windows, c1_only):
-    """`run` asks the engine for a process of its windows: a few start the JVM with C1 only,
-    many with both compilers (session.MANY_BUILDS); the rest of the configuration, the roots and
-    the key are the deployment's own, and the engine it came from is unchanged."""
+@pytest.mark.parametrize(("steps", "c1_only"), [(1, True), (6, True), (7, False), (14, False)])
+def test_the_local_engine_starts_its_jvm_for_the_silver_steps_it_will_run(tmp_path, steps, c1_only):
+    """`run` asks the engine for a process of its Silver steps: a few start the JVM with C1
+    only, many with both compilers (session.MANY_BUILDS); the rest of the configuration, the
+    roots and the key are the deployment's own, and the engine it came from is unchanged."""
     from wistia_assets.transforms.session import C1_ONLY
 
     settings = Settings.from_env(
         {"WISTIA_LAKE_ROOT": str(tmp_path), "WISTIA_HASH_KEY": "key-from-settings-7f3a"}
     )
     engine = resources_for(settings)["silver"]
-    tuned = engine.for_windows(windows)
+    tuned = engine.for_silver_steps(steps)
     config = tuned.pyspark.spark_config
     assert (C1_ONLY in config["spark.driver.extraJavaOptions"].split()) is c1_only
     for key, value in engine.pyspark.spark_config.items():
@@ -170,8 +170,8 @@ def test_the_local_engine_starts_its_jvm_for_the_windows_it_will_build(tmp_path,
     # session already running keeps its start-up settings whatever a later builder asks.
     from wistia_assets.transforms.session import local_session_conf
 
-    assert local_session_conf(settings.spark_driver_memory, windows) == config
-    # Glue's JVM is its own: the aws engine is the same object whatever the windows.
+    assert local_session_conf(settings.spark_driver_memory, steps) == config
+    # Glue's JVM is its own: the aws engine is the same object whatever the steps.
     glue = GlueEngine(
         job_name="j",
         pipes_bucket="p",
@@ -179,7 +179,7 @@ def test_the_local_engine_starts_its_jvm_for_the_windows_it_will_build(tmp_path,
         silver_root="s3://s",
         hash_key_secret_id="k",
     )
-    assert glue.for_windows(windows) is glue
+    assert glue.for_silver_steps(steps) is glue
 
 
 def test_the_spark_driver_memory_is_a_setting():

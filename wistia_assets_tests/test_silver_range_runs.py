@@ -58,6 +58,31 @@ def test_the_pulled_windows_become_ranges_of_days_with_the_same_media():
     assert sorted(covered, key=str) == sorted(pulled, key=str)
 
 
+def test_a_long_run_is_built_a_week_at_a_time():
+    """A backfill of months is several Silver runs of at most RANGE_DAYS days (one Spark batch
+    never holds months of Bronze), which also makes the JVM keep both compilers."""
+    from wistia_assets.commands.materialize import RANGE_DAYS
+    from wistia_assets.transforms.session import MANY_BUILDS, jvm_options_for
+
+    media = ("m1", "m2")
+    days = [DAY + timedelta(days=n) for n in range(17)]
+    ranges = silver_ranges([Window(day, m) for day in days for m in media], media)
+    assert RANGE_DAYS == 7
+    assert ranges == [
+        (Window(days[0], "m1"), Window(days[6], "m2")),
+        (Window(days[7], "m1"), Window(days[13], "m2")),
+        (Window(days[14], "m1"), Window(days[16], "m2")),
+    ]
+    # `run --days 7` is one step (C1 only); 60 days are nine (both compilers).
+    week = silver_ranges(
+        [Window(days[0] + timedelta(n), m) for n in range(7) for m in media], media
+    )
+    assert len(week) == 1 < MANY_BUILDS
+    two_months = [Window(days[0] + timedelta(n), m) for n in range(60) for m in media]
+    assert len(silver_ranges(two_months, media)) == 9 >= MANY_BUILDS
+    assert jvm_options_for(1) != jvm_options_for(9)
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 def test_a_range_records_each_window_and_a_failed_one_fails_alone(spark, tmp_path, monkeypatch):

@@ -33,6 +33,10 @@ from wistia_assets.run_health import fail_runs_whose_process_died
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The most days a Silver run of a range builds at once: a week of a real account is a few
+# thousand events a media, one small batch; a longer backfill is several runs, so one Spark
+# batch never holds months of Bronze (its memory) and a failed run loses a week at most.
+RANGE_DAYS = 7
 # Dagster's tags for a run of a range of partitions.
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -186,13 +190,15 @@ def _print_outcome(outcome: Outcome) -> None:
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     windows = windows_for(args, settings)
-    early = _start_spark_early(settings, len(windows))
+    # One Silver step for one window, else one per range (if every pull succeeds).
+    steps = len(silver_ranges(windows, settings.media_ids)) if len(windows) > 1 else 1
+    early = _start_spark_early(settings, steps)
     from wistia_assets.definitions import build_defs
     from wistia_assets.deployments import resources_for
 
-    # The Spark engine as a process of this many windows should start it (the local JVM's
+    # The Spark engine as a process of this many Silver steps should start it (the local JVM's
     # compilers: `transforms/session.py`, MANY_BUILDS).
-    engine = resources_for(settings)["silver"].for_windows(len(windows))
+    engine = resources_for(settings)["silver"].for_silver_steps(steps)
     defs = build_defs(settings, resource_overrides={"silver": engine})
     source = "SANDBOX (simulated data)" if settings.uses_sandbox else settings.wistia_base_url
     print(
@@ -299,7 +305,19 @@ def silver_ranges(windows: list[Window], media_ids) -> list[tuple[Window, Window
             first, _ = open_.get(span, (day, day))
             open_[span] = (first, day)
     ranges += [_range(first, last, span, order) for span, (first, last) in open_.items()]
-    return sorted(ranges, key=lambda r: (r[0].day, order.index(r[0].media_id)))
+    chunks = [chunk for first, last in ranges for chunk in _chunks(first, last)]
+    return sorted(chunks, key=lambda r: (r[0].day, order.index(r[0].media_id)))
+
+
+def _chunks(first: Window, last: Window) -> list[tuple[Window, Window]]:
+    """`first..last` in ranges of at most `RANGE_DAYS` days."""
+    chunks = []
+    day = first.day
+    while day <= last.day:
+        end = min(last.day, day + timedelta(days=RANGE_DAYS - 1))
+        chunks.append((Window(day, first.media_id), Window(end, last.media_id)))
+        day = end + timedelta(days=1)
+    return chunks
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:
@@ -316,14 +334,14 @@ def _range(first: date, last: date, span: tuple[int, int], order: list[str]):
     return Window(first, order[span[0]]), Window(last, order[span[1]])
 
 
-def _start_spark_early(settings: Settings, windows: int):
+def _start_spark_early(settings: Settings, steps: int):
     """Local Spark's JVM starting now, on a thread (`transforms/session.EarlyStart`), with the
     session the engine will ask for; None where Spark is not local."""
     if not settings.runs_spark_here:
         return None
     from wistia_assets.transforms.session import EarlyStart, local_session_conf
 
-    return EarlyStart(local_session_conf(settings.spark_driver_memory, windows))
+    return EarlyStart(local_session_conf(settings.spark_driver_memory, steps))
 
 
 def _gold(

@@ -74,9 +74,10 @@ class TransformEngine(ConfigurableResource):
         built = {w: expect(self.build_partition(context, table, w), kind) for w in ordered}
         return [built[w] for w in windows]  # pyright: ignore[reportReturnType]
 
-    def for_windows(self, windows: int) -> TransformEngine:
-        """This engine as a process that will build `windows` windows should use it: itself,
-        unless how it starts depends on that (the local JVM's compilers)."""
+    def for_silver_steps(self, steps: int) -> TransformEngine:
+        """This engine as a process that will run `steps` Silver steps (each one window, or a
+        range built together) should use it: itself, unless how it starts depends on that (the
+        local JVM's compilers)."""
         return self
 
     def build_fact_events(self, context, window: Window) -> FactEventsResult:

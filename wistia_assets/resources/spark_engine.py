@@ -63,12 +63,12 @@ class LocalSparkEngine(TransformEngine):
             )
         return key_from_file(Path(self.hash_key_file))
 
-    def for_windows(self, windows: int) -> "LocalSparkEngine":
+    def for_silver_steps(self, steps: int) -> "LocalSparkEngine":
         # The session is lazy and not started yet: a copy whose session starts with the JVM
-        # options that pay for this many windows (`transforms/session.py`, `MANY_BUILDS`).
+        # options that pay for this many steps (`transforms/session.py`, `MANY_BUILDS`).
         config = {
             **self.pyspark.spark_config,
-            "spark.driver.extraJavaOptions": jvm_options_for(windows),
+            "spark.driver.extraJavaOptions": jvm_options_for(steps),
         }
         return self.model_copy(update={"pyspark": LazyPySparkResource(spark_config=config)})
 

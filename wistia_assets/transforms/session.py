@@ -17,13 +17,14 @@ from pyspark.sql import SparkSession
 
 # Spark's local master runs this many task threads (the machines it is made for have two cores).
 LOCAL_CORES = 2
-# The driver JVM's just-in-time compilers, chosen by how many builds the process will run
-# (docs/BENCHMARKS.md, "The driver JVM"; `python -m benchmarks.spark_jvm`). With the client
-# compiler only (C1) a session starts and runs its first window ~3.8 s sooner, because the
-# optimizing compiler (C2) is not busy recompiling Spark and every partition's generated code;
-# but C1's code runs each later window ~0.6 s slower. It pays in a process that builds few
-# windows (a `dagster dev` run, `rerun`, `erase`, the tests' CLI runs); from MANY_BUILDS windows
-# on (`run --days 7` is 14), where the two meet, the JVM keeps both (its default).
+# The driver JVM's just-in-time compilers, chosen by how many Silver steps the process will run
+# (a step builds one window, or a range of windows in the same Spark jobs; docs/BENCHMARKS.md,
+# "The driver JVM"; `python -m benchmarks.spark_jvm`). With the client compiler only (C1) a
+# session starts and runs its first step ~3.8 s sooner, because the optimizing compiler (C2) is
+# not busy recompiling Spark and every partition's generated code; but C1's code runs each later
+# window's step ~0.6 s slower. It pays in a process that runs few steps (a `dagster dev` run,
+# `rerun`, `erase`, `run --days 7`: one range since stop 29); from MANY_BUILDS steps on, where
+# the two meet, the JVM keeps both (its default).
 C1_ONLY = "-XX:TieredStopAtLevel=1"
 MANY_BUILDS = 7
 # The class-data-sharing archive `make` writes after installing (scripts/spark_class_archive.py):
@@ -51,9 +52,9 @@ def local_jvm_options(extra: tuple[str, ...] = (), *, many_builds: bool = False)
     return " ".join([*options, *extra])
 
 
-def jvm_options_for(windows: int) -> str:
-    """The driver JVM's options for a process that builds `windows` windows (`MANY_BUILDS`)."""
-    return local_jvm_options(many_builds=windows >= MANY_BUILDS)
+def jvm_options_for(steps: int) -> str:
+    """The driver JVM's options for a process that runs `steps` Silver steps (`MANY_BUILDS`)."""
+    return local_jvm_options(many_builds=steps >= MANY_BUILDS)
 
 
 def local_file_system() -> dict[str, str]:
@@ -193,7 +194,7 @@ def local_spark_conf(
         # Settings.spark_driver_memory (WISTIA_SPARK_DRIVER_MEMORY).
         "spark.driver.memory": driver_memory,
         # C1 only and the class archive (see C1_ONLY, CLASS_ARCHIVE above); a CLI run of many
-        # windows starts its session with both compilers (`LocalSparkEngine.for_windows`). Glue's
+        # steps starts its session with both compilers (`LocalSparkEngine.for_silver_steps`). Glue's
         # JVM is its own and keeps its defaults. Static: only a session start can set it.
         "spark.driver.extraJavaOptions": local_jvm_options(jvm_options),
         **local_file_system(),
@@ -201,12 +202,12 @@ def local_spark_conf(
     }
 
 
-def local_session_conf(driver_memory: str, windows: int = 1) -> dict[str, str]:
-    """The local deployment's session for a process that builds `windows` windows (the one
-    `LocalSparkEngine.for_windows` asks for)."""
+def local_session_conf(driver_memory: str, steps: int = 1) -> dict[str, str]:
+    """The local deployment's session for a process that runs `steps` Silver steps (the one
+    `LocalSparkEngine.for_silver_steps` asks for)."""
     return {
         **local_spark_conf(driver_memory=driver_memory),
-        "spark.driver.extraJavaOptions": jvm_options_for(windows),
+        "spark.driver.extraJavaOptions": jvm_options_for(steps),
     }
 
 
