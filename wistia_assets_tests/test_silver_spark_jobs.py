@@ -66,6 +66,40 @@ def test_a_days_build_runs_at_most_four_spark_jobs_per_table(spark, tmp_path):
         assert all(0 < n <= most for n in jobs[table]), (table, jobs[table])
 
 
+def test_a_batch_of_days_runs_as_few_spark_jobs_as_one_day(spark, tmp_path):
+    """Several windows of a table built together (`run_partitions`, a `run` of several days)
+    share every job: as many as one day's build, plus one for fact_events when the batch holds
+    adjacent days (the keys the API may have sent on two of them, `neighbour_guard.py`). Two
+    rounds: the second has every neighbour built already."""
+    from wistia_assets.transforms.runner import run_partitions
+
+    first = date(2026, 10, 5)
+    days = write_bronze_days(
+        tmp_path / "lake",
+        "150-400",
+        tuple(first + timedelta(days=n) for n in range(5)),
+        media_by_date=True,
+    )
+    uri = days[0].uri
+    windows = [(day.dt, day.media_id) for day in days]
+    most = {"fact_events": MOST_JOBS["fact_events"] + 1, "fact_media_by_date": 3}
+    for _round in range(2):
+        for table in ("fact_media_by_date", "fact_events"):
+            counter = JobCounter(spark)
+            with counter.group():
+                results = run_partitions(
+                    spark,
+                    table=table,
+                    windows=windows,
+                    bronze_root=uri,
+                    silver_root=uri,
+                    hash_key=b"test-key" if table == "fact_events" else None,
+                )
+            assert len(results) == 5 and all(r.rows > 0 for r in results)
+            quarantine_write = 1 if any(r.quarantined for r in results) else 0
+            assert 0 < counter.jobs() - quarantine_write <= most[table], (table, counter.jobs())
+
+
 def test_a_dim_media_refresh_runs_at_most_four_spark_jobs(spark, tmp_path):
     # dim_media holds one row per media: it is counted, listed and previewed from one collect,
     # and the previous table is read with its declared schema (no footer-reading job). It was 8.

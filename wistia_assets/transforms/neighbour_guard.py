@@ -153,29 +153,31 @@ class NeighbourGuard:
     ) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, str]]]:
         """The keys that are candidates on two adjacent days of a media in this batch, decided
         as one build after the other would: (held rows, contested candidates)."""
-        candidates = first.where(candidate).select(
-            DT, MEDIA, F.col("_event_key").alias("event_key")
-        )
-        following = candidates.select(shifted_day(F.col(DT), -1).alias(DT), MEDIA, "event_key")
-        pairs = candidates.join(following, [DT, MEDIA, "event_key"], "left_semi").select(
-            MEDIA, "event_key"
-        )
-        wanted = candidates.join(pairs, [MEDIA, "event_key"], "left_semi").select(
-            F.lit("candidate").alias("kind"), DT, MEDIA, "event_key"
+        # One aggregation, no join (a join of small frames is broadcast: a job of its own):
+        # per media and key, the batch days it is a candidate on and the days on disk that hold
+        # it; kept where two candidate days are adjacent.
+        lines = first.where(candidate).select(
+            MEDIA,
+            F.col("_event_key").alias("event_key"),
+            F.col(DT).alias("_day"),
+            F.lit(True).alias("_candidate"),
         )
         if on_disk is not None:
-            held = on_disk.select(F.col("dt").alias(DT), MEDIA, "event_key").distinct()
-            wanted = wanted.unionByName(
-                held.join(pairs, [MEDIA, "event_key"], "left_semi").select(
-                    F.lit("held").alias("kind"), DT, MEDIA, "event_key"
-                )
+            held = on_disk.select(
+                MEDIA, "event_key", F.col("dt").alias("_day"), F.lit(False).alias("_candidate")
             )
-        rows = wanted.collect()  # a handful at most: keys the API sent on two days
-        candidate_days: dict[tuple[str, str], set[str]] = defaultdict(set)
-        held_days: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for row in rows:
-            target = candidate_days if row["kind"] == "candidate" else held_days
-            target[(row[MEDIA], row["event_key"])].add(row[DT])
+            lines = lines.unionByName(held)
+        on_day = F.col("_day")
+        grouped = lines.groupBy(MEDIA, "event_key").agg(
+            F.collect_set(F.when(F.col("_candidate"), on_day)).alias("_candidate_days"),
+            F.collect_set(F.when(~F.col("_candidate"), on_day)).alias("_held_days"),
+        )
+        candidate_on = F.col("_candidate_days")
+        rows = grouped.where(
+            F.exists(candidate_on, lambda d: F.array_contains(candidate_on, shifted_day(d, 1)))
+        ).collect()  # a handful at most: keys the API sent on two days
+        candidate_days = {(r[MEDIA], r["event_key"]): set(r["_candidate_days"]) for r in rows}
+        held_days = {(r[MEDIA], r["event_key"]): set(r["_held_days"]) for r in rows}
         decided, contested = [], []
         for (media_id, key), days in sorted(candidate_days.items()):
             holds = dict.fromkeys(held_days[(media_id, key)], True)
