@@ -395,8 +395,9 @@ def test_rerun_starts_local_spark_before_it_loads_the_definitions(env, monkeypat
     order: list[tuple[str, object]] = []
 
     class Started:
-        def __init__(self, config):
+        def __init__(self, config, *, warm):
             order.append(("start", config))
+            assert warm is False  # one window: its Silver step follows its pull at once
 
         def launched(self):
             order.append(("launched", None))
@@ -452,3 +453,54 @@ def test_the_early_start_is_launched_once_the_jvm_runs_not_once_spark_is_ready(m
     ready.set()
     early.wait()
     assert not early._thread.is_alive()
+
+
+def test_a_run_of_several_windows_warms_spark_up_while_bronze_is_pulled(env, monkeypatch):
+    """Several windows: the early start also warms the session up (`warm_up.py`), the pulls
+    start once the JVM runs, and the Silver run waits for the whole start."""
+    import argparse
+
+    from wistia_assets.commands import materialize
+    from wistia_assets.transforms import session
+
+    order: list[str] = []
+
+    class Started:
+        def __init__(self, config, *, warm):
+            order.append(f"start warm={warm}")
+
+        def launched(self):
+            order.append("launched")
+
+        def wait(self):
+            order.append("wait")
+
+    def execute(job, label, *_args, **kwargs):
+        order.append("silver" if label.startswith("silver") else "pull")
+        return materialize.Outcome(label, True, 0.0)
+
+    monkeypatch.setattr(session, "EarlyStart", Started)
+    monkeypatch.setattr(materialize, "execute", execute)
+    monkeypatch.setattr(materialize, "_gold", lambda *a, **k: None)
+    monkeypatch.setattr(materialize, "_alert_failures", lambda *a, **k: None)
+    monkeypatch.setattr("wistia_assets.commands.summary.print_summary", lambda *a, **k: None)
+    args = argparse.Namespace(command="rerun", date=DAY.isoformat(), media_id=None, quiet=True)
+    materialize.main(args)
+    assert order == ["start warm=True", "launched", "pull", "pull", "wait", "silver"]
+
+
+@pytest.mark.spark
+def test_the_warm_up_leaves_nothing_behind(spark, tmp_path, monkeypatch, caplog):
+    """It builds in a lake of its own that it deletes, caches nothing past its builds, and
+    logs no build of its made-up days as if they were real."""
+    import logging
+    import tempfile
+
+    from wistia_assets.transforms.warm_up import warm_up
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with caplog.at_level(logging.INFO):
+        warm_up(spark)
+    assert list(tmp_path.iterdir()) == []
+    assert spark.sparkContext._jsc.getPersistentRDDs().isEmpty()
+    assert not [r for r in caplog.records if "warmup0media" in r.getMessage()]

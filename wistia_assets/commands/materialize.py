@@ -192,7 +192,7 @@ def main(args: argparse.Namespace) -> int:
     windows = windows_for(args, settings)
     # One Silver step for one window, else one per range (if every pull succeeds).
     steps = len(silver_ranges(windows, settings.media_ids)) if len(windows) > 1 else 1
-    early = _start_spark_early(settings, steps)
+    early = _start_spark_early(settings, steps, warm=len(windows) > 1)
     from wistia_assets.definitions import build_defs
     from wistia_assets.deployments import resources_for
 
@@ -224,7 +224,12 @@ def main(args: argparse.Namespace) -> int:
         outcomes = [outcome]
         show(outcome)
     else:
-        outcomes = _windows_in_ranges(window_job, instance, windows, settings.media_ids, show)
+        # The session (and its warm-up) ends while Bronze is pulled; its end is waited for
+        # before the first Silver build.
+        ready = early.wait if early is not None else (lambda: None)
+        outcomes = _windows_in_ranges(
+            window_job, instance, windows, settings.media_ids, show, before_silver=ready
+        )
     # dim_media upserts the latest metadata snapshots: worth a run only if this one wrote some
     # (when every window failed it would only fail again, for a consequential reason).
     if any("bronze_media_metadata" in o.metadata for o in outcomes):
@@ -251,9 +256,11 @@ def main(args: argparse.Namespace) -> int:
     return 0 if all(o.success for o in outcomes) else 1
 
 
-def _windows_in_ranges(window_job, instance, windows: list[Window], media_ids, show) -> list:
+def _windows_in_ranges(
+    window_job, instance, windows: list[Window], media_ids, show, before_silver
+) -> list:
     """Each window pulled into Bronze by a run of its own, then the Silver facts of the pulled
-    ones in one run per range (`silver_ranges`)."""
+    ones in one run per range (`silver_ranges`), after `before_silver()`."""
     from dagster import AssetKey
 
     bronze = [AssetKey(asset) for asset in WINDOW_BRONZE]
@@ -268,6 +275,7 @@ def _windows_in_ranges(window_job, instance, windows: list[Window], media_ids, s
         show(outcome)
         if outcome.success:
             pulled.append(window)
+    before_silver()
     for first, last in silver_ranges(pulled, media_ids):
         if first == last:
             kwargs: dict[str, Any] = {"partition_key": first.key}
@@ -334,14 +342,15 @@ def _range(first: date, last: date, span: tuple[int, int], order: list[str]):
     return Window(first, order[span[0]]), Window(last, order[span[1]])
 
 
-def _start_spark_early(settings: Settings, steps: int):
+def _start_spark_early(settings: Settings, steps: int, *, warm: bool):
     """Local Spark's JVM starting now, on a thread (`transforms/session.EarlyStart`), with the
-    session the engine will ask for; None where Spark is not local."""
+    session the engine will ask for, and (`warm`: Bronze pulls come first) warmed up on made-up
+    days; None where Spark is not local."""
     if not settings.runs_spark_here:
         return None
     from wistia_assets.transforms.session import EarlyStart, local_session_conf
 
-    return EarlyStart(local_session_conf(settings.spark_driver_memory, steps))
+    return EarlyStart(local_session_conf(settings.spark_driver_memory, steps), warm=warm)
 
 
 def _gold(

@@ -7,6 +7,7 @@ included); the runner calls it before every transform, so no caller has to remem
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from py4j.java_gateway import JavaClass, JavaMember, JavaPackage
 from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
 
 # Spark's local master runs this many task threads (the machines it is made for have two cores).
 LOCAL_CORES = 2
@@ -217,24 +220,35 @@ LAUNCH_POLL_SECONDS = 0.01
 
 class EarlyStart:
     """The process's local session started on a thread, so the JVM boots (~2 s) on the other
-    core while the caller imports Dagster, builds its definitions and pulls Bronze.
-    `launched()` before anything captures this process's output (a Dagster run): the JVM
-    inherits the descriptors it starts with, and once it runs, the rest of the start (the
-    SparkContext, ~1-2 s) is calls into it. `wait()` for the whole start. A failed start is left
-    to the engine, which starts the session again and reports why in its step."""
+    core while the caller imports Dagster, builds its definitions and pulls Bronze; with
+    `warm`, the thread then runs the Silver builds once on made-up days (`warm_up.py`), so the
+    first real build is not the JVM's first. `launched()` before anything captures this
+    process's output (a Dagster run): the JVM inherits the descriptors it starts with, and once
+    it runs, the rest of the start (the SparkContext, ~1-2 s) is calls into it. `wait()` for the
+    whole start (and warm-up) before the first Silver build. A failed start is left to the
+    engine, which starts the session again and reports why in its step; a failed warm-up only
+    leaves the first build cold."""
 
-    def __init__(self, config: dict[str, str]):
+    def __init__(self, config: dict[str, str], *, warm: bool = False):
         self._thread = threading.Thread(
-            target=self._start, args=(config,), name="spark-early-start", daemon=True
+            target=self._start, args=(config, warm), name="spark-early-start", daemon=True
         )
         self._thread.start()
 
     @staticmethod
-    def _start(config: dict[str, str]) -> None:
+    def _start(config: dict[str, str], warm: bool) -> None:
         try:
-            start_session(config)
+            spark = start_session(config)
         except Exception:  # noqa: BLE001 - the engine's own start reports it, in its step
             return
+        if not warm:
+            return
+        from wistia_assets.transforms.warm_up import warm_up
+
+        try:
+            warm_up(spark)
+        except Exception:  # noqa: BLE001 - the real build, cold, reports its own trouble
+            log.debug("the Silver warm-up failed; the first build runs cold", exc_info=True)
 
     def wait(self) -> None:
         self._thread.join()
