@@ -455,7 +455,17 @@ def test_the_early_start_is_launched_once_the_jvm_runs_not_once_spark_is_ready(m
     assert not early._thread.is_alive()
 
 
-def test_a_run_of_several_windows_warms_spark_up_while_bronze_is_pulled(env, monkeypatch):
+@pytest.mark.parametrize(
+    ("pulls_succeed", "expected"),
+    [
+        (True, ["start warm=True", "launched", "pull", "pull", "wait", "silver"]),
+        # Nothing pulled: no Silver run to wait for.
+        (False, ["start warm=True", "launched", "pull", "pull"]),
+    ],
+)
+def test_a_run_of_several_windows_warms_spark_up_while_bronze_is_pulled(
+    env, monkeypatch, pulls_succeed, expected
+):
     """Several windows: the early start also warms the session up (`warm_up.py`), the pulls
     start once the JVM runs, and the Silver run waits for the whole start."""
     import argparse
@@ -476,8 +486,9 @@ def test_a_run_of_several_windows_warms_spark_up_while_bronze_is_pulled(env, mon
             order.append("wait")
 
     def execute(job, label, *_args, **kwargs):
-        order.append("silver" if label.startswith("silver") else "pull")
-        return materialize.Outcome(label, True, 0.0)
+        silver = label.startswith("silver")
+        order.append("silver" if silver else "pull")
+        return materialize.Outcome(label, silver or pulls_succeed, 0.0)
 
     monkeypatch.setattr(session, "EarlyStart", Started)
     monkeypatch.setattr(materialize, "execute", execute)
@@ -486,7 +497,7 @@ def test_a_run_of_several_windows_warms_spark_up_while_bronze_is_pulled(env, mon
     monkeypatch.setattr("wistia_assets.commands.summary.print_summary", lambda *a, **k: None)
     args = argparse.Namespace(command="rerun", date=DAY.isoformat(), media_id=None, quiet=True)
     materialize.main(args)
-    assert order == ["start warm=True", "launched", "pull", "pull", "wait", "silver"]
+    assert order == expected
 
 
 @pytest.mark.spark

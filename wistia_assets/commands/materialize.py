@@ -275,7 +275,8 @@ def _windows_in_ranges(
         show(outcome)
         if outcome.success:
             pulled.append(window)
-    before_silver()
+    if pulled:
+        before_silver()
     for first, last in silver_ranges(pulled, media_ids):
         if first == last:
             kwargs: dict[str, Any] = {"partition_key": first.key}
