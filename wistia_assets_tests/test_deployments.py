@@ -268,4 +268,4 @@ def test_only_the_local_deployment_starts_spark_in_the_cli_process(tmp_path):
     aws = Settings.from_env(AWS_ENV)
     local = Settings.from_env({"WISTIA_LAKE_ROOT": str(tmp_path)})
     assert (local.runs_spark_here, aws.runs_spark_here) == (True, False)
-    assert _start_spark_early(aws, 14) is None
+    assert _start_spark_early(aws, 14, warm=True) is None

@@ -10,8 +10,9 @@ A batch of windows is judged as if its windows were built one after the other, o
 holds what *this* batch wrote there if D-1 is in the batch (else what was on disk), and dt=D+1
 still holds what was on disk. A key only reaches that rule through another window of the batch
 when it is a candidate on two adjacent days of the same media (rare: the API sent it with two
-times); such keys are collected (one small Spark job, only for a batch holding adjacent days)
-and decided here in Python, day by day. Every other key is judged against the files on disk.
+times). The build counts such lines with its other figures (`on_adjacent_days`); only when
+there are any are they collected (one small Spark job) and decided here in Python, day by day,
+and the batch marked again. Every other key is judged against the files on disk.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -64,6 +65,17 @@ def neighbour_day(offset: int) -> Column:
     return shifted_day(F.col(DT), offset)
 
 
+def on_adjacent_days(candidate: Column) -> Column:
+    """For a `candidate` line: its key is a candidate of the same media's window the day before
+    or after too (a key the API sent on two adjacent days of the batch). One window function
+    over the lines, no job of its own: the build counts these with its other figures and asks
+    `NeighbourGuard.keys` only when there are any."""
+    days = F.collect_set(F.when(candidate, F.col(DT))).over(Window.partitionBy(MEDIA, "_event_key"))
+    return candidate & (
+        F.array_contains(days, neighbour_day(-1)) | F.array_contains(days, neighbour_day(1))
+    )
+
+
 class NeighbourGuard:
     """The neighbouring Silver days of a batch's windows (`windows`: (day, media_id) pairs)."""
 
@@ -79,6 +91,8 @@ class NeighbourGuard:
             for w in sorted(wanted)
             if (files := data_files(self.silver, window_partition(SILVER_FACT_EVENTS, *w)))
         }
+        self._held: DataFrame | None = None
+        self._held_read = False
 
     def _judged_on_disk(self, before: str, day: str, media_id: str) -> bool:
         # dt-1 is rebuilt before this window when the batch holds it: its disk copy is gone.
@@ -125,18 +139,27 @@ class NeighbourGuard:
             "dt",
         ).where(F.concat_ws("|", DT, MEDIA, "dt").isin(wanted))
 
-    def _adjacent(self) -> bool:
+    @property
+    def adjacent(self) -> bool:
         """Whether the batch holds two adjacent days of a media."""
         return any((neighbour_days(day)[1], m) in self.windows for day, m in self.windows)
 
-    def keys(self, first: DataFrame, candidate: Column) -> DataFrame | None:
-        """`HELD` rows for the windows of `first` (a `fact_events.mark_first` frame of the
-        batch, whose `candidate` lines become rows unless held), or None when no neighbour holds
-        anything."""
-        on_disk = self._on_disk()
-        if not self._adjacent():
+    def on_disk(self) -> DataFrame | None:
+        """`HELD` rows of the files on disk: the whole answer for every key that is not a
+        candidate on two adjacent days of the batch (see `contested`)."""
+        if not self._held_read:
+            self._held, self._held_read = self._on_disk(), True
+        return self._held
+
+    def keys(self, lines: DataFrame, candidate: Column) -> DataFrame | None:
+        """`HELD` rows for the windows of `lines` (a `fact_events.mark_first` frame of the
+        batch, or a cached one marked from it, whose `candidate` lines become rows unless held),
+        with the keys sent on two adjacent days of the batch decided one window after the other
+        (one small Spark job); None when no neighbour holds anything."""
+        on_disk = self.on_disk()
+        if not self.adjacent:
             return on_disk
-        decided, contested = self._decide_contested(first, candidate, on_disk)
+        decided, contested = self._decide_contested(lines, candidate, on_disk)
         if not contested:
             return on_disk
         window_key = [DT, MEDIA, "event_key"]

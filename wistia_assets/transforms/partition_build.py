@@ -252,6 +252,11 @@ class PartitionBuild:
         self._cached.append(frame.persist())
         return frame
 
+    def release(self, frame: DataFrame) -> None:
+        """A cached frame the build no longer reads (it was marked again)."""
+        frame.unpersist()
+        self._cached.remove(frame)
+
     def write(
         self,
         data: DataFrame,
