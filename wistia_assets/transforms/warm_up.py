@@ -60,11 +60,11 @@ def _event(key: str, day: str, minute: int) -> dict:
 def _bronze(store: LocalStore) -> None:
     for n, day in enumerate(DAYS):
         records = {
-            # A key on both days (the guard's adjacent-days decision), one of this day alone, a
-            # line that is no JSON.
+            # Two events of the day (a batch's common path: no key on two days) and a line that
+            # is no JSON (the quarantine's write).
             "events": [
-                json.dumps(_event("both-days", day, 1)),
-                json.dumps(_event(f"only-{n}", day, 2)),
+                json.dumps(_event(f"first-{n}", day, 1)),
+                json.dumps(_event(f"second-{n}", day, 2)),
                 "not json",
             ],
             "media_by_date": [
