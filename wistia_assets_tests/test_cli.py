@@ -515,3 +515,19 @@ def test_the_warm_up_leaves_nothing_behind(spark, tmp_path, monkeypatch, caplog)
     assert list(tmp_path.iterdir()) == []
     assert spark.sparkContext._jsc.getPersistentRDDs().isEmpty()
     assert not [r for r in caplog.records if "warmup0media" in r.getMessage()]
+
+
+@pytest.mark.parametrize(("running", "warmed"), [(False, True), (True, False)])
+def test_only_a_fresh_session_is_warmed_up(monkeypatch, running, warmed):
+    """A process whose Spark already ran builds (a `dagster dev` worker's second run, a test
+    process) has nothing to warm up: the early start only returns its session."""
+    from pyspark import SparkContext
+
+    from wistia_assets.transforms import session, warm_up
+
+    calls = []
+    monkeypatch.setattr(SparkContext, "_active_spark_context", object() if running else None)
+    monkeypatch.setattr(session, "start_session", lambda config: "the session")
+    monkeypatch.setattr(warm_up, "warm_up", calls.append)
+    session.EarlyStart({}, warm=True).wait()
+    assert calls == (["the session"] if warmed else [])

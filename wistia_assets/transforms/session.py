@@ -237,11 +237,15 @@ class EarlyStart:
 
     @staticmethod
     def _start(config: dict[str, str], warm: bool) -> None:
+        from pyspark import SparkContext
+
+        # A session this process already made has run builds: nothing left to warm up.
+        fresh = SparkContext._active_spark_context is None  # noqa: SLF001
         try:
             spark = start_session(config)
         except Exception:  # noqa: BLE001 - the engine's own start reports it, in its step
             return
-        if not warm:
+        if not (warm and fresh):
             return
         from wistia_assets.transforms.warm_up import warm_up
 
