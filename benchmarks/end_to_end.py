@@ -136,13 +136,12 @@ def _env(home: Path, lake: Path, product: Path | None, makefile: Path) -> dict[s
     return env
 
 
-RANGE_START = "dagster/asset_partition_range_start"
-
-
 def read_steps(home: Path) -> tuple[list[StepTime], list[int], list[str], int]:
     """Each step's duration, each run's event count and job, from the Dagster event log; and how
     many runs were of a range of partitions."""
     from dagster import DagsterInstance
+
+    from wistia_assets.orchestration.jobs import RANGE_START_TAG
 
     instance = DagsterInstance.from_config(str(home))
     steps, counts, jobs, ranged = [], [], [], 0
@@ -150,7 +149,7 @@ def read_steps(home: Path) -> tuple[list[StepTime], list[int], list[str], int]:
         for run in reversed(instance.get_runs()):  # oldest first
             label = run.tags.get("dagster/partition") or run.job_name
             jobs.append(run.job_name)
-            ranged += run.job_name == "wistia_window" and RANGE_START in run.tags
+            ranged += run.job_name == "wistia_window" and RANGE_START_TAG in run.tags
             started: dict[str, float] = {}
             events = instance.all_logs(run.run_id)
             counts.append(sum(1 for e in events if e.dagster_event is not None))

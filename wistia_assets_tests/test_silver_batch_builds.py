@@ -16,7 +16,7 @@ import random
 import pytest
 
 from wistia_assets.transforms.results import to_json
-from wistia_assets.transforms.runner import run_partition, run_partitions
+from wistia_assets.transforms.runner import run_partitions
 from wistia_assets_tests.support.transforms import (
     HASH_KEY,
     MEDIA_A,
@@ -33,6 +33,19 @@ pytestmark = pytest.mark.spark
 BEFORE, D1, D2, D3, D4 = "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"
 DAYS = (D1, D2, D3, D4)
 TEMPLATE = json.loads(fixture_lines("events_current.ndjson")[0])
+
+
+def build_events(spark, root, windows):
+    """`fact_events` of `windows` in the lake at `root`, in one build (`run_partitions`)."""
+    uri = f"file://{root}"
+    return run_partitions(
+        spark,
+        table="fact_events",
+        windows=windows,
+        bronze_root=uri,
+        silver_root=uri,
+        hash_key=HASH_KEY,
+    )
 
 
 def event(key: str, day: str, media_id: str, minute: int = 0) -> str:
@@ -73,19 +86,10 @@ def todays_bronze(media_id: str) -> dict[str, list[str]]:
 
 
 def prepare(spark, root) -> None:
-    uri = f"file://{root}"
     for media_id in (MEDIA_A, MEDIA_B):
         for day, lines in earlier_silver(media_id).items():
             write_bronze(root, "events", day, media_id, lines, run_token="20261101T000000Zold000")
-            run_partition(
-                spark,
-                table="fact_events",
-                dt=day,
-                media_id=media_id,
-                bronze_root=uri,
-                silver_root=uri,
-                hash_key=HASH_KEY,
-            )
+            build_events(spark, root, [(day, media_id)])
         for day, lines in todays_bronze(media_id).items():
             write_bronze(root, "events", day, media_id, lines, run_token="20261125T000000Znew000")
 
@@ -124,30 +128,11 @@ def test_a_batch_holds_what_one_build_after_the_other_holds(spark, tmp_path):
     for root in (one_by_one, batch):
         prepare(spark, root)
 
-    uri = f"file://{one_by_one}"
-    sequential = [
-        run_partition(
-            spark,
-            table="fact_events",
-            dt=day,
-            media_id=m,
-            bronze_root=uri,
-            silver_root=uri,
-            hash_key=HASH_KEY,
-        )
-        for day, m in windows  # oldest day first, as `run` built them
-    ]
+    # One window at a time, oldest day first, as `run` built them.
+    sequential = [build_events(spark, one_by_one, [window])[0] for window in windows]
     shuffled = windows[:]
     random.Random(3).shuffle(shuffled)  # the caller's order does not matter
-    uri = f"file://{batch}"
-    batched = run_partitions(
-        spark,
-        table="fact_events",
-        windows=shuffled,
-        bronze_root=uri,
-        silver_root=uri,
-        hash_key=HASH_KEY,
-    )
+    batched = build_events(spark, batch, shuffled)
     assert [(r.dt, r.media_id) for r in batched] == shuffled
 
     expected, got = state(one_by_one, sequential), state(batch, batched)
@@ -180,15 +165,7 @@ def test_a_batch_of_days_far_apart_is_judged_against_the_disk_alone(spark, tmp_p
     """Windows of a batch that are no neighbours of each other: no key is decided in Python,
     and each is judged as alone."""
     prepare(spark, tmp_path)
-    uri = f"file://{tmp_path}"
-    d1, d3 = run_partitions(
-        spark,
-        table="fact_events",
-        windows=[(D1, MEDIA_A), (D3, MEDIA_A)],
-        bronze_root=uri,
-        silver_root=uri,
-        hash_key=HASH_KEY,
-    )
+    d1, d3 = build_events(spark, tmp_path, [(D1, MEDIA_A), (D3, MEDIA_A)])
     assert d1.quarantine_reasons == {f"event_key already in dt={BEFORE}": 1}
     # The earlier D2 (k5) and D4 (k3) still stand: D3 quarantines both; k2 it keeps.
     assert d3.quarantine_reasons == {
@@ -202,14 +179,6 @@ def test_a_batch_of_days_far_apart_is_judged_against_the_disk_alone(spark, tmp_p
 
 
 def test_a_window_given_twice_or_none_is_refused(spark, tmp_path):
-    uri = f"file://{tmp_path}"
     for windows, message in (([(D1, MEDIA_A), (D1, MEDIA_A)], "given twice"), ([], "no window")):
         with pytest.raises(ValueError, match=message):
-            run_partitions(
-                spark,
-                table="fact_events",
-                windows=windows,
-                bronze_root=uri,
-                silver_root=uri,
-                hash_key=HASH_KEY,
-            )
+            build_events(spark, tmp_path, windows)

@@ -27,7 +27,14 @@ from wistia_assets.orchestration.alerts import (
     one_line,
     root_cause,
 )
-from wistia_assets.orchestration.jobs import DIM_MEDIA_JOB, WINDOW_BRONZE, WINDOW_JOB, WINDOW_SILVER
+from wistia_assets.orchestration.jobs import (
+    DIM_MEDIA_JOB,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    WINDOW_BRONZE,
+    WINDOW_JOB,
+    WINDOW_SILVER,
+)
 from wistia_assets.partitions import Window, days
 from wistia_assets.run_health import fail_runs_whose_process_died
 from wistia_assets.settings import ConfigError, Settings, parse_date, parse_media_id
@@ -37,8 +44,6 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # thousand events a media, one small batch; a longer backfill is several runs, so one Spark
 # batch never holds months of Bronze (its memory) and a failed run loses a week at most.
 RANGE_DAYS = 7
-# Dagster's tags for a run of a range of partitions.
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -132,8 +137,8 @@ ADDED = ("dagster/partition_row_count", "dagster/row_count", "duplicates_removed
 
 def _added(before: dict[str, Any] | None, metadata: dict[str, Any]) -> dict[str, Any]:
     if before is None:
-        return {**metadata, "partitions": 1}
-    merged = {**metadata, "partitions": before["partitions"] + 1}
+        return metadata
+    merged = dict(metadata)
     for key in ADDED:
         if key in before or key in metadata:
             merged[key] = int(before.get(key) or 0) + int(metadata.get(key) or 0)
@@ -282,7 +287,7 @@ def _windows_in_ranges(
             kwargs: dict[str, Any] = {"partition_key": first.key}
             label = f"silver {first.key}"
         else:
-            kwargs = {"tags": {RANGE_START: first.key, RANGE_END: last.key}}
+            kwargs = {"tags": {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}}
             label = f"silver {first.key}..{last.key}"
         outcome = execute(window_job, label, instance, True, asset_selection=silver, **kwargs)
         outcomes.append(outcome)
@@ -294,8 +299,9 @@ def silver_ranges(windows: list[Window], media_ids) -> list[tuple[Window, Window
     """The pulled windows as ranges of Dagster's (date x media_id) partitions: each the days
     first..last of the media between first's and last's in `media_ids` (a range of a
     two-dimensional partitioning is every pair of its two ranges). Days with the same media,
-    consecutive, make one range; a media missing on a day (its pull failed) splits it. Oldest
-    first: the neighbour guard judges the older days first, as one window after the other."""
+    consecutive, make one range of at most `RANGE_DAYS` days; a media missing on a day (its pull
+    failed) splits it. Oldest first: the neighbour guard judges the older days first, as one
+    window after the other."""
     order = list(media_ids)
     by_day: dict[date, list[int]] = {}
     for window in windows:
@@ -307,26 +313,15 @@ def silver_ranges(windows: list[Window], media_ids) -> list[tuple[Window, Window
     for day in sorted(spans_of):
         for span in list(open_):
             first, last = open_[span]
-            if span not in spans_of[day] or day != last + timedelta(days=1):
+            continues = span in spans_of[day] and day == last + timedelta(days=1)
+            if not continues or (day - first).days >= RANGE_DAYS:
                 ranges.append(_range(first, last, span, order))
                 del open_[span]
         for span in spans_of[day]:
             first, _ = open_.get(span, (day, day))
             open_[span] = (first, day)
     ranges += [_range(first, last, span, order) for span, (first, last) in open_.items()]
-    chunks = [chunk for first, last in ranges for chunk in _chunks(first, last)]
-    return sorted(chunks, key=lambda r: (r[0].day, order.index(r[0].media_id)))
-
-
-def _chunks(first: Window, last: Window) -> list[tuple[Window, Window]]:
-    """`first..last` in ranges of at most `RANGE_DAYS` days."""
-    chunks = []
-    day = first.day
-    while day <= last.day:
-        end = min(last.day, day + timedelta(days=RANGE_DAYS - 1))
-        chunks.append((Window(day, first.media_id), Window(end, last.media_id)))
-        day = end + timedelta(days=1)
-    return chunks
+    return sorted(ranges, key=lambda r: (r[0].day, order.index(r[0].media_id)))
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:

@@ -33,6 +33,7 @@ from dagster import (
     run_failure_sensor,
 )
 
+from wistia_assets.orchestration.jobs import RANGE_END_TAG, RANGE_START_TAG
 from wistia_assets.resources.alerts import AlertsResource
 
 if TYPE_CHECKING:
@@ -102,8 +103,7 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, Any]:
 
 def _partition_range(tags) -> str | None:
     """`first...last` for a run of a range of partitions (the CLI's Silver of several days)."""
-    first = tags.get("dagster/asset_partition_range_start")
-    last = tags.get("dagster/asset_partition_range_end")
+    first, last = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     return f"{first}...{last}" if first and last else None
 
 

@@ -12,6 +12,9 @@ REPORT_JOB = "media_report_build"
 WINDOW_BRONZE = ["bronze_events", "bronze_media_by_date", "bronze_media_metadata"]
 WINDOW_SILVER = ["fact_events", "fact_media_by_date"]
 WINDOW_ASSETS = [*WINDOW_BRONZE, *WINDOW_SILVER]
+# Dagster's tags of a run of a range of partitions (the CLI's Silver of several windows).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def build_jobs():

@@ -86,5 +86,10 @@ def metadata_snapshot(media_id: str, load_ts: str) -> str:
     return f"{BRONZE_MEDIA_METADATA}/media_id={parse_media_id(media_id)}/load_ts={load_ts}"
 
 
+def quarantine_root(dataset: str) -> str:
+    """The quarantine of a Bronze dataset, whose (dt, media_id) folders are its partitions'."""
+    return f"{BRONZE_QUARANTINE}/{dataset}"
+
+
 def quarantine_partition(dataset: str, day: date | str, media_id: str) -> str:
-    return window_partition(f"{BRONZE_QUARANTINE}/{dataset}", day, media_id)
+    return window_partition(quarantine_root(dataset), day, media_id)

@@ -191,7 +191,7 @@ def mark_kept(first: DataFrame, neighbour_keys: DataFrame | None) -> DataFrame:
     neighbour built before routing existed. The day written first keeps the key; a later day
     quarantines its copy (`event_key already in dt=<other>`) instead of duplicating it.
     `neighbour_keys` is `_dt, _media, event_key, dt`: the neighbouring day `dt` that holds the
-    key when the window (`_dt`, `_media`) is written (`neighbour_guard.neighbour_keys`).
+    key when the window (`_dt`, `_media`) is written (`NeighbourGuard.on_disk`, `.keys`).
     """
     if neighbour_keys is None:
         marked = first.withColumn("_clash_dt", F.lit(None).cast("string"))

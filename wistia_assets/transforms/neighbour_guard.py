@@ -146,7 +146,7 @@ class NeighbourGuard:
 
     def on_disk(self) -> DataFrame | None:
         """`HELD` rows of the files on disk: the whole answer for every key that is not a
-        candidate on two adjacent days of the batch (see `contested`)."""
+        candidate on two adjacent days of the batch (those: `keys`)."""
         if not self._held_read:
             self._held, self._held_read = self._on_disk(), True
         return self._held
@@ -157,8 +157,6 @@ class NeighbourGuard:
         with the keys sent on two adjacent days of the batch decided one window after the other
         (one small Spark job); None when no neighbour holds anything."""
         on_disk = self.on_disk()
-        if not self.adjacent:
-            return on_disk
         decided, contested = self._decide_contested(lines, candidate, on_disk)
         if not contested:
             return on_disk

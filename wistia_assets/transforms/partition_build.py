@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from wistia_assets.storage.layout import BRONZE_QUARANTINE, quarantine_partition, window_partition
+from wistia_assets.storage.layout import quarantine_partition, quarantine_root, window_partition
 from wistia_assets.storage.objects import ObjectStore
 from wistia_assets.transforms.bronze_reader import (
     DT,
@@ -141,10 +141,6 @@ def scan_written(
     return {name: int(n) for name, n in row.items() if n}, found
 
 
-def preview_rows(frame: DataFrame, columns: tuple[str, ...]) -> list[dict[str, str | None]]:
-    return [row.asDict() for row in as_text(frame.select(*columns)).take(PREVIEW_ROWS)]
-
-
 def scan_partitions(
     written: DataFrame, extra: dict[str, Column]
 ) -> dict[tuple[str, str], tuple[dict[str, int], dict[str, Any]]]:
@@ -178,13 +174,11 @@ def preview_partitions(
         .where(F.col("__n") <= PREVIEW_ROWS)
         .select(F.col("dt").alias("__dt"), F.col("media_id").alias("__media"), "__n", *columns)
     )
-    text = as_text(rows.select(*columns)).columns
-    collected = as_text(rows).collect()
     previews: dict[tuple[str, str], list] = {}
-    for row in sorted(collected, key=lambda r: int(r["__n"])):
+    for row in sorted(as_text(rows).collect(), key=lambda r: int(r["__n"])):
         values = row.asDict()
         previews.setdefault((values["__dt"], values["__media"]), []).append(
-            {name: values[name] for name in text}
+            {name: values[name] for name in columns}
         )
     return previews
 
@@ -225,15 +219,10 @@ class PartitionBuild:
         self.table_prefix, self.dataset = table_prefix, dataset
         self.partitions = {w: load_partition(bronze, dataset, *w) for w in self.windows}
         stale = remove_stale_staging(silver, table_prefix)
-        stale += remove_stale_staging(bronze, self.quarantine_root)
+        stale += remove_stale_staging(bronze, quarantine_root(self.dataset))
         if stale:
             log.warning("removed staging folders of killed writes: %s", ", ".join(stale))
         self._cached: list[DataFrame] = []
-
-    @property
-    def quarantine_root(self) -> str:
-        """The dataset's quarantine, whose (dt, media_id) folders are `quarantine_partition`."""
-        return f"{BRONZE_QUARANTINE}/{self.dataset}"
 
     def __enter__(self) -> PartitionBuild:
         return self
@@ -284,7 +273,7 @@ class PartitionBuild:
         # from it, which a batch may just have rewritten.
         quarantined = {w: sum(reasons[w].values()) for w in self.windows}
         replace_quarantines(
-            quarantine, store=self.bronze, root=self.quarantine_root, rows=quarantined
+            quarantine, store=self.bronze, root=quarantine_root(self.dataset), rows=quarantined
         )
         with_rows = [w for w in self.windows if rows[w]]
         for window in self.windows:

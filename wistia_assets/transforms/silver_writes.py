@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from wistia_assets.storage.layout import window_partition
 from wistia_assets.storage.objects import ObjectStore
+from wistia_assets.transforms.bronze_reader import DT, MEDIA
 from wistia_assets.transforms.paths import spark_path
 from wistia_assets.transforms.schema import PARTITION_COLUMNS
 
@@ -71,8 +72,8 @@ def replace_quarantines(
             "line",
             "part_key",
             "line_no",
-            F.col("_dt").alias("dt"),
-            F.col("_media").alias("media_id"),
+            F.col(DT).alias("dt"),
+            F.col(MEDIA).alias("media_id"),
         )
         .repartition(1)
         .sortWithinPartitions(*PARTITION_COLUMNS, "part_key", "line_no")
